@@ -1,0 +1,10 @@
+#pragma once
+// Each command group registers its sub-commands; the callbacks run inside app.parse() and
+// report failures by throwing drmm::Error.
+#include <CLI/CLI.hpp>
+
+namespace drmm::cli {
+
+void register_data_commands(CLI::App& app);   // drmm data info|show
+
+}  // namespace drmm::cli

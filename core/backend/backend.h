@@ -1,0 +1,128 @@
+#pragma once
+// The one interface every compute backend implements (DESIGN.md §3.1). The model, the
+// trainer and the analyses only ever talk to a Backend; `cpu` is the reference that every
+// other backend is tested against, op by op.
+//
+// Conventions shared by all ops:
+// - Tensors are NCHW float32 (the cpu check backend stores double; see cpu_backend.h).
+// - Outputs are passed by reference and must already be allocated with the right shape;
+//   ops overwrite them unless the op says it accumulates (`accumulate` or "+=").
+// - Ops may be queued: a backend may run them later (vulkan records one command buffer
+//   per training step). `download` and `finish` wait for everything queued before them.
+// - Scalars an op produces (loss values) are written into 1-element tensors so that a
+//   queued backend needs no host round trip until the step ends.
+// - Convolutions have stride 1 and square kernels; `pad` zeros are added on every side,
+//   so y = x + 2·pad − k + 1. Theano's modes map to pad: valid 0, half k/2, full k−1.
+// - Pooling windows are k×k and do not overlap (the paper's poolings); H and W of the
+//   pooled input are multiples of k.
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/backend/tensor.h"
+
+namespace drmm {
+
+enum class ConvMode { Valid, Half, Full };
+
+int conv_padding(ConvMode mode, int kernel);              // valid 0, half k/2, full k-1
+int conv_output_size(int input, int kernel, int pad);     // input + 2 pad - kernel + 1
+ConvMode parse_conv_mode(const std::string& text);        // "valid" | "half" | "full"
+std::string conv_mode_name(ConvMode mode);
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;  // "cpu", "cpu-f64", "vulkan (<device name>)"
+
+  // ---- memory -------------------------------------------------------------------------
+  virtual Tensor alloc(Shape shape) = 0;  // zero-filled
+  virtual void upload(Tensor& dst, std::span<const float> src) = 0;  // src.size() == dst.count()
+  virtual std::vector<float> download(const Tensor& src) = 0;        // waits for queued work
+  virtual void finish() = 0;                                          // run and wait for queued work
+  virtual void fill(Tensor& t, float value) = 0;
+  virtual void copy(const Tensor& src, Tensor& dst) = 0;              // same count
+
+  // ---- convolution (stride 1, weights Cout×Cin×k×k, no bias) ----------------------------
+  // y[n,o] = Σ_i x[n,i] ⋆ w[o,i]  (cross-correlation, as every CNN library).
+  virtual void conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) = 0;
+  // The adjoint of conv2d in x, i.e. the transposed convolution: dx = convᵀ(dy, w).
+  // The DRMM top-down pass renders with this same op (paper 002 App. B, eq. 13).
+  virtual void conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx,
+                                     bool accumulate) = 0;
+  // dw[o,i] (+)= Σ_n x[n,i] ⋆ dy[n,o]: the gradient of conv2d w.r.t. its weights.
+  virtual void conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw,
+                                      bool accumulate) = 0;
+
+  // ---- pooling and switches ------------------------------------------------------------
+  // y = max over each k×k window of x; switches (same shape as x) = 1 at the first position
+  // (row-major scan) that attains the window's max, 0 elsewhere: the DRMM's t latent, one
+  // position per window as in paper 002 App. B (t ∈ {UL, UR, LL, LR} for k = 2).
+  virtual void maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) = 0;
+  // x = switches ⊙ upsample_k(y): the adjoint of max pool given its switches, and the
+  // top-down "unpool" T_t Z (paper 002 eq. 13).
+  virtual void unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) = 0;
+  // y = Σ over each k×k window of (switches ⊙ x): the adjoint of unpool.
+  virtual void unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) = 0;
+  // y = nearest-neighbour upsample by k, and its adjoint (sum over each k×k window).
+  virtual void upsample(const Tensor& x, int k, Tensor& y) = 0;
+  virtual void sum_pool(const Tensor& x, int k, Tensor& y) = 0;
+  // y[n,c] = mean over H×W of x[n,c] (y is N×C×1×1), and its adjoint: x[n,c,·,·] = y[n,c]/(H·W).
+  // The adjoint is also the top-down inverse of the mean pool (DESIGN.md §3.2).
+  virtual void mean_pool(const Tensor& x, Tensor& y) = 0;
+  virtual void mean_pool_backward(const Tensor& dy, Tensor& dx) = 0;
+
+  // ---- elementwise ---------------------------------------------------------------------
+  // y = max(x, 0) and mask = [x > 0]: the DRMM's a latent (template on/off).
+  virtual void relu(const Tensor& x, Tensor& y, Tensor& mask) = 0;
+  virtual void mul(const Tensor& a, const Tensor& b, Tensor& y) = 0;   // y = a ⊙ b (y may alias a or b)
+  virtual void axpy(float alpha, const Tensor& x, Tensor& y) = 0;      // y += alpha·x
+  virtual void scale(Tensor& y, float alpha) = 0;                      // y *= alpha
+
+  // ---- batch normalisation (per channel over N, H, W; Ioffe & Szegedy 2015) -------------
+  // Training mode: normalise with batch statistics, save mean and 1/sqrt(var+eps) for the
+  // backward pass, and update running_* ← (1−momentum)·running_* + momentum·batch_* (the
+  // running variance uses the unbiased batch variance). gamma, beta, running_*, saved_* are 1×C×1×1.
+  virtual void batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum,
+                               float eps, Tensor& running_mean, Tensor& running_var, Tensor& y,
+                               Tensor& saved_mean, Tensor& saved_inv_std) = 0;
+  // Inference mode: normalise with the running statistics.
+  virtual void batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                               const Tensor& running_mean, const Tensor& running_var, float eps,
+                               Tensor& y) = 0;
+  // Gradients of batchnorm_train: dx is overwritten, dgamma and dbeta accumulate (+=).
+  virtual void batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                                  const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& dx,
+                                  Tensor& dgamma, Tensor& dbeta) = 0;
+
+  // ---- classifier and losses (DESIGN.md §3.2; paper 002 eqs. 5–8) ----------------------
+  // logits and q are N×C×1×1; labels is N×1×1×1 holding the class index as a float, or −1
+  // for an unlabeled image. Each loss writes its unweighted value into the 1-element `loss`
+  // tensor and adds weight·∂loss/∂input into the gradient tensor (+=).
+  virtual void softmax(const Tensor& logits, Tensor& q) = 0;
+  // L_H = −(1/|D_L|) Σ_{n labeled} log q[n, label_n]; gradient w.r.t. the logits.
+  virtual void cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss,
+                             Tensor& dlogits) = 0;
+  // L_KL over all N images, gradient w.r.t. the logits. `paper_sign` false (default, the
+  // authors' code): (1/N) Σ_n Σ_c −q log(C·q + 1e−8); true (paper 002 eq. 7):
+  // (1/N) Σ_n Σ_c q log(C·q + 1e−8), i.e. KL(q ‖ uniform).
+  virtual void kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) = 0;
+  // L_RC = (1/N) Σ_n ‖a_n − b_n‖²; gradient w.r.t. a (+=).
+  virtual void reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss,
+                                   Tensor& da) = 0;
+  // L_NN term of one layer: loss += (1/N) Σ_n ‖max(0, −z_n)‖² (accumulates into `loss`, so the
+  // layers' terms add up), dz += weight·∂/∂z.
+  virtual void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) = 0;
+
+  // ---- statistics and optimisers -------------------------------------------------------
+  // ema = decay·ema + (1−decay)·mean_n x[n]  (ema is 1×C×H×W): the latent frequencies π_a, π_t.
+  virtual void batch_mean_ema(const Tensor& x, float decay, Tensor& ema) = 0;
+  // SGD with momentum: v = momentum·v − lr·g; p += v.
+  virtual void sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) = 0;
+  // Adam (Kingma & Ba 2015, Alg. 1) with bias correction; `step` counts from 1.
+  virtual void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1,
+                         float beta2, float eps, int step) = 0;
+};
+
+}  // namespace drmm

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every build, run and test dependency from Debian 12 packages (run as root).
+# Skips apt entirely when everything is already installed, so it is cheap to call first.
+set -euo pipefail
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  # engine
+  zlib1g-dev libpng-dev nlohmann-json3-dev libcli11-dev libglm-dev
+  # Vulkan compute engine: loader, headers, lavapipe (a CPU Vulkan driver), shader compiler
+  libvulkan-dev mesa-vulkan-drivers glslang-tools vulkan-validationlayers
+  # desktop app
+  qt6-base-dev libqt6opengl6-dev libimgui-dev libgl-dev
+  # data
+  dataset-fashion-mnist
+  # tests: GoogleTest, a virtual X server for the GUI tests
+  libgtest-dev xvfb xauth
+  # benchmarks only: reference implementations measured side by side
+  python3 python3-torch python3-numpy python3-sklearn
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
