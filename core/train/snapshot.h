@@ -1,0 +1,61 @@
+#pragma once
+// What the trainer publishes for the GUI and the CLI (DESIGN.md §2): an immutable value,
+// shared as shared_ptr<const Snapshot>. The worker builds a new one and swaps it in; readers
+// keep the one they hold for as long as they draw from it. `version` grows by one per publish,
+// so a panel re-renders (and re-uploads textures) only when it changes.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace drmm {
+
+// A float image C×H×W (CHW). Values are whatever the model produced: panels normalise for display.
+struct ImageF {
+  int channels = 1, height = 0, width = 0;
+  std::vector<float> data;
+};
+
+// One row of the training history (one per logged step); also a row of metrics.csv.
+struct MetricsRow {
+  int64_t step = 0;
+  double epoch = 0;            // fractional epochs done
+  double loss_total = 0, loss_h = 0, loss_rc = 0, loss_kl = 0, loss_nn = 0;
+  double train_accuracy = 0;   // on the labeled images of recent batches
+  double test_accuracy = -1;   // −1 when not evaluated at this row
+  double images_per_second = 0;
+  double learning_rate = 0;
+};
+
+// A probe image and what the model makes of it (bottom-up q(c|I), top-down Î, and the
+// reconstruction from every level, paper 004 Fig. 4).
+struct ProbeView {
+  size_t dataset_index = 0;
+  int label = -1;
+  int predicted = -1;
+  std::vector<float> class_probabilities;  // q(c|I)
+  ImageF input;
+  ImageF reconstruction;                   // Î rendered top-down from the class (DESIGN.md §3.2)
+  std::vector<ImageF> from_level;          // one per level, bottom (level 1) to top
+};
+
+struct Snapshot {
+  uint64_t version = 0;
+  std::string backend_name;
+  std::string preset_name;
+  std::string dataset_name;
+  std::vector<std::string> class_names;
+  std::vector<std::string> level_names;     // e.g. "conv1 32×5×5 full", "pool1 2×2"
+  int64_t step = 0;
+  int64_t steps_per_epoch = 0;
+  int64_t total_steps = 0;
+  double epoch = 0;
+  bool running = false;                     // the worker is training (not paused)
+  bool finished = false;                    // reached the configured number of epochs
+  std::string status;                       // a short line for the status bar; errors too
+  std::vector<MetricsRow> history;
+  std::vector<ProbeView> probes;
+  std::vector<ImageF> first_layer_filters;  // Γ¹ filters, one image per output channel
+  std::vector<ImageF> filter_renderings;    // each first-layer filter rendered top-down to pixels
+};
+
+}  // namespace drmm

@@ -1,0 +1,61 @@
+#pragma once
+// A training run on a worker thread (DESIGN.md §2): the GUI (or a test) starts, pauses,
+// steps and stops it without ever blocking on the training itself, and reads the newest
+// immutable Snapshot. Every method is safe to call from any thread.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/train/snapshot.h"
+#include "core/train/train_config.h"
+
+namespace drmm {
+
+class Trainer;
+
+class TrainingSession {
+ public:
+  // Loads the dataset and builds the model on the worker thread; errors (a bad dataset path,
+  // an unknown preset) arrive as a Snapshot whose status starts with "error:".
+  explicit TrainingSession(TrainConfig config);
+  ~TrainingSession();  // stops the worker at the next batch boundary and joins it
+  TrainingSession(const TrainingSession&) = delete;
+  TrainingSession& operator=(const TrainingSession&) = delete;
+
+  void start();                  // train continuously until paused or finished
+  void pause();                  // stop after the current batch
+  void step_once();              // train exactly one batch, then pause
+  void set_probes(std::vector<size_t> dataset_indices);  // images shown in the Reconstructions panel
+  // Saves a checkpoint between two batches (atomic write). Returns once it is on disk; throws
+  // drmm::Error on failure.
+  void save_checkpoint(const std::string& path);
+  // The newest snapshot; never null (an empty one before the model exists).
+  std::shared_ptr<const Snapshot> latest() const;
+  const TrainConfig& config() const { return config_; }
+
+ private:
+  void run();
+  void publish(std::shared_ptr<Snapshot> snapshot);
+
+  TrainConfig config_;
+  std::unique_ptr<Trainer> trainer_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::shared_ptr<const Snapshot> latest_;
+  std::vector<size_t> probes_;
+  bool probes_changed_ = false;
+  bool running_ = false;
+  int64_t steps_requested_ = 0;
+  std::string save_request_;
+  std::string save_error_;
+  bool save_done_ = false;
+  std::condition_variable saved_;
+  bool quit_ = false;
+  std::thread worker_;
+};
+
+}  // namespace drmm
