@@ -23,7 +23,10 @@ class Random {
   double uniform() { return double(next_u64() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
   // Uniform integer in [0, n) (Lemire's multiply-shift; the bias is below 2^-32 for our n).
-  uint64_t below(uint64_t n) { return uint64_t((unsigned __int128)(next_u64()) * n >> 64); }
+  uint64_t below(uint64_t n) {
+    __extension__ using Wide = unsigned __int128;  // GCC/Clang builtin; -Wpedantic needs the marker
+    return uint64_t(Wide(next_u64()) * n >> 64);
+  }
   // Standard normal by Box–Muller (one of the pair; simplicity over speed).
   double normal() {
     const double u1 = 1.0 - uniform(), u2 = uniform();
