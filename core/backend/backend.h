@@ -115,6 +115,11 @@ class Backend {
   // layers' terms add up), dz += weight·∂/∂z.
   virtual void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) = 0;
 
+  // The class each image is rendered from in the top-down E-step (DESIGN.md §3.2): one-hot
+  // (N×C×1×1) of labels[n] when labels[n] ≥ 0 and `use_labels`, else of ĉ = argmax_c q[n,c].
+  // The default goes through the host; a queued backend may override it with a kernel.
+  virtual void render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot);
+
   // ---- statistics and optimisers -------------------------------------------------------
   // ema = decay·ema + (1−decay)·mean_n x[n]  (ema is 1×C×H×W): the latent frequencies π_a, π_t.
   virtual void batch_mean_ema(const Tensor& x, float decay, Tensor& ema) = 0;
