@@ -1,0 +1,304 @@
+#include "core/model/drmm_model.h"
+
+#include <cmath>
+
+#include "core/util/error.h"
+#include "core/util/random.h"
+
+namespace drmm {
+namespace {
+
+// Decay of the latent-frequency averages π_a, π_t (DESIGN.md §3.4): about the last 100 batches.
+constexpr float kLatentDecay = 0.99f;
+
+Shape batched(Shape per_image, int n) {
+  per_image.n = n;
+  return per_image;
+}
+
+int conv_pad(const LayerSpec& layer) { return conv_padding(layer.mode, layer.kernel); }
+
+}  // namespace
+
+// ---- construction ------------------------------------------------------------------------
+
+void DrmmModel::add_parameter(const std::string& name, Shape shape) {
+  params_.push_back(Parameter{name, backend_.alloc(shape), backend_.alloc(shape), backend_.alloc(shape),
+                              backend_.alloc(shape)});
+}
+
+void DrmmModel::add_buffer(const std::string& name, Shape shape, float value) {
+  buffers_.push_back(Buffer{name, backend_.alloc(shape)});
+  if (value != 0.0f) backend_.fill(buffers_.back().value, value);
+}
+
+DrmmModel::DrmmModel(ModelSpec spec, Backend& backend, uint64_t seed) : spec_(std::move(spec)), backend_(backend) {
+  spec_.resolve_shapes();
+  Random random(seed);
+  for (const LayerSpec& layer : spec_.layers) {
+    param_index_.push_back(-1);
+    buffer_index_.push_back(-1);
+    latent_index_.push_back(-1);
+    if (layer.kind == LayerKind::Conv) {
+      param_index_.back() = int(params_.size());
+      const Shape w{layer.filters, layer.input.c, layer.kernel, layer.kernel};
+      add_parameter(layer.name + ".weight", w);
+      // He initialisation (He et al. 2015): keeps the bottom-up activations' scale per layer.
+      const double stddev = std::sqrt(2.0 / double(w.per_image()));
+      std::vector<float> init(w.count());
+      for (float& v : init) v = float(stddev * random.normal());
+      backend_.upload(params_.back().value, init);
+      if (layer.batchnorm) {
+        const Shape channel{1, layer.filters, 1, 1};
+        add_parameter(layer.name + ".gamma", channel);
+        backend_.fill(params_.back().value, 1.0f);
+        add_parameter(layer.name + ".beta", channel);
+        buffer_index_.back() = int(buffers_.size());
+        add_buffer(layer.name + ".running_mean", channel, 0.0f);
+        add_buffer(layer.name + ".running_var", channel, 1.0f);
+      }
+      if (layer.relu) {
+        latent_index_.back() = int(buffers_.size());
+        add_buffer(layer.name + ".pi_a", layer.output, 0.5f);
+      }
+    } else if (layer.kind == LayerKind::MaxPool) {
+      latent_index_.back() = int(buffers_.size());
+      add_buffer(layer.name + ".pi_t", layer.input, 1.0f / float(layer.kernel * layer.kernel));
+    }
+  }
+  for (Tensor* loss : {&loss_h_, &loss_kl_, &loss_rc_, &loss_nn_}) *loss = backend_.alloc(Shape{});
+}
+
+DrmmModel::BatchState& DrmmModel::ensure_batch(int n) {
+  auto found = batches_.find(n);
+  if (found != batches_.end()) return found->second;
+  BatchState& state = batches_[n];
+  for (const LayerSpec& layer : spec_.layers) {
+    LayerState s;
+    const Shape in = batched(layer.input, n), out = batched(layer.output, n);
+    s.rendered_in = backend_.alloc(in);
+    s.rendered_grad = backend_.alloc(in);
+    s.grad_out = backend_.alloc(out);
+    if (layer.kind == LayerKind::Conv) {
+      s.pre = backend_.alloc(out);
+      s.normed = layer.batchnorm ? backend_.alloc(out) : s.pre;
+      s.out = layer.relu ? backend_.alloc(out) : s.normed;
+      if (layer.relu) s.mask = backend_.alloc(out);
+      s.grad_pre = layer.batchnorm ? backend_.alloc(out) : s.grad_out;
+      s.masked = layer.relu ? backend_.alloc(out) : Tensor();
+      if (layer.batchnorm) {
+        s.saved_mean = backend_.alloc(Shape{1, layer.filters, 1, 1});
+        s.saved_inv_std = backend_.alloc(Shape{1, layer.filters, 1, 1});
+      }
+    } else {
+      s.out = backend_.alloc(out);
+      if (layer.kind == LayerKind::MaxPool) s.mask = backend_.alloc(in);
+    }
+    state.layers.push_back(std::move(s));
+  }
+  const Shape scores{n, spec_.classes, 1, 1};
+  state.onehot = backend_.alloc(scores);
+  state.q = backend_.alloc(scores);
+  state.dlogits = backend_.alloc(scores);
+  state.dimage = backend_.alloc(Shape{n, spec_.channels, spec_.height, spec_.width});
+  return state;
+}
+
+const Tensor& DrmmModel::layer_input(size_t i) const { return i == 0 ? images_ : state_->layers[i - 1].out; }
+
+// ---- bottom-up E-step (DESIGN.md §3.2: the CNN forward pass) -------------------------------
+
+void DrmmModel::conv_bottom_up(size_t i, const Tensor& in, bool training) {
+  const LayerSpec& layer = spec_.layers[i];
+  LayerState& s = state_->layers[i];
+  const int w = param_index_[i];
+  backend_.conv2d(in, params_[w].value, conv_pad(layer), s.pre);
+  if (layer.batchnorm) {
+    const Tensor &gamma = params_[w + 1].value, &beta = params_[w + 2].value;
+    Tensor &mean = buffers_[buffer_index_[i]].value, &var = buffers_[buffer_index_[i] + 1].value;
+    if (training)
+      backend_.batchnorm_train(s.pre, gamma, beta, spec_.bn_momentum, spec_.bn_eps, mean, var, s.normed,
+                               s.saved_mean, s.saved_inv_std);
+    else
+      backend_.batchnorm_infer(s.pre, gamma, beta, mean, var, spec_.bn_eps, s.normed);
+  }
+  if (layer.relu) {
+    backend_.relu(s.normed, s.out, s.mask);  // a = [h > 0]: which templates are rendered
+    if (training) backend_.batch_mean_ema(s.mask, kLatentDecay, buffers_[latent_index_[i]].value);
+  }
+}
+
+void DrmmModel::bottom_up(const Tensor& images, bool training) {
+  const Shape expected{images.shape().n, spec_.channels, spec_.height, spec_.width};
+  if (images.shape() != expected)
+    throw Error("model '" + spec_.name + "' takes images of " + expected.str() + ", got " + images.shape().str());
+  state_ = &ensure_batch(images.shape().n);
+  images_ = images;
+  for (size_t i = 0; i < spec_.layers.size(); ++i) {
+    const LayerSpec& layer = spec_.layers[i];
+    LayerState& s = state_->layers[i];
+    const Tensor& in = layer_input(i);
+    switch (layer.kind) {
+      case LayerKind::Conv: conv_bottom_up(i, in, training); break;
+      case LayerKind::MaxPool:
+        backend_.maxpool(in, layer.kernel, s.out, s.mask);  // t: the position switch per window
+        if (training) backend_.batch_mean_ema(s.mask, kLatentDecay, buffers_[latent_index_[i]].value);
+        break;
+      case LayerKind::MeanPool: backend_.mean_pool(in, s.out); break;  // class scores s
+    }
+  }
+  backend_.softmax(state_->layers.back().out, state_->q);  // q(c|I), paper 002 eq. 4
+}
+
+const Tensor& DrmmModel::class_probabilities() const {
+  if (!state_) throw Error("class_probabilities: run bottom_up first");
+  return state_->q;
+}
+
+const Tensor& DrmmModel::level_output(size_t level) const {
+  if (!state_ || level >= state_->layers.size()) throw Error("level_output: no such level or no bottom-up yet");
+  return state_->layers[level].out;
+}
+
+// ---- top-down E-step (paper 002 App. B, eq. 11–14) -----------------------------------------
+
+// Renders z from the output of layer `top_layer` down to the pixels:
+// z^{ℓ−1} = Γ^ℓᵀ ∗ (a^ℓ ⊙ z^ℓ) for a conv, z^{ℓ−1} = t^ℓ ⊙ upsample(z^ℓ) for a max pool, and
+// the mean pool inverted by upsampling with weight 1/area (DESIGN.md §3.2). No batch norm.
+void DrmmModel::render_down(size_t top_layer, const Tensor& start) {
+  const Tensor* z = &start;
+  for (size_t i = top_layer + 1; i-- > 0;) {
+    const LayerSpec& layer = spec_.layers[i];
+    LayerState& s = state_->layers[i];
+    switch (layer.kind) {
+      case LayerKind::MeanPool: backend_.mean_pool_backward(*z, s.rendered_in); break;
+      case LayerKind::MaxPool: backend_.unpool(*z, s.mask, layer.kernel, s.rendered_in); break;
+      case LayerKind::Conv: {
+        const Tensor* masked = z;
+        if (layer.relu) {
+          backend_.mul(*z, s.mask, s.masked);
+          masked = &s.masked;
+        }
+        backend_.conv2d_backward_input(*masked, params_[param_index_[i]].value, conv_pad(layer), s.rendered_in,
+                                       false);
+        break;
+      }
+    }
+    z = &s.rendered_in;
+  }
+}
+
+const Tensor& DrmmModel::top_down(const Tensor& labels, bool use_labels) {
+  if (!state_) throw Error("top_down: run bottom_up first");
+  backend_.render_class_onehot(state_->q, labels, use_labels, state_->onehot);
+  render_down(spec_.layers.size() - 1, state_->onehot);
+  return state_->layers[0].rendered_in;
+}
+
+const Tensor& DrmmModel::reconstruct_from_level(size_t level) {
+  render_down(level, level_output(level));
+  return state_->layers[0].rendered_in;
+}
+
+// ---- gradients (both passes; masks and rendered class are E-step constants) -----------------
+
+void DrmmModel::conv_backward(size_t i, Tensor* grad_in) {
+  const LayerSpec& layer = spec_.layers[i];
+  LayerState& s = state_->layers[i];
+  const int w = param_index_[i];
+  if (layer.relu) backend_.mul(s.grad_out, s.mask, s.grad_out);
+  if (layer.batchnorm)
+    backend_.batchnorm_backward(s.grad_out, s.pre, params_[w + 1].value, s.saved_mean, s.saved_inv_std, s.grad_pre,
+                                params_[w + 1].grad, params_[w + 2].grad);
+  backend_.conv2d_backward_weight(layer_input(i), s.grad_pre, conv_pad(layer), params_[w].grad, true);
+  if (grad_in) backend_.conv2d_backward_input(s.grad_pre, params_[w].value, conv_pad(layer), *grad_in, false);
+}
+
+void DrmmModel::bottom_up_backward() {
+  for (size_t i = spec_.layers.size(); i-- > 0;) {
+    const LayerSpec& layer = spec_.layers[i];
+    LayerState& s = state_->layers[i];
+    Tensor* grad_in = i > 0 ? &state_->layers[i - 1].grad_out : nullptr;
+    switch (layer.kind) {
+      case LayerKind::MeanPool: backend_.mean_pool_backward(state_->dlogits, *grad_in); break;
+      case LayerKind::MaxPool: backend_.unpool(s.grad_out, s.mask, layer.kernel, *grad_in); break;
+      case LayerKind::Conv: conv_backward(i, grad_in); break;
+    }
+  }
+}
+
+// Backpropagates ∂L/∂Î (L_RC) and the L_NN terms of every intermediate rendering z^ℓ through
+// the top-down pass, adding to each filter's gradient (the filters are shared by both passes).
+void DrmmModel::top_down_backward(const StepOptions& options) {
+  backend_.fill(loss_nn_, 0.0f);
+  const size_t last = spec_.layers.size() - 1;  // the mean pool: nothing to learn above it
+  for (size_t i = 0; i < last; ++i) {
+    const LayerSpec& layer = spec_.layers[i];
+    LayerState& s = state_->layers[i];
+    const Tensor& grad = i == 0 ? state_->dimage : s.rendered_grad;
+    Tensor& grad_above = state_->layers[i + 1].rendered_grad;
+    if (layer.kind == LayerKind::Conv) {
+      const Parameter& w = params_[param_index_[i]];
+      const Tensor& masked = layer.relu ? s.masked : state_->layers[i + 1].rendered_in;
+      backend_.conv2d_backward_weight(grad, masked, conv_pad(layer), params_[param_index_[i]].grad, true);
+      backend_.conv2d(grad, w.value, conv_pad(layer), grad_above);
+      if (layer.relu) backend_.mul(grad_above, s.mask, grad_above);
+    } else {
+      backend_.unpool_backward(grad, s.mask, layer.kernel, grad_above);
+    }
+    // L_NN on the intermediate rendered template z at this layer's output (DESIGN.md §3.2).
+    backend_.nonnegativity_loss(state_->layers[i + 1].rendered_in, options.alpha.nn, loss_nn_, grad_above);
+  }
+}
+
+void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, const StepOptions& options) {
+  bottom_up(images, true);
+  BatchState& st = *state_;
+  for (Parameter& p : params_) backend_.fill(p.grad, 0.0f);  // both passes add into the gradients
+  backend_.fill(st.dlogits, 0.0f);
+  backend_.cross_entropy(st.q, labels, options.alpha.h, loss_h_, st.dlogits);
+  backend_.kl_loss(st.q, options.kl_paper_sign, options.alpha.kl, loss_kl_, st.dlogits);
+  bottom_up_backward();
+  const bool needs_top_down = options.alpha.rc != 0.0f || options.alpha.nn != 0.0f;
+  if (!needs_top_down) {
+    backend_.fill(loss_rc_, 0.0f);
+    backend_.fill(loss_nn_, 0.0f);
+    return;
+  }
+  const Tensor& rendered = top_down(labels, options.render_label_when_known);
+  backend_.fill(st.dimage, 0.0f);
+  backend_.reconstruction_loss(rendered, images, options.alpha.rc, loss_rc_, st.dimage);
+  top_down_backward(options);
+}
+
+LossValues DrmmModel::read_losses() {
+  auto scalar = [this](const Tensor& t) { return double(backend_.download(t)[0]); };
+  return LossValues{scalar(loss_h_), scalar(loss_rc_), scalar(loss_kl_), scalar(loss_nn_)};
+}
+
+void DrmmModel::sgd_step(float lr, float momentum) {
+  for (Parameter& p : params_) backend_.sgd_step(p.value, p.grad, p.state1, lr, momentum);
+}
+
+void DrmmModel::adam_step(float lr, int step) {
+  for (Parameter& p : params_) backend_.adam_step(p.value, p.grad, p.state1, p.state2, lr, 0.9f, 0.999f, 1e-8f, step);
+}
+
+// ---- unit renderings ------------------------------------------------------------------------
+
+std::vector<float> DrmmModel::render_unit(size_t level, int channel) {
+  if (level >= spec_.layers.size()) throw Error("render_unit: no such level");
+  state_ = &ensure_batch(1);
+  for (LayerState& s : state_->layers)
+    if (!s.mask.empty()) backend_.fill(s.mask, 1.0f);  // every switch on
+  const Shape out = batched(spec_.layers[level].output, 1);
+  if (channel < 0 || channel >= out.c) throw Error("render_unit: no such channel");
+  std::vector<float> start(out.count(), 0.0f);
+  start[(size_t(channel) * out.h + out.h / 2) * out.w + out.w / 2] = 1.0f;
+  Tensor start_tensor = backend_.alloc(out);
+  backend_.upload(start_tensor, start);
+  render_down(level, start_tensor);
+  return backend_.download(state_->layers[0].rendered_in);
+}
+
+}  // namespace drmm

@@ -1,0 +1,122 @@
+#pragma once
+// The Non-Negative Deep Rendering Mixture Model of paper 002 (Nguyen et al., CVPR 2017),
+// as DESIGN.md §3.2 restates it, running on any Backend.
+//
+// Bottom-up E-step = the CNN forward pass; it records the rendering path: per conv layer the
+// template switches a = [h > 0], per max pool the position switches t, and the class
+// posterior q(c|I) (paper 000 §3; paper 002 eq. 3–4). Top-down E-step = reconstruction: the
+// class's one-hot vector rendered down through the same filters with the recorded a and t
+// (paper 002 App. B, eq. 11–14). Both passes are differentiable in the weights; the masks
+// and the rendered class are constants of the E-step.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/backend/backend.h"
+#include "core/model/model_spec.h"
+
+namespace drmm {
+
+// A trainable tensor with its gradient and optimiser state (velocity, or Adam's m and v).
+struct Parameter {
+  std::string name;
+  Tensor value, grad, state1, state2;
+};
+
+// Buffers that are not trained but are part of the model: batch-norm running statistics and
+// the exponential moving averages of latent frequencies π_a, π_t (DESIGN.md §3.4).
+struct Buffer {
+  std::string name;
+  Tensor value;
+};
+
+// The four loss terms of one batch (unweighted; the objective is Σ α·term, paper 002 eq. 5).
+struct LossValues {
+  double h = 0, rc = 0, kl = 0, nn = 0;
+  double total(const LossWeights& a) const { return a.h * h + a.rc * rc + a.kl * kl + a.nn * nn; }
+};
+
+struct StepOptions {
+  LossWeights alpha;
+  bool kl_paper_sign = false;
+  bool render_label_when_known = true;  // top-down from the true label for labeled images
+};
+
+class DrmmModel {
+ public:
+  DrmmModel(ModelSpec spec, Backend& backend, uint64_t seed);
+
+  const ModelSpec& spec() const { return spec_; }
+  Backend& backend() const { return backend_; }
+  std::vector<Parameter>& parameters() { return params_; }
+  std::vector<Buffer>& buffers() { return buffers_; }
+
+  // ---- E-step ----------------------------------------------------------------------------
+  // Bottom-up on `images` (N×C×H×W). training: batch statistics (and running-stat and π
+  // updates); otherwise the running statistics. Records a, t and q for the top-down pass.
+  void bottom_up(const Tensor& images, bool training);
+  const Tensor& class_probabilities() const;  // q(c|I), N×C×1×1, after bottom_up
+  // Top-down from the class: from labels[n] when ≥ 0 and use_labels, else from ĉ. Returns Î.
+  const Tensor& top_down(const Tensor& labels, bool use_labels);
+  // "Reconstruct from level ℓ": the top-down pass started from the bottom-up output of layer
+  // `level` (0-based layer index) instead of from the class. Returns the rendered image.
+  const Tensor& reconstruct_from_level(size_t level);
+  // Bottom-up output of layer `level` (after bottom_up).
+  const Tensor& level_output(size_t level) const;
+
+  // ---- training (one EG step: E-step, then gradients of L for the M-step) -----------------
+  // Runs both E-step passes and computes ∂L/∂θ into each Parameter's grad. `labels` holds the
+  // class for labeled images and −1 for unlabeled ones. Loss values are left in device tensors;
+  // read them with read_losses() (which waits for the backend).
+  void compute_gradients(const Tensor& images, const Tensor& labels, const StepOptions& options);
+  LossValues read_losses();
+  // One optimiser step on every parameter (DESIGN.md §3.2 M-step).
+  void sgd_step(float lr, float momentum);
+  void adam_step(float lr, int step);
+
+  // The rendering of a one-hot at the output of layer `level`, channel `channel`, centred:
+  // what a single template of that layer draws in pixel space (used for filter views). The
+  // masks are all ones (every switch on, centre position of each pool window).
+  std::vector<float> render_unit(size_t level, int channel);
+
+ private:
+  // Per-layer activations, masks and gradients for one batch size. Tensors that are the same
+  // value share storage (a layer without batch norm has normed == pre; without ReLU, out == normed).
+  struct LayerState {
+    Tensor pre, normed, out;            // bottom-up: conv output h, after batch norm, layer output
+    Tensor mask;                        // a = [normed > 0] for a conv with ReLU; t for a max pool
+    Tensor saved_mean, saved_inv_std;   // batch-norm statistics for the backward pass
+    Tensor grad_out, grad_pre;          // bottom-up backward: ∂L/∂out, ∂L/∂pre
+    Tensor rendered_in;                 // top-down: z rendered at this layer's input
+    Tensor masked;                      // top-down: z at this layer's output times a (conv)
+    Tensor rendered_grad;               // top-down backward: ∂L/∂rendered_in
+  };
+  struct BatchState {
+    std::vector<LayerState> layers;
+    Tensor onehot, q, dlogits, dimage;
+  };
+  BatchState& ensure_batch(int n);
+  void conv_bottom_up(size_t i, const Tensor& in, bool training);
+  void conv_backward(size_t i, Tensor* grad_in);
+  void render_down(size_t top_layer, const Tensor& start);
+  void bottom_up_backward();
+  void top_down_backward(const StepOptions& options);
+  const Tensor& layer_input(size_t i) const;
+  void add_parameter(const std::string& name, Shape shape);
+  void add_buffer(const std::string& name, Shape shape, float value);
+
+  ModelSpec spec_;
+  Backend& backend_;
+  std::vector<Parameter> params_;
+  std::vector<Buffer> buffers_;
+  std::vector<int> param_index_;   // per layer: index of its weight in params_ (−1: none)
+  std::vector<int> buffer_index_;  // per layer: index of its running mean in buffers_ (−1: none)
+  std::vector<int> latent_index_;  // per layer: index of its π buffer in buffers_ (−1: none)
+  std::map<int, BatchState> batches_;   // by batch size: training and probe batches alternate
+  BatchState* state_ = nullptr;          // the batch size of the last bottom_up
+  Tensor images_;                        // the last bottom_up's input (a handle, not a copy)
+  Tensor loss_h_, loss_kl_, loss_rc_, loss_nn_;
+};
+
+}  // namespace drmm
