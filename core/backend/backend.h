@@ -41,6 +41,9 @@ class Backend {
   virtual void upload(Tensor& dst, std::span<const float> src) = 0;  // src.size() == dst.count()
   virtual std::vector<float> download(const Tensor& src) = 0;        // waits for queued work
   virtual void finish() = 0;                                          // run and wait for queued work
+  // The first value of `t` at the backend's own precision (double on the check backend, so
+  // finite-difference tests see the loss unrounded).
+  virtual double read_scalar(const Tensor& t) { return double(download(t).at(0)); }
   virtual void fill(Tensor& t, float value) = 0;
   virtual void copy(const Tensor& src, Tensor& dst) = 0;              // same count
 

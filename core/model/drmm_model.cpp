@@ -272,7 +272,7 @@ void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, co
 }
 
 LossValues DrmmModel::read_losses() {
-  auto scalar = [this](const Tensor& t) { return double(backend_.download(t)[0]); };
+  auto scalar = [this](const Tensor& t) { return backend_.read_scalar(t); };
   return LossValues{scalar(loss_h_), scalar(loss_rc_), scalar(loss_kl_), scalar(loss_nn_)};
 }
 
