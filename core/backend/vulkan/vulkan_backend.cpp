@@ -1,0 +1,449 @@
+#include "core/backend/vulkan/vulkan_backend.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+#include "core/backend/vulkan/vulkan_context.h"
+#include "core/backend/vulkan/vulkan_kernels.h"
+#include "core/backend/vulkan/vulkan_sequence.h"
+#include "core/backend/vulkan/vulkan_storage.h"
+#include "core/util/error.h"
+
+namespace drmm {
+
+using vk::VulkanStorage;
+
+namespace {
+
+// One 32-bit push-constant word; the shaders declare their push blocks as int/uint/float
+// fields in the order the host lists the words.
+struct Word {
+  uint32_t bits;
+  Word(int v) : bits(uint32_t(v)) {}
+  Word(unsigned v) : bits(v) {}
+  Word(size_t v) : bits(uint32_t(v)) {
+    if (v > UINT32_MAX) throw Error("vulkan: tensor too large for 32-bit indexing");
+  }
+  Word(float v) : bits(std::bit_cast<uint32_t>(v)) {}
+  Word(double v) : Word(float(v)) {}
+};
+
+using Groups = std::array<uint32_t, 3>;
+using TensorRef = std::reference_wrapper<const Tensor>;
+constexpr uint32_t kLocalSize = 256;   // LOCAL_SIZE_1D in shaders/common.glsl
+constexpr uint32_t kMaxGroups = 65535;  // the smallest maxComputeWorkGroupCount allowed
+constexpr uint32_t kMaxPartials = 256;  // workgroups of a two-pass loss reduction
+
+// Enough workgroups of kLocalSize for `count` elements, capped: the shaders loop
+// (grid-stride) over what a capped grid does not cover.
+Groups linear(size_t count, uint32_t cap = kMaxGroups) {
+  return {uint32_t(std::clamp<size_t>((count + kLocalSize - 1) / kLocalSize, 1, cap)), 1, 1};
+}
+
+uint32_t ceil_div(size_t a, size_t b) { return uint32_t((a + b - 1) / b); }
+
+void require(bool ok, const char* op, const std::string& what) {
+  if (!ok) throw Error(std::string("vulkan ") + op + ": " + what);
+}
+void require_shape(const Tensor& t, const Shape& expected, const char* op, const char* name) {
+  require(t.shape() == expected, op, std::string(name) + " is " + t.shape().str() + ", expected " + expected.str());
+}
+void require_count(const Tensor& t, size_t expected, const char* op, const char* name) {
+  require(t.count() == expected, op,
+          std::string(name) + " has " + std::to_string(t.count()) + " values, expected " + std::to_string(expected));
+}
+void require_per_channel(std::initializer_list<TensorRef> tensors, int channels, const char* op) {
+  for (const Tensor& t : tensors)
+    require(t.count() == size_t(channels), op,
+            "a per-channel tensor is " + t.shape().str() + ", expected " + std::to_string(channels) + " values");
+}
+Shape pooled(const Shape& s, int k) { return {s.n, s.c, s.h / k, s.w / k}; }
+Shape unpooled(const Shape& s, int k) { return {s.n, s.c, s.h * k, s.w * k}; }
+void require_poolable(const Tensor& fine, int k, const char* op) {
+  require(k >= 1 && fine.shape().h % k == 0 && fine.shape().w % k == 0, op,
+          "window " + std::to_string(k) + " does not tile " + fine.shape().str());
+}
+
+// Sizes of one convolution (backend.h: stride 1, square kernel, `pad` on every side).
+struct ConvGeometry {
+  int batch, cin, h, w, cout, ho, wo, k, pad;
+  Shape input() const { return {batch, cin, h, w}; }
+  Shape output() const { return {batch, cout, ho, wo}; }
+};
+
+ConvGeometry conv_geometry(const Shape& x, const Shape& w, int pad, const char* op) {
+  require(w.h == w.w, op, "kernel " + w.str() + " is not square");
+  require(w.c == x.c, op, "kernel " + w.str() + " does not match input channels " + x.str());
+  require(pad >= 0, op, "negative padding");
+  const ConvGeometry g{x.n, x.c, x.h, x.w, w.n, conv_output_size(x.h, w.h, pad), conv_output_size(x.w, w.h, pad),
+                       w.h, pad};
+  require(g.ho >= 1 && g.wo >= 1, op, "kernel larger than the padded input");
+  return g;
+}
+
+// Micro-tile per invocation in conv_gemm.comp: 4 for big dimensions, less when a layer has
+// few rows/columns (Cout = 10) so the 16·T block wastes little.
+int tile_for(int extent) { return extent >= 64 ? 4 : extent >= 32 ? 2 : 1; }
+
+}  // namespace
+
+struct VulkanBackend::Impl {
+  std::shared_ptr<vk::Context> context;
+  // Destroyed in reverse: the sequence (waits for the device) first, then the pipelines.
+  std::unique_ptr<vk::KernelCache> kernels;
+  std::unique_ptr<vk::Sequence> sequence;
+
+  VulkanStorage& storage(const Tensor& t) const {
+    auto* s = dynamic_cast<VulkanStorage*>(t.storage());
+    if (!s || s->context() != context.get()) throw Error("vulkan: tensor does not belong to this backend");
+    return *s;
+  }
+
+  std::shared_ptr<VulkanStorage> buffer(size_t floats, bool staging) {
+    return std::make_shared<VulkanStorage>(context, context->acquire(floats * sizeof(float), staging));
+  }
+  // A device tensor for intermediate results; not zero-filled (its kernel writes it all).
+  Tensor scratch(size_t floats) { return Tensor(Shape{1, 1, 1, int(floats)}, buffer(floats, false)); }
+
+  // Records one dispatch of `shader`: tensors bind to 0…N−1, spec[i] is constant_id i.
+  void run(std::string_view shader, std::span<const int32_t> spec, std::span<const TensorRef> tensors,
+           std::span<const Word> push, Groups groups) {
+    std::array<VkBuffer, 8> handles{};
+    std::array<uint32_t, vk::kPushConstantBytes / 4> words{};
+    if (tensors.size() > handles.size() || push.size() > words.size())
+      throw Error("vulkan: " + std::string(shader) + " binds too much");
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      VulkanStorage& s = storage(tensors[i]);
+      handles[i] = s.handle();
+      sequence->hold(s.shared_from_this());
+    }
+    for (size_t i = 0; i < push.size(); ++i) words[i] = push[i].bits;
+    const vk::Kernel& kernel = kernels->get(shader, spec, uint32_t(tensors.size()));
+    sequence->dispatch(kernel, std::span(handles.data(), tensors.size()), std::span(words.data(), push.size()),
+                       groups);
+  }
+  void run(std::string_view shader, std::initializer_list<int32_t> spec, std::initializer_list<TensorRef> tensors,
+           std::initializer_list<Word> push, Groups groups) {
+    run(shader, std::span(spec.begin(), spec.size()), std::span(tensors.begin(), tensors.size()),
+        std::span(push.begin(), push.size()), groups);
+  }
+
+  // conv_gemm.comp in one of its three modes (see the shader for M, N, K of each).
+  void conv_gemm(int mode, const Tensor& a, const Tensor& b, const Tensor& c, const ConvGeometry& g, bool accumulate) {
+    const int kk = g.k * g.k;
+    const int M = mode == 1 ? g.cin : g.cout;
+    const int N = mode == 0 ? g.batch * g.ho * g.wo : mode == 1 ? g.batch * g.h * g.w : g.cin * kk;
+    const int K = mode == 0 ? g.cin * kk : mode == 1 ? g.cout * kk : g.batch * g.ho * g.wo;
+    const int tm = tile_for(M), tn = tile_for(N);
+    const uint32_t rows = ceil_div(M, 16 * tm), cols = std::min(ceil_div(N, 16 * tn), kMaxGroups);
+    // Split-K for the weight gradient: its C is small (Cout × Cin·k²) and its K large
+    // (batch·Ho·Wo), so without it one or two workgroups would do all the work.
+    uint32_t slices = 1;
+    if (mode == 2) {
+      constexpr uint32_t kTargetGroups = 64, kMinSliceK = 256;
+      slices = std::max(1u, std::min(ceil_div(K, kMinSliceK), kTargetGroups / std::max(1u, rows * cols)));
+    }
+    const int k_per_slice = int(ceil_div(ceil_div(K, slices), 16) * 16);
+    slices = ceil_div(K, k_per_slice);
+    const int32_t spec[] = {mode, g.k, tm, tn};
+    // Word 8 is `accumulate`; split-K slices ignore it (sum_slices applies it).
+    const Word words[] = {g.batch, g.cin, g.h, g.w, g.cout, g.ho, g.wo, g.pad, int(accumulate), M, N, K, k_per_slice};
+    if (slices == 1) {
+      const TensorRef bound[] = {a, b, c};
+      run("conv_gemm", spec, bound, words, {cols, rows, 1});
+      return;
+    }
+    const size_t count = size_t(M) * size_t(N);
+    Tensor partial = scratch(count * slices);
+    const TensorRef bound[] = {a, b, partial};
+    run("conv_gemm", spec, bound, words, {cols, rows, slices});
+    run("sum_slices", {}, {partial, c}, {count, slices, int(accumulate)}, linear(count));
+  }
+
+  // Two-pass summed loss: `first` writes per-workgroup partial sums (and the gradient),
+  // reduce_partials.comp adds them into loss[0] with `scale`.
+  void summed_loss(std::string_view first, std::initializer_list<TensorRef> tensors, size_t count,
+                   float grad_scale, float scale, bool accumulate, const Tensor& loss) {
+    const Groups groups = linear(count, kMaxPartials);
+    Tensor partials = scratch(groups[0]);
+    std::vector<TensorRef> bound(tensors);
+    bound.push_back(partials);
+    const Word words[] = {count, grad_scale};
+    run(first, {}, bound, words, groups);
+    run("reduce_partials", {}, {partials, loss}, {size_t(groups[0]), scale, int(accumulate)}, {1, 1, 1});
+  }
+};
+
+VulkanBackend::VulkanBackend(Options options) : impl_(std::make_unique<Impl>()) {
+  impl_->context = vk::Context::create({options.validation, options.device_index});
+  impl_->kernels = std::make_unique<vk::KernelCache>(impl_->context);
+  impl_->sequence = std::make_unique<vk::Sequence>(impl_->context);
+}
+
+VulkanBackend::~VulkanBackend() {
+  if (!impl_) return;
+  try {
+    impl_->sequence->submit_and_wait();  // queued work may write tensors others still hold
+  } catch (const Error&) {
+    // Destructors must not throw; the device is torn down below regardless.
+  }
+  impl_->sequence.reset();
+  impl_->kernels.reset();
+}
+
+std::string VulkanBackend::name() const { return "vulkan (" + impl_->context->device_name() + ")"; }
+bool VulkanBackend::on_gpu() const { return vk::is_gpu(impl_->context->properties().deviceType); }
+std::vector<std::string> VulkanBackend::validation_messages() const { return impl_->context->validation_messages(); }
+uint64_t VulkanBackend::submit_count() const { return impl_->sequence->submits(); }
+
+// ---- memory ---------------------------------------------------------------------------
+
+Tensor VulkanBackend::alloc(Shape shape) {
+  auto s = impl_->buffer(shape.count(), false);
+  impl_->sequence->fill(s->handle(), VK_WHOLE_SIZE, 0);  // recycled buffers hold old data
+  impl_->sequence->hold(s);
+  return Tensor(shape, s);
+}
+
+void VulkanBackend::upload(Tensor& dst, std::span<const float> src) {
+  require_count(dst, src.size(), "upload", "destination");
+  VulkanStorage& s = impl_->storage(dst);
+  const size_t bytes = src.size_bytes();
+  // Nothing queued means nothing on the device can still read or write dst: write it in
+  // place when its memory is mapped (lavapipe, UMA), no staging copy needed.
+  if (impl_->sequence->empty() && s.buffer().mapped) {
+    std::memcpy(s.buffer().mapped, src.data(), bytes);
+    return;
+  }
+  auto staging = impl_->buffer(src.size(), true);
+  std::memcpy(staging->buffer().mapped, src.data(), bytes);
+  impl_->sequence->copy(staging->handle(), s.handle(), bytes);
+  impl_->sequence->hold(staging);
+  impl_->sequence->hold(s.shared_from_this());
+}
+
+std::vector<float> VulkanBackend::download(const Tensor& src) {
+  VulkanStorage& s = impl_->storage(src);
+  std::vector<float> out(src.count());
+  const size_t bytes = out.size() * sizeof(float);
+  if (s.buffer().mapped) {
+    finish();
+    std::memcpy(out.data(), s.buffer().mapped, bytes);
+    return out;
+  }
+  auto staging = impl_->buffer(out.size(), true);
+  impl_->sequence->copy(s.handle(), staging->handle(), bytes);
+  impl_->sequence->hold(s.shared_from_this());
+  finish();
+  std::memcpy(out.data(), staging->buffer().mapped, bytes);
+  return out;
+}
+
+void VulkanBackend::finish() { impl_->sequence->submit_and_wait(); }
+
+void VulkanBackend::fill(Tensor& t, float value) {
+  VulkanStorage& s = impl_->storage(t);
+  impl_->sequence->fill(s.handle(), t.count() * sizeof(float), std::bit_cast<uint32_t>(value));
+  impl_->sequence->hold(s.shared_from_this());
+}
+
+void VulkanBackend::copy(const Tensor& src, Tensor& dst) {
+  require_count(dst, src.count(), "copy", "destination");
+  VulkanStorage& from = impl_->storage(src);
+  VulkanStorage& to = impl_->storage(dst);
+  if (&from == &to) return;
+  impl_->sequence->copy(from.handle(), to.handle(), src.count() * sizeof(float));
+  impl_->sequence->hold(from.shared_from_this());
+  impl_->sequence->hold(to.shared_from_this());
+}
+
+// ---- convolution ----------------------------------------------------------------------
+
+void VulkanBackend::conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) {
+  const ConvGeometry g = conv_geometry(x.shape(), w.shape(), pad, "conv2d");
+  require_shape(y, g.output(), "conv2d", "y");
+  impl_->conv_gemm(0, w, x, y, g, false);
+}
+
+void VulkanBackend::conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx, bool accumulate) {
+  const ConvGeometry g = conv_geometry(dx.shape(), w.shape(), pad, "conv2d_backward_input");
+  require_shape(dy, g.output(), "conv2d_backward_input", "dy");
+  impl_->conv_gemm(1, w, dy, dx, g, accumulate);
+}
+
+void VulkanBackend::conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw, bool accumulate) {
+  const ConvGeometry g = conv_geometry(x.shape(), dw.shape(), pad, "conv2d_backward_weight");
+  require_shape(dy, g.output(), "conv2d_backward_weight", "dy");
+  impl_->conv_gemm(2, dy, x, dw, g, accumulate);
+}
+
+// ---- pooling and switches -------------------------------------------------------------
+
+void VulkanBackend::maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) {
+  require_poolable(x, k, "maxpool");
+  require_shape(y, pooled(x.shape(), k), "maxpool", "y");
+  require_shape(switches, x.shape(), "maxpool", "switches");
+  impl_->run("maxpool", {k}, {x, y, switches}, {y.count(), y.shape().h, y.shape().w}, linear(y.count()));
+}
+
+void VulkanBackend::unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) {
+  require_shape(x, unpooled(y.shape(), k), "unpool", "x");
+  require_shape(switches, x.shape(), "unpool", "switches");
+  impl_->run("unpool", {k}, {y, x, switches}, {x.count(), x.shape().h, x.shape().w}, linear(x.count()));
+}
+
+void VulkanBackend::unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) {
+  require_poolable(dx, k, "unpool_backward");
+  require_shape(dy, pooled(dx.shape(), k), "unpool_backward", "dy");
+  require_shape(switches, dx.shape(), "unpool_backward", "switches");
+  impl_->run("unpool_backward", {k}, {dx, dy, switches}, {dy.count(), dy.shape().h, dy.shape().w},
+             linear(dy.count()));
+}
+
+void VulkanBackend::upsample(const Tensor& x, int k, Tensor& y) {
+  require_shape(y, unpooled(x.shape(), k), "upsample", "y");
+  impl_->run("upsample", {k}, {x, y}, {y.count(), y.shape().h, y.shape().w}, linear(y.count()));
+}
+
+void VulkanBackend::sum_pool(const Tensor& x, int k, Tensor& y) {
+  require_poolable(x, k, "sum_pool");
+  require_shape(y, pooled(x.shape(), k), "sum_pool", "y");
+  impl_->run("sum_pool", {k}, {x, y}, {y.count(), y.shape().h, y.shape().w}, linear(y.count()));
+}
+
+void VulkanBackend::mean_pool(const Tensor& x, Tensor& y) {
+  require_shape(y, Shape{x.shape().n, x.shape().c, 1, 1}, "mean_pool", "y");
+  impl_->run("mean_pool", {}, {x, y}, {y.count(), x.shape().plane()}, linear(y.count()));
+}
+
+void VulkanBackend::mean_pool_backward(const Tensor& dy, Tensor& dx) {
+  require_shape(dy, Shape{dx.shape().n, dx.shape().c, 1, 1}, "mean_pool_backward", "dy");
+  impl_->run("mean_pool_backward", {}, {dy, dx}, {dx.count(), dx.shape().plane()}, linear(dx.count()));
+}
+
+// ---- elementwise ----------------------------------------------------------------------
+
+void VulkanBackend::relu(const Tensor& x, Tensor& y, Tensor& mask) {
+  require_count(y, x.count(), "relu", "y");
+  require_count(mask, x.count(), "relu", "mask");
+  impl_->run("relu", {}, {x, y, mask}, {x.count()}, linear(x.count()));
+}
+
+void VulkanBackend::mul(const Tensor& a, const Tensor& b, Tensor& y) {
+  require_count(b, a.count(), "mul", "b");
+  require_count(y, a.count(), "mul", "y");
+  impl_->run("mul", {}, {a, b, y}, {y.count()}, linear(y.count()));
+}
+
+void VulkanBackend::axpy(float alpha, const Tensor& x, Tensor& y) {
+  require_count(y, x.count(), "axpy", "y");
+  impl_->run("axpy", {}, {x, y}, {y.count(), alpha}, linear(y.count()));
+}
+
+void VulkanBackend::scale(Tensor& y, float alpha) {
+  impl_->run("scale", {}, {y}, {y.count(), alpha}, linear(y.count()));
+}
+
+// ---- batch normalisation --------------------------------------------------------------
+
+void VulkanBackend::batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum,
+                                    float eps, Tensor& running_mean, Tensor& running_var, Tensor& y,
+                                    Tensor& saved_mean, Tensor& saved_inv_std) {
+  const Shape& s = x.shape();
+  require_per_channel({gamma, beta, running_mean, running_var, saved_mean, saved_inv_std}, s.c, "batchnorm_train");
+  require_shape(y, s, "batchnorm_train", "y");
+  impl_->run("batchnorm_stats", {}, {x, running_mean, running_var, saved_mean, saved_inv_std},
+             {s.n, s.c, s.plane(), momentum, eps}, {uint32_t(s.c), 1, 1});
+  impl_->run("batchnorm_apply", {0}, {x, gamma, beta, saved_mean, saved_inv_std, y}, {x.count(), s.c, s.plane(), eps},
+             linear(x.count()));
+}
+
+void VulkanBackend::batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                    const Tensor& running_mean, const Tensor& running_var, float eps, Tensor& y) {
+  const Shape& s = x.shape();
+  require_per_channel({gamma, beta, running_mean, running_var}, s.c, "batchnorm_infer");
+  require_shape(y, s, "batchnorm_infer", "y");
+  impl_->run("batchnorm_apply", {1}, {x, gamma, beta, running_mean, running_var, y},
+             {x.count(), s.c, s.plane(), eps}, linear(x.count()));
+}
+
+void VulkanBackend::batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                                       const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& dx,
+                                       Tensor& dgamma, Tensor& dbeta) {
+  const Shape& s = x.shape();
+  require_per_channel({gamma, saved_mean, saved_inv_std, dgamma, dbeta}, s.c, "batchnorm_backward");
+  require_shape(dy, s, "batchnorm_backward", "dy");
+  require_shape(dx, s, "batchnorm_backward", "dx");
+  impl_->run("batchnorm_backward", {}, {dy, x, gamma, saved_mean, saved_inv_std, dx, dgamma, dbeta},
+             {s.n, s.c, s.plane()}, {uint32_t(s.c), 1, 1});
+}
+
+// ---- classifier and losses ------------------------------------------------------------
+
+void VulkanBackend::softmax(const Tensor& logits, Tensor& q) {
+  require_shape(q, logits.shape(), "softmax", "q");
+  const Shape& s = logits.shape();
+  impl_->run("softmax", {}, {logits, q}, {s.n, s.per_image()}, linear(size_t(s.n)));
+}
+
+void VulkanBackend::cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss,
+                                  Tensor& dlogits) {
+  const Shape& s = q.shape();
+  require_count(labels, size_t(s.n), "cross_entropy", "labels");
+  require_count(loss, 1, "cross_entropy", "loss");
+  require_shape(dlogits, s, "cross_entropy", "dlogits");
+  impl_->run("cross_entropy", {}, {q, labels, loss, dlogits}, {s.n, s.per_image(), weight}, {1, 1, 1});
+}
+
+void VulkanBackend::kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) {
+  const Shape& s = q.shape();
+  require_count(loss, 1, "kl_loss", "loss");
+  require_shape(dlogits, s, "kl_loss", "dlogits");
+  impl_->run("kl_loss", {}, {q, loss, dlogits}, {s.n, s.per_image(), weight, paper_sign ? 1.0f : -1.0f},
+             {1, 1, 1});
+}
+
+void VulkanBackend::reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) {
+  require_count(b, a.count(), "reconstruction_loss", "b");
+  require_count(da, a.count(), "reconstruction_loss", "da");
+  require_count(loss, 1, "reconstruction_loss", "loss");
+  const float n = float(a.shape().n);
+  impl_->summed_loss("reconstruction_loss", {a, b, da}, a.count(), 2.0f * weight / n, 1.0f / n, false, loss);
+}
+
+void VulkanBackend::nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) {
+  require_count(dz, z.count(), "nonnegativity_loss", "dz");
+  require_count(loss, 1, "nonnegativity_loss", "loss");
+  const float n = float(z.shape().n);
+  impl_->summed_loss("nonnegativity_loss", {z, dz}, z.count(), 2.0f * weight / n, 1.0f / n, true, loss);
+}
+
+// ---- statistics and optimisers --------------------------------------------------------
+
+void VulkanBackend::batch_mean_ema(const Tensor& x, float decay, Tensor& ema) {
+  require_count(ema, x.shape().per_image(), "batch_mean_ema", "ema");
+  impl_->run("batch_mean_ema", {}, {x, ema}, {ema.count(), x.shape().n, decay}, linear(ema.count()));
+}
+
+void VulkanBackend::sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) {
+  require_count(grad, param.count(), "sgd_step", "grad");
+  require_count(velocity, param.count(), "sgd_step", "velocity");
+  impl_->run("sgd_step", {}, {param, grad, velocity}, {param.count(), lr, momentum}, linear(param.count()));
+}
+
+void VulkanBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1,
+                              float beta2, float eps, int step) {
+  require_count(grad, param.count(), "adam_step", "grad");
+  require_count(m, param.count(), "adam_step", "m");
+  require_count(v, param.count(), "adam_step", "v");
+  require(step >= 1, "adam_step", "step counts from 1");
+  const double bc1 = 1.0 - std::pow(double(beta1), step), bc2 = 1.0 - std::pow(double(beta2), step);
+  impl_->run("adam_step", {}, {param, grad, m, v}, {param.count(), lr, beta1, beta2, eps, bc1, bc2},
+             linear(param.count()));
+}
+
+}  // namespace drmm

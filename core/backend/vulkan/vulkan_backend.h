@@ -1,0 +1,89 @@
+#pragma once
+// The Vulkan compute backend (DESIGN.md §3.1, issue 5): every Backend op is one or two
+// compute dispatches recorded into the current command buffer (see vulkan_sequence.h);
+// buffers stay on the device; staging is used only for upload/download. Ops are checked
+// against the cpu reference in tests/vulkan. Not thread-safe: one thread drives a backend
+// (the trainer's worker), like every Backend.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/backend/backend.h"
+
+namespace drmm {
+
+namespace vk {
+class Context;
+}
+
+class VulkanBackend final : public Backend {
+ public:
+  struct Options {
+    // Enable VK_LAYER_KHRONOS_validation (with synchronization validation) and collect
+    // its warnings and errors (validation_messages()). For tests; slow.
+    bool validation = false;
+    // −1: the preferred device (discrete > integrated > virtual > CPU); otherwise the
+    // index in vkEnumeratePhysicalDevices order. DRMM_VULKAN_DEVICE overrides both.
+    int device_index = -1;
+  };
+
+  // Throws drmm::Error with the reason when there is no loader, no device or no usable one.
+  explicit VulkanBackend(Options options);
+  VulkanBackend() : VulkanBackend(Options{}) {}
+  ~VulkanBackend() override;  // waits for queued work
+
+  std::string name() const override;  // "vulkan (<device name>)"
+  bool on_gpu() const;                // the device is a discrete or integrated GPU
+  std::vector<std::string> validation_messages() const;
+  uint64_t submit_count() const;  // command buffers submitted so far (one per finish/download)
+
+  Tensor alloc(Shape shape) override;
+  void upload(Tensor& dst, std::span<const float> src) override;
+  std::vector<float> download(const Tensor& src) override;
+  void finish() override;
+  void fill(Tensor& t, float value) override;
+  void copy(const Tensor& src, Tensor& dst) override;
+
+  void conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) override;
+  void conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx, bool accumulate) override;
+  void conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw, bool accumulate) override;
+
+  void maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) override;
+  void unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) override;
+  void unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) override;
+  void upsample(const Tensor& x, int k, Tensor& y) override;
+  void sum_pool(const Tensor& x, int k, Tensor& y) override;
+  void mean_pool(const Tensor& x, Tensor& y) override;
+  void mean_pool_backward(const Tensor& dy, Tensor& dx) override;
+
+  void relu(const Tensor& x, Tensor& y, Tensor& mask) override;
+  void mul(const Tensor& a, const Tensor& b, Tensor& y) override;
+  void axpy(float alpha, const Tensor& x, Tensor& y) override;
+  void scale(Tensor& y, float alpha) override;
+
+  void batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum, float eps,
+                       Tensor& running_mean, Tensor& running_var, Tensor& y, Tensor& saved_mean,
+                       Tensor& saved_inv_std) override;
+  void batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                       const Tensor& running_var, float eps, Tensor& y) override;
+  void batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& saved_mean,
+                          const Tensor& saved_inv_std, Tensor& dx, Tensor& dgamma, Tensor& dbeta) override;
+
+  void softmax(const Tensor& logits, Tensor& q) override;
+  void cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss, Tensor& dlogits) override;
+  void kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) override;
+  void reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) override;
+  void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) override;
+
+  void batch_mean_ema(const Tensor& x, float decay, Tensor& ema) override;
+  void sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) override;
+  void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1, float beta2,
+                 float eps, int step) override;
+
+ private:
+  struct Impl;  // keeps <vulkan/vulkan.h> out of this header
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace drmm

@@ -1,0 +1,10 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+// Backend::scale: y *= alpha.
+layout(local_size_x = LOCAL_SIZE_1D) in;
+BUFFER_RW(0, y)
+layout(push_constant) uniform Params { uint count; float alpha; } p;
+void main() {
+  GRID_STRIDE(i, p.count) { y[i] *= p.alpha; }
+}
