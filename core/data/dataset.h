@@ -13,6 +13,7 @@ enum class Split { Train, Test };
 
 struct Dataset {
   std::string name;                  // "fashion-mnist", "synthetic", or the path it came from
+  std::string format;                // how it was stored, for people: "IDX (gzip)", "CIFAR-10 binary", …
   int channels = 1, height = 0, width = 0;
   std::vector<float> pixels;         // size() · channels · height · width, image-major, CHW
   std::vector<int> labels;           // size(), each in [0, num_classes())
@@ -33,8 +34,10 @@ struct Dataset {
 // problem on any malformed input.
 Dataset load_dataset(const std::string& spec, Split split = Split::Train);
 
-// Whether `spec` has a separate test split (fashion-mnist does; a single IDX file has one
-// when its t10k-/train- sibling exists; a class folder does not).
+// Whether `spec` has the split: every loadable dataset has Train (for a single file, the
+// file itself); Test exists for the named datasets, a folder of IDX files with t10k-* files,
+// a train-* IDX images file with its t10k-* sibling, a CIFAR-10 folder, and a data_batch_N.bin
+// with test_batch.bin beside it; a class folder has none. False when nothing loads at `spec`.
 bool has_split(const std::string& spec, Split split);
 
 // A balanced semi-supervised split: `labeled_count` image indices, equal per class (the
