@@ -6,5 +6,6 @@
 namespace drmm::cli {
 
 void register_data_commands(CLI::App& app);   // drmm data info|show
+void register_train_commands(CLI::App& app);  // drmm train|eval|reconstruct
 
 }  // namespace drmm::cli

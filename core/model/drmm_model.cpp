@@ -267,13 +267,14 @@ void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, co
   }
   const Tensor& rendered = top_down(labels, options.render_label_when_known);
   backend_.fill(st.dimage, 0.0f);
-  backend_.reconstruction_loss(rendered, images, options.alpha.rc, loss_rc_, st.dimage);
+  // L_RC per pixel: the backend's op sums over pixels, so its weight carries 1/D (see pixel_count()).
+  backend_.reconstruction_loss(rendered, images, options.alpha.rc / pixel_count(), loss_rc_, st.dimage);
   top_down_backward(options);
 }
 
 LossValues DrmmModel::read_losses() {
   auto scalar = [this](const Tensor& t) { return backend_.read_scalar(t); };
-  return LossValues{scalar(loss_h_), scalar(loss_rc_), scalar(loss_kl_), scalar(loss_nn_)};
+  return LossValues{scalar(loss_h_), scalar(loss_rc_) / pixel_count(), scalar(loss_kl_), scalar(loss_nn_)};
 }
 
 void DrmmModel::sgd_step(float lr, float momentum) {

@@ -1,0 +1,235 @@
+// drmm train | eval | reconstruct: training runs, test accuracy, and reconstructions from the
+// command line (DESIGN.md §3.2).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "app/drmm/commands.h"
+#include "core/backend/select/backend_factory.h"
+#include "core/train/image_export.h"
+#include "core/train/metrics_csv.h"
+#include "core/train/model_state.h"
+#include "core/train/trainer.h"
+#include "core/util/error.h"
+
+namespace drmm::cli {
+namespace {
+
+struct TrainOptions {
+  TrainConfig config;
+  std::string out = "runs/latest";
+  bool resume = false;
+  bool quiet = false;
+  float alpha_h = -1, alpha_rc = -1, alpha_kl = -1, alpha_nn = -1;
+  std::string kl_sign = "code", topdown = "label";
+};
+
+// One line of progress: a bar, images/s, the loss terms and accuracies. On a terminal it
+// redraws in place; otherwise (a log file, CI) it prints a line every few seconds.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool quiet) : quiet_(quiet), tty_(::isatty(2)) {}
+  void update(const Trainer& t, bool force) {
+    if (quiet_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_ < (tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000))) return;
+    last_ = now;
+    const MetricsRow& m = t.last_metrics();
+    const double fraction = double(t.step_count()) / double(t.total_steps());
+    const int filled = int(fraction * 24);
+    std::ostringstream line;
+    line << "epoch " << std::fixed << std::setprecision(2) << t.epoch() << "/" << t.config().epochs << " ["
+         << std::string(size_t(filled), '#') << std::string(size_t(24 - filled), '.') << "] " << std::setprecision(0)
+         << fraction * 100 << "% " << m.images_per_second << " img/s  L=" << std::setprecision(4) << m.loss_total
+         << " H=" << m.loss_h << " RC=" << m.loss_rc << " KL=" << m.loss_kl << " NN=" << m.loss_nn
+         << " train_acc=" << std::setprecision(3) << m.train_accuracy;
+    if (m.test_accuracy >= 0) last_test_ = m.test_accuracy;
+    if (last_test_ >= 0) line << " test_acc=" << last_test_;
+    std::cerr << (tty_ ? "\r\033[K" : "") << line.str() << (tty_ ? "" : "\n") << std::flush;
+  }
+  void finish() {
+    if (!quiet_ && tty_) std::cerr << "\n";
+  }
+
+ private:
+  bool quiet_, tty_;
+  double last_test_ = -1;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+void apply_overrides(TrainOptions& o) {
+  TrainConfig& c = o.config;
+  if (o.alpha_h >= 0 || o.alpha_rc >= 0 || o.alpha_kl >= 0 || o.alpha_nn >= 0) {
+    // An α given on the command line replaces the preset's; the others keep the preset's values.
+    const ModelSpec spec = load_model_spec(c.preset);
+    c.alpha = spec.alpha;
+    c.alpha_from_preset = false;
+    if (o.alpha_h >= 0) c.alpha.h = o.alpha_h;
+    if (o.alpha_rc >= 0) c.alpha.rc = o.alpha_rc;
+    if (o.alpha_kl >= 0) c.alpha.kl = o.alpha_kl;
+    if (o.alpha_nn >= 0) c.alpha.nn = o.alpha_nn;
+  }
+  c.kl_paper_sign = o.kl_sign == "paper";
+  c.topdown_class = o.topdown == "predicted" ? TopDownClass::Predicted : TopDownClass::LabelWhenKnown;
+}
+
+void run_train(TrainOptions& o) {
+  std::filesystem::create_directories(o.out);
+  const std::string checkpoint = o.out + "/checkpoint.bin";
+  std::unique_ptr<Trainer> trainer;
+  if (o.resume) {
+    if (!std::filesystem::exists(checkpoint)) throw FileError(checkpoint, "nothing to resume: no checkpoint here");
+    trainer = Trainer::resume(checkpoint, o.config.epochs);
+  } else {
+    apply_overrides(o);
+    trainer = std::make_unique<Trainer>(o.config);
+  }
+  if (!trainer->backend_notice().empty()) std::cerr << trainer->backend_notice() << "\n";
+  const TrainConfig& c = trainer->config();
+  std::cerr << "training " << trainer->model().spec().name << " on " << trainer->train_data().name << " ("
+            << trainer->train_data().size() << " images, N_L=" << trainer->split().labeled.size() << ") with "
+            << trainer->backend().name() << ", α = (" << c.alpha.h << ", " << c.alpha.rc << ", " << c.alpha.kl << ", "
+            << c.alpha.nn << "), " << trainer->total_steps() << " steps; writing " << o.out << "\n";
+  MetricsCsv csv(o.out + "/metrics.csv", o.resume);
+  ProgressLine progress(o.quiet);
+  size_t written_rows = 0;
+  while (!trainer->finished()) {
+    trainer->step();
+    for (; written_rows < trainer->history().size(); ++written_rows) csv.append(trainer->history()[written_rows]);
+    const bool epoch_end = trainer->step_count() % trainer->steps_per_epoch() == 0;
+    if (epoch_end) trainer->save(checkpoint);
+    progress.update(*trainer, epoch_end);
+  }
+  progress.update(*trainer, true);
+  progress.finish();
+  trainer->save(checkpoint);
+  const EvalResult test = trainer->evaluate_test();
+  std::cout << "test accuracy " << std::fixed << std::setprecision(4) << test.accuracy << " on " << test.count
+            << " images after " << trainer->step_count() << " steps; checkpoint " << checkpoint << "\n";
+}
+
+void print_confusion(const EvalResult& r, const std::vector<std::string>& names) {
+  std::cout << "confusion matrix (rows: true class, columns: predicted)\n";
+  for (size_t t = 0; t < r.confusion.size(); ++t) {
+    std::cout << std::setw(14) << names[t].substr(0, 14);
+    for (size_t p = 0; p < r.confusion[t].size(); ++p) std::cout << std::setw(6) << r.confusion[t][p];
+    std::cout << "\n";
+  }
+}
+
+struct LoadedModel {
+  std::unique_ptr<Backend> backend;
+  std::unique_ptr<DrmmModel> model;
+};
+
+LoadedModel load_for_inference(const std::string& checkpoint, const std::string& backend_name, int threads) {
+  const CheckpointContents contents = read_checkpoint(checkpoint);
+  LoadedModel loaded;
+  std::string notice;
+  loaded.backend = make_backend(backend_name, threads, &notice);
+  if (!notice.empty()) std::cerr << notice << "\n";
+  loaded.model = load_model(contents, checkpoint, *loaded.backend);
+  return loaded;
+}
+
+Split parse_split(const std::string& s) { return s == "test" ? Split::Test : Split::Train; }
+
+void add_backend_options(CLI::App* cmd, std::string& backend, int& threads) {
+  cmd->add_option("--backend", backend, "Compute backend: cpu, vulkan, or auto (a GPU if there is one)")
+      ->check(CLI::IsMember({"cpu", "vulkan", "auto"}));
+  cmd->add_option("--threads", threads, "CPU threads (0: all cores)");
+}
+
+}  // namespace
+
+void register_train_commands(CLI::App& app) {
+  auto options = std::make_shared<TrainOptions>();
+  CLI::App* train = app.add_subcommand("train", "Train a DRMM (EG algorithm: E-step bottom-up and top-down, then a gradient step)");
+  TrainConfig& c = options->config;
+  train->add_option("--data", c.dataset, "Dataset: fashion-mnist, synthetic, or a path")->capture_default_str();
+  train->add_option("--model", c.preset, "Model preset (tiny, convsmall, convlarge) or a preset JSON path")->capture_default_str();
+  train->add_option("--labeled", c.labeled, "N_L: labeled images, balanced per class (the rest are unlabeled)")->capture_default_str();
+  train->add_option("--epochs", c.epochs, "Epochs (passes of the unlabeled stream over the training set)")->capture_default_str();
+  train->add_option("--batch", c.batch_size, "Images per batch")->capture_default_str();
+  train->add_option("--labeled-fraction", c.labeled_fraction, "Fraction of each batch that is labeled (paper: 0.5)")->capture_default_str();
+  train->add_option("--alpha-h", options->alpha_h, "α_H, weight of the cross-entropy L_H (default: the preset's)");
+  train->add_option("--alpha-rc", options->alpha_rc, "α_RC, weight of the reconstruction loss L_RC");
+  train->add_option("--alpha-kl", options->alpha_kl, "α_KL, weight of L_KL");
+  train->add_option("--alpha-nn", options->alpha_nn, "α_NN, weight of the non-negativity penalty L_NN");
+  train->add_option("--kl-sign", options->kl_sign,
+                    "L_KL sign: 'code' (the authors' code, drives confident predictions) or 'paper' (KL(q||uniform))")
+      ->check(CLI::IsMember({"code", "paper"}))->capture_default_str();
+  train->add_option("--topdown", options->topdown, "Class rendered top-down: 'label' (true label when known, else ĉ) or 'predicted' (always ĉ)")
+      ->check(CLI::IsMember({"label", "predicted"}))->capture_default_str();
+  train->add_option("--optimizer", c.optimizer, "sgd or adam (default: the preset's)")->check(CLI::IsMember({"sgd", "adam"}));
+  train->add_option("--lr", c.lr_start, "Initial learning rate (default: the preset's)");
+  train->add_option("--lr-end", c.lr_end, "Final learning rate; decays exponentially (default: the preset's)");
+  train->add_option("--momentum", c.momentum, "SGD momentum (default: the preset's)");
+  train->add_option("--seed", c.seed, "Seed for the labeled split, initialisation and batch order")->capture_default_str();
+  train->add_option("--test-every", c.test_every, "Steps between test evaluations (0: every epoch)");
+  train->add_option("--test-limit", c.test_limit, "Evaluate on at most this many test images (0: all)");
+  train->add_option("--out", options->out, "Run folder: checkpoint.bin and metrics.csv")->capture_default_str();
+  train->add_flag("--resume", options->resume, "Continue the run saved in --out (with --epochs as the new total)");
+  train->add_flag("--quiet", options->quiet, "No progress line");
+  add_backend_options(train, c.backend, c.threads);
+  train->callback([options] { run_train(*options); });
+
+  struct EvalOptions {
+    std::string checkpoint, data = "fashion-mnist", split = "test", backend = "cpu";
+    int threads = 0;
+    size_t limit = 0;
+  };
+  auto eval_options = std::make_shared<EvalOptions>();
+  CLI::App* eval = app.add_subcommand("eval", "Test accuracy and confusion matrix of a checkpoint");
+  eval->add_option("--checkpoint", eval_options->checkpoint, "Checkpoint file")->required();
+  eval->add_option("--data", eval_options->data, "Dataset")->capture_default_str();
+  eval->add_option("--split", eval_options->split, "train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
+  eval->add_option("--limit", eval_options->limit, "At most this many images (0: all)");
+  add_backend_options(eval, eval_options->backend, eval_options->threads);
+  eval->callback([eval_options] {
+    const EvalOptions& o = *eval_options;
+    LoadedModel loaded = load_for_inference(o.checkpoint, o.backend, o.threads);
+    const Dataset data = load_dataset(o.data, parse_split(o.split));
+    const EvalResult r = evaluate_model(*loaded.model, data, o.limit);
+    std::cout << "accuracy " << std::fixed << std::setprecision(4) << r.accuracy << " on " << r.count << " "
+              << o.split << " images of " << data.name << "\n";
+    print_confusion(r, data.class_names);
+  });
+
+  struct ReconstructOptions {
+    std::string checkpoint, data = "fashion-mnist", split = "test", out = "reconstruction", backend = "cpu",
+                                topdown = "label";
+    size_t index = 0;
+    int threads = 0, scale = 4;
+  };
+  auto rec = std::make_shared<ReconstructOptions>();
+  CLI::App* reconstruct = app.add_subcommand(
+      "reconstruct", "PNGs of an image, its top-down reconstruction Î and the reconstruction from every level");
+  reconstruct->add_option("--checkpoint", rec->checkpoint, "Checkpoint file")->required();
+  reconstruct->add_option("--data", rec->data, "Dataset")->capture_default_str();
+  reconstruct->add_option("--split", rec->split, "train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
+  reconstruct->add_option("--index", rec->index, "Image index")->capture_default_str();
+  reconstruct->add_option("--out", rec->out, "Output folder")->capture_default_str();
+  reconstruct->add_option("--scale", rec->scale, "Upscaling of the PNGs")->check(CLI::Range(1, 32))->capture_default_str();
+  reconstruct->add_option("--topdown", rec->topdown, "Render Î from the true 'label' or the 'predicted' class")
+      ->check(CLI::IsMember({"label", "predicted"}))->capture_default_str();
+  add_backend_options(reconstruct, rec->backend, rec->threads);
+  reconstruct->callback([rec] {
+    LoadedModel loaded = load_for_inference(rec->checkpoint, rec->backend, rec->threads);
+    const Dataset data = load_dataset(rec->data, parse_split(rec->split));
+    if (rec->index >= data.size())
+      throw Error("--index " + std::to_string(rec->index) + " is out of range: " + data.name + " has " +
+                  std::to_string(data.size()) + " images");
+    std::filesystem::create_directories(rec->out);
+    const auto files = write_reconstructions(*loaded.model, data, rec->index, rec->topdown == "label", rec->out, rec->scale);
+    for (const std::string& f : files) std::cout << f << "\n";
+  });
+}
+
+}  // namespace drmm::cli

@@ -1,0 +1,82 @@
+#include "core/train/model_state.h"
+
+#include <algorithm>
+
+#include "core/util/error.h"
+
+namespace drmm {
+namespace {
+
+constexpr size_t kEvalBatch = 500;  // images per evaluation batch
+
+// Every tensor a checkpoint holds for the model, by name, with the model's tensor.
+template <class Visit>
+void for_each_state_tensor(DrmmModel& model, Visit visit) {
+  for (Parameter& p : model.parameters()) {
+    visit(p.name, p.value);
+    visit(p.name + ".state1", p.state1);
+    visit(p.name + ".state2", p.state2);
+  }
+  for (Buffer& b : model.buffers()) visit(b.name, b.value);
+}
+
+}  // namespace
+
+void store_model_state(DrmmModel& model, CheckpointContents& contents) {
+  Backend& backend = model.backend();
+  for_each_state_tensor(model, [&](const std::string& name, Tensor& t) {
+    contents.arrays.push_back(NamedArray{name, t.shape(), backend.download(t)});
+  });
+}
+
+void restore_model_state(DrmmModel& model, const CheckpointContents& contents, const std::string& path) {
+  Backend& backend = model.backend();
+  for_each_state_tensor(model, [&](const std::string& name, Tensor& t) {
+    const NamedArray& a = contents.find(name, path);
+    if (a.shape != t.shape())
+      throw FileError(path, "tensor '" + name + "' has shape " + a.shape.str() + " but the model needs " + t.shape().str());
+    backend.upload(t, a.values);
+  });
+}
+
+std::unique_ptr<DrmmModel> load_model(const CheckpointContents& contents, const std::string& path, Backend& backend) {
+  if (!contents.meta.contains("model")) throw FileError(path, "checkpoint has no model description");
+  auto model = std::make_unique<DrmmModel>(ModelSpec::from_json(contents.meta["model"], path), backend, 0);
+  restore_model_state(*model, contents, path);
+  return model;
+}
+
+Tensor upload_images(Backend& backend, const Dataset& data, size_t first, size_t count) {
+  Tensor images = backend.alloc(Shape{int(count), data.channels, data.height, data.width});
+  backend.upload(images, std::span<const float>(data.pixels.data() + first * data.image_size(), count * data.image_size()));
+  return images;
+}
+
+EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit) {
+  const ModelSpec& spec = model.spec();
+  if (data.channels != spec.channels || data.height != spec.height || data.width != spec.width ||
+      data.num_classes() != spec.classes)
+    throw Error("dataset '" + data.name + "' does not fit model '" + spec.name + "' (image size or class count)");
+  const size_t count = limit ? std::min(limit, data.size()) : data.size();
+  const int classes = spec.classes;
+  EvalResult result;
+  result.count = count;
+  result.confusion.assign(size_t(classes), std::vector<size_t>(size_t(classes), 0));
+  size_t correct = 0;
+  for (size_t first = 0; first < count; first += kEvalBatch) {
+    const size_t n = std::min(kEvalBatch, count - first);
+    model.bottom_up(upload_images(model.backend(), data, first, n), false);
+    const std::vector<float> q = model.backend().download(model.class_probabilities());
+    for (size_t i = 0; i < n; ++i) {
+      const float* row = q.data() + i * classes;
+      const int predicted = int(std::max_element(row, row + classes) - row);
+      const int truth = data.labels[first + i];
+      correct += predicted == truth;
+      ++result.confusion[size_t(truth)][size_t(predicted)];
+    }
+  }
+  result.accuracy = count ? double(correct) / double(count) : 0.0;
+  return result;
+}
+
+}  // namespace drmm

@@ -1,0 +1,260 @@
+#include "core/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/backend/select/backend_factory.h"
+#include "core/train/checkpoint.h"
+#include "core/train/model_state.h"
+#include "core/train/config_json.h"
+#include "core/util/error.h"
+#include "core/util/random.h"
+
+namespace drmm {
+namespace {
+
+constexpr int64_t kLogEvery = 10;          // steps between history rows
+constexpr int kMaxRenderedUnits = 32;      // templates rendered for the Filters view
+
+// Per-stream seeds: the batch order is a pure function of (seed, epoch or cycle).
+uint64_t stream_seed(uint64_t seed, uint64_t stream, int64_t index) {
+  return seed * 0x9e3779b97f4a7c15ull + stream * 0xbf58476d1ce4e5b9ull + uint64_t(index);
+}
+
+ImageF image_from(std::span<const float> values, int channels, int height, int width) {
+  return ImageF{channels, height, width, std::vector<float>(values.begin(), values.end())};
+}
+
+ImageF slice_image(const std::vector<float>& batch, size_t index, const Shape& shape) {
+  const size_t size = shape.per_image();
+  return image_from(std::span<const float>(batch.data() + index * size, size), shape.c, shape.h, shape.w);
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainConfig config) : config_(std::move(config)) {
+  ModelSpec spec = load_model_spec(config_.preset);
+  train_ = load_dataset(config_.dataset, Split::Train);
+  if (has_split(config_.dataset, Split::Test)) test_ = load_dataset(config_.dataset, Split::Test);
+  if (train_.channels != spec.channels || train_.height != spec.height || train_.width != spec.width)
+    throw Error("preset '" + spec.name + "' takes " + std::to_string(spec.channels) + "x" + std::to_string(spec.height) +
+                "x" + std::to_string(spec.width) + " images but dataset '" + train_.name + "' has " +
+                std::to_string(train_.channels) + "x" + std::to_string(train_.height) + "x" +
+                std::to_string(train_.width));
+  if (train_.num_classes() != spec.classes)
+    throw Error("preset '" + spec.name + "' has " + std::to_string(spec.classes) + " classes but dataset '" +
+                train_.name + "' has " + std::to_string(train_.num_classes()));
+  if (config_.batch_size < 2) throw Error("batch size must be at least 2");
+  split_ = make_labeled_split(train_, config_.labeled, config_.seed);
+
+  if (config_.alpha_from_preset) config_.alpha = spec.alpha;
+  options_ = StepOptions{config_.alpha, config_.kl_paper_sign, config_.topdown_class == TopDownClass::LabelWhenKnown};
+  optimizer_ = config_.optimizer.empty() ? spec.optimizer.type : config_.optimizer;
+  if (optimizer_ != "sgd" && optimizer_ != "adam") throw Error("optimizer must be sgd or adam, not '" + optimizer_ + "'");
+  const bool same_optimizer = optimizer_ == spec.optimizer.type;
+  lr_start_ = config_.lr_start > 0 ? config_.lr_start : same_optimizer ? spec.optimizer.lr_start : 1e-3;
+  lr_end_ = config_.lr_end > 0 ? config_.lr_end : same_optimizer ? spec.optimizer.lr_end : lr_start_ / 10;
+  momentum_ = config_.momentum >= 0 ? config_.momentum : spec.optimizer.momentum;
+
+  labeled_per_batch_ = split_.labeled.empty() ? 0
+                       : std::clamp(int(std::lround(config_.batch_size * config_.labeled_fraction)), 1,
+                                    config_.batch_size);
+  unlabeled_per_batch_ = config_.batch_size - labeled_per_batch_;
+  const size_t stream = unlabeled_per_batch_ > 0 ? train_.size() : split_.labeled.size();
+  const int per_step = unlabeled_per_batch_ > 0 ? unlabeled_per_batch_ : labeled_per_batch_;
+  steps_per_epoch_ = std::max<int64_t>(1, int64_t((stream + per_step - 1) / per_step));
+  total_steps_ = std::max<int64_t>(1, int64_t(std::ceil(config_.epochs * double(steps_per_epoch_))));
+
+  backend_ = make_backend(config_.backend, config_.threads, &backend_notice_);
+  model_ = std::make_unique<DrmmModel>(spec, *backend_, config_.seed);
+  const Shape batch_shape{config_.batch_size, train_.channels, train_.height, train_.width};
+  images_ = backend_->alloc(batch_shape);
+  labels_ = backend_->alloc(Shape{config_.batch_size, 1, 1, 1});
+  host_images_.resize(batch_shape.count());
+  host_labels_.resize(size_t(config_.batch_size));
+  all_indices_.resize(train_.size());
+  for (size_t i = 0; i < all_indices_.size(); ++i) all_indices_[i] = i;
+}
+
+Trainer::~Trainer() = default;
+
+double Trainer::learning_rate() const {
+  // Exponential decay from lr_start to lr_end over the run (paper 002 App. A).
+  const double progress = double(step_) / double(total_steps_);
+  return lr_start_ * std::pow(lr_end_ / lr_start_, progress);
+}
+
+// Position `position` of a stream that walks `pool` in a fresh seeded order per pass.
+size_t Trainer::take_ordered(Order& order, const std::vector<size_t>& pool, uint64_t stream, int64_t position) {
+  const int64_t pass = position / int64_t(pool.size());
+  if (pass != order.pass) {
+    order.indices = pool;
+    Random(stream_seed(config_.seed, stream, pass)).shuffle(order.indices);
+    order.pass = pass;
+  }
+  return order.indices[size_t(position % int64_t(pool.size()))];
+}
+
+// Fills the batch: labeled images first (label kept), then unlabeled ones (label −1).
+void Trainer::fill_batch() {
+  const size_t image_size = train_.image_size();
+  size_t slot = 0;
+  auto put = [&](size_t index, float label) {
+    const auto image = train_.image(index);
+    std::copy(image.begin(), image.end(), host_images_.begin() + slot * image_size);
+    host_labels_[slot++] = label;
+  };
+  for (int j = 0; j < labeled_per_batch_; ++j) {
+    const size_t index = take_ordered(labeled_order_, split_.labeled, 1, step_ * labeled_per_batch_ + j);
+    put(index, float(train_.labels[index]));
+  }
+  for (int j = 0; j < unlabeled_per_batch_; ++j)
+    put(take_ordered(unlabeled_order_, all_indices_, 2, step_ * unlabeled_per_batch_ + j), -1.0f);
+  backend_->upload(images_, host_images_);
+  backend_->upload(labels_, host_labels_);
+}
+
+void Trainer::step() {
+  const auto start = std::chrono::steady_clock::now();
+  fill_batch();
+  model_->compute_gradients(images_, labels_, options_);
+  const float lr = float(learning_rate());
+  if (optimizer_ == "adam")
+    model_->adam_step(lr, int(step_ + 1));
+  else
+    model_->sgd_step(lr, float(momentum_));
+  const LossValues losses = model_->read_losses();
+  if (!std::isfinite(losses.total(options_.alpha)))
+    throw Error("training diverged at step " + std::to_string(step_) +
+                " (the loss is not finite); try a smaller learning rate");
+  ++step_;
+  record_metrics(losses, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+void Trainer::record_metrics(const LossValues& losses, double seconds) {
+  // Train accuracy of this batch's labeled images, smoothed over recent batches.
+  if (labeled_per_batch_ > 0) {
+    const std::vector<float> q = backend_->download(model_->class_probabilities());
+    const int classes = model_->spec().classes;
+    int correct = 0;
+    for (int i = 0; i < labeled_per_batch_; ++i) {
+      const float* row = q.data() + size_t(i) * classes;
+      correct += int(std::max_element(row, row + classes) - row) == int(host_labels_[i]);
+    }
+    const double accuracy = double(correct) / labeled_per_batch_;
+    accuracy_average_ = accuracy_average_ < 0 ? accuracy : 0.95 * accuracy_average_ + 0.05 * accuracy;
+  }
+  const double speed = config_.batch_size / std::max(seconds, 1e-9);
+  speed_average_ = speed_average_ == 0 ? speed : 0.9 * speed_average_ + 0.1 * speed;
+  last_ = MetricsRow{step_,          epoch(),         losses.total(options_.alpha), losses.h,
+                     losses.rc,      losses.kl,       losses.nn,                    std::max(accuracy_average_, 0.0),
+                     -1,             speed_average_,  learning_rate()};
+  const bool epoch_end = step_ % steps_per_epoch_ == 0;
+  const bool test_due = config_.test_every > 0 ? step_ % config_.test_every == 0 : epoch_end;
+  if (test_due || finished()) last_.test_accuracy = evaluate_test().accuracy;
+  if (step_ % kLogEvery == 0 || last_.test_accuracy >= 0 || step_ == 1) history_.push_back(last_);
+}
+
+EvalResult Trainer::evaluate_test() {
+  return evaluate_model(*model_, test_.size() ? test_ : train_, size_t(config_.test_limit));
+}
+
+// ---- checkpoints ---------------------------------------------------------------------------
+
+void Trainer::save(const std::string& path) {
+  CheckpointContents contents;
+  contents.meta = {{"model", model_->spec().to_json()},
+                   {"config", config_to_json(config_)},
+                   {"step", step_},
+                   {"optimizer", optimizer_},
+                   {"lr_start", lr_start_},
+                   {"lr_end", lr_end_},
+                   {"momentum", momentum_}};
+  store_model_state(*model_, contents);
+  write_checkpoint(path, contents);
+}
+
+std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double epochs) {
+  const CheckpointContents contents = read_checkpoint(checkpoint);
+  TrainConfig config;
+  try {
+    config = config_from_json(contents.meta.at("config"));
+  } catch (const nlohmann::json::exception& e) {
+    throw FileError(checkpoint, std::string("checkpoint has no valid training configuration: ") + e.what());
+  }
+  if (epochs > 0) config.epochs = epochs;
+  auto trainer = std::make_unique<Trainer>(config);
+  restore_model_state(*trainer->model_, contents, checkpoint);
+  trainer->step_ = contents.meta.at("step").get<int64_t>();
+  return trainer;
+}
+
+// ---- views for the GUI -----------------------------------------------------------------------
+
+void Trainer::fill_views(Snapshot& snapshot, const std::vector<size_t>& probe_indices) {
+  const ModelSpec& spec = model_->spec();
+  snapshot.level_names.clear();
+  for (size_t level = 0; level + 1 < spec.layers.size(); ++level)
+    snapshot.level_names.push_back(spec.layers[level].describe());
+  snapshot.probes.clear();
+  std::vector<size_t> indices;
+  for (size_t i : probe_indices)
+    if (i < train_.size()) indices.push_back(i);
+  if (!indices.empty()) {
+    const Shape shape{int(indices.size()), train_.channels, train_.height, train_.width};
+    std::vector<float> pixels, labels;
+    for (size_t i : indices) {
+      const auto image = train_.image(i);
+      pixels.insert(pixels.end(), image.begin(), image.end());
+      labels.push_back(float(train_.labels[i]));
+    }
+    Tensor images = backend_->alloc(shape), label_tensor = backend_->alloc(Shape{shape.n, 1, 1, 1});
+    backend_->upload(images, pixels);
+    backend_->upload(label_tensor, labels);
+    model_->bottom_up(images, false);
+    const std::vector<float> q = backend_->download(model_->class_probabilities());
+    const std::vector<float> rendered =
+        backend_->download(model_->top_down(label_tensor, options_.render_label_when_known));
+    std::vector<std::vector<float>> per_level;
+    for (size_t level = 0; level + 1 < spec.layers.size(); ++level)
+      per_level.push_back(backend_->download(model_->reconstruct_from_level(level)));
+    for (size_t p = 0; p < indices.size(); ++p) {
+      ProbeView view;
+      view.dataset_index = indices[p];
+      view.label = train_.labels[indices[p]];
+      view.class_probabilities.assign(q.begin() + p * spec.classes, q.begin() + (p + 1) * spec.classes);
+      view.predicted = int(std::max_element(view.class_probabilities.begin(), view.class_probabilities.end()) -
+                           view.class_probabilities.begin());
+      view.input = slice_image(pixels, p, shape);
+      view.reconstruction = slice_image(rendered, p, shape);
+      for (const auto& level : per_level) view.from_level.push_back(slice_image(level, p, shape));
+      snapshot.probes.push_back(std::move(view));
+    }
+  }
+  // Filters: the first conv layer's Γ, and the templates of the deepest hidden conv layer
+  // rendered down to pixels with every switch on (what each top-level template draws).
+  snapshot.first_layer_filters.clear();
+  snapshot.filter_renderings.clear();
+  size_t first_conv = spec.layers.size(), deepest_hidden = spec.layers.size();
+  for (size_t i = 0; i < spec.layers.size(); ++i)
+    if (spec.layers[i].kind == LayerKind::Conv) {
+      if (first_conv == spec.layers.size()) first_conv = i;
+      if (spec.layers[i].relu) deepest_hidden = i;
+    }
+  if (first_conv < spec.layers.size()) {
+    for (const Parameter& p : model_->parameters())
+      if (p.name == spec.layers[first_conv].name + ".weight") {
+        const std::vector<float> w = backend_->download(p.value);
+        for (int o = 0; o < p.value.shape().n; ++o) snapshot.first_layer_filters.push_back(slice_image(w, size_t(o), p.value.shape()));
+      }
+  }
+  if (deepest_hidden < spec.layers.size()) {
+    const int units = std::min(spec.layers[deepest_hidden].filters, kMaxRenderedUnits);
+    for (int c = 0; c < units; ++c)
+      snapshot.filter_renderings.push_back(
+          image_from(model_->render_unit(deepest_hidden, c), spec.channels, spec.height, spec.width));
+  }
+}
+
+}  // namespace drmm

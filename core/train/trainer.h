@@ -1,0 +1,84 @@
+#pragma once
+// The EG training loop (paper 000 §4; paper 002 App. A): per batch, the E-step (bottom-up,
+// then top-down) and one optimiser step on L = α_H L_H + α_RC L_RC + α_KL L_KL + α_NN L_NN.
+// Batches hold `labeled_fraction` labeled images (the N_L labeled set, cycled) and the rest
+// from the unlabeled stream (the whole training set, reshuffled per epoch; an epoch is one pass
+// of that stream). Everything is seeded and a function of the step number, so a run resumed
+// from a checkpoint continues exactly as it would have.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/backend/backend.h"
+#include "core/data/dataset.h"
+#include "core/model/drmm_model.h"
+#include "core/train/model_state.h"
+#include "core/train/snapshot.h"
+#include "core/train/train_config.h"
+
+namespace drmm {
+
+class Trainer {
+ public:
+  // Loads the data and builds the model and backend; throws drmm::Error on bad input.
+  explicit Trainer(TrainConfig config);
+  // Continues the run saved in `checkpoint` (its config, weights, optimiser state and step);
+  // `epochs` > 0 replaces the configured number of epochs.
+  static std::unique_ptr<Trainer> resume(const std::string& checkpoint, double epochs = 0);
+  ~Trainer();
+
+  void step();  // one batch: E-step, gradients, optimiser step, metrics
+  bool finished() const { return step_ >= total_steps_; }
+  int64_t step_count() const { return step_; }
+  int64_t steps_per_epoch() const { return steps_per_epoch_; }
+  int64_t total_steps() const { return total_steps_; }
+  double epoch() const { return double(step_) / double(steps_per_epoch_); }
+  double learning_rate() const;
+  const MetricsRow& last_metrics() const { return last_; }
+  // Rows logged so far (every few steps, and with a test accuracy at every evaluation).
+  const std::vector<MetricsRow>& history() const { return history_; }
+
+  EvalResult evaluate_test();  // on the test split (or the held-out part when there is none)
+  void save(const std::string& path);
+
+  // Fills a snapshot's model views: probes (input, q, Î, per-level reconstructions), filters.
+  void fill_views(Snapshot& snapshot, const std::vector<size_t>& probe_indices);
+
+  const TrainConfig& config() const { return config_; }
+  const Dataset& train_data() const { return train_; }
+  const Dataset* test_data() const { return test_.size() ? &test_ : nullptr; }
+  const LabeledSplit& split() const { return split_; }
+  DrmmModel& model() { return *model_; }
+  Backend& backend() { return *backend_; }
+  const std::string& backend_notice() const { return backend_notice_; }
+
+ private:
+  struct Order {  // one pass of a stream in its seeded order
+    int64_t pass = -1;
+    std::vector<size_t> indices;
+  };
+  size_t take_ordered(Order& order, const std::vector<size_t>& pool, uint64_t stream, int64_t position);
+  void fill_batch();
+  void record_metrics(const LossValues& losses, double seconds);
+
+  TrainConfig config_;
+  Dataset train_, test_;
+  LabeledSplit split_;
+  std::unique_ptr<Backend> backend_;
+  std::string backend_notice_;
+  std::unique_ptr<DrmmModel> model_;
+  StepOptions options_;
+  std::string optimizer_;
+  double lr_start_ = 0, lr_end_ = 0, momentum_ = 0;
+  int labeled_per_batch_ = 0, unlabeled_per_batch_ = 0;
+  int64_t step_ = 0, steps_per_epoch_ = 1, total_steps_ = 1;
+  Tensor images_, labels_;
+  std::vector<float> host_images_, host_labels_;
+  std::vector<size_t> all_indices_;  // the unlabeled stream's pool: every training image
+  Order unlabeled_order_, labeled_order_;
+  MetricsRow last_;
+  std::vector<MetricsRow> history_;
+  double accuracy_average_ = -1, speed_average_ = 0;
+};
+
+}  // namespace drmm

@@ -1,0 +1,192 @@
+#include "core/train/training_session.h"
+
+#include <chrono>
+
+#include "core/train/trainer.h"
+#include "core/util/error.h"
+
+namespace drmm {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+// Metrics reach the GUI a few times per second; probe reconstructions and filter renderings
+// cost a forward and several top-down passes, so they are refreshed less often.
+constexpr auto kMetricsInterval = std::chrono::milliseconds(250);
+constexpr auto kViewsInterval = std::chrono::milliseconds(1000);
+constexpr size_t kDefaultProbes = 6;
+
+}  // namespace
+
+TrainingSession::TrainingSession(TrainConfig config)
+    : config_(std::move(config)), latest_(std::make_shared<Snapshot>()) {
+  for (size_t i = 0; i < kDefaultProbes; ++i) probes_.push_back(i);
+  worker_ = std::thread([this] { run(); });
+}
+
+TrainingSession::~TrainingSession() {
+  {
+    std::lock_guard lock(mutex_);
+    quit_ = true;
+  }
+  wake_.notify_all();
+  worker_.join();
+}
+
+void TrainingSession::start() {
+  {
+    std::lock_guard lock(mutex_);
+    running_ = true;
+  }
+  wake_.notify_all();
+}
+
+void TrainingSession::pause() {
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    steps_requested_ = 0;
+  }
+  wake_.notify_all();
+}
+
+void TrainingSession::step_once() {
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    ++steps_requested_;
+  }
+  wake_.notify_all();
+}
+
+void TrainingSession::set_probes(std::vector<size_t> dataset_indices) {
+  {
+    std::lock_guard lock(mutex_);
+    probes_ = std::move(dataset_indices);
+    probes_changed_ = true;
+  }
+  wake_.notify_all();
+}
+
+void TrainingSession::save_checkpoint(const std::string& path) {
+  std::unique_lock lock(mutex_);
+  if (!trainer_) throw Error("no model to save yet");
+  save_request_ = path;
+  save_done_ = false;
+  wake_.notify_all();
+  saved_.wait(lock, [&] { return save_done_; });
+  if (!save_error_.empty()) throw Error(save_error_);
+}
+
+std::shared_ptr<const Snapshot> TrainingSession::latest() const {
+  std::lock_guard lock(mutex_);
+  return latest_;
+}
+
+void TrainingSession::publish(std::shared_ptr<Snapshot> snapshot) {
+  std::lock_guard lock(mutex_);
+  snapshot->version = latest_->version + 1;
+  latest_ = std::move(snapshot);
+}
+
+void TrainingSession::run() {
+  try {
+    auto trainer = std::make_unique<Trainer>(config_);
+    std::lock_guard lock(mutex_);
+    trainer_ = std::move(trainer);
+  } catch (const std::exception& e) {
+    auto failed = std::make_shared<Snapshot>();
+    failed->status = std::string("error: ") + e.what();
+    publish(failed);
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] { return quit_; });
+    return;
+  }
+  std::shared_ptr<const Snapshot> previous;
+  auto build = [&](bool with_views, bool running, const std::vector<size_t>& probes, const std::string& status) {
+    auto s = std::make_shared<Snapshot>();
+    if (!with_views && previous) {  // keep the last views; they are immutable and shared
+      s->level_names = previous->level_names;
+      s->probes = previous->probes;
+      s->first_layer_filters = previous->first_layer_filters;
+      s->filter_renderings = previous->filter_renderings;
+    } else {
+      trainer_->fill_views(*s, probes);
+    }
+    s->backend_name = trainer_->backend().name();
+    s->preset_name = trainer_->model().spec().name;
+    s->dataset_name = trainer_->train_data().name;
+    s->class_names = trainer_->train_data().class_names;
+    s->step = trainer_->step_count();
+    s->steps_per_epoch = trainer_->steps_per_epoch();
+    s->total_steps = trainer_->total_steps();
+    s->epoch = trainer_->epoch();
+    s->running = running;
+    s->finished = trainer_->finished();
+    s->history = trainer_->history();
+    s->status = status;
+    previous = s;
+    publish(s);
+  };
+  std::vector<size_t> probes;
+  {
+    std::lock_guard lock(mutex_);
+    probes = probes_;
+  }
+  std::string status = trainer_->backend_notice().empty() ? "ready" : trainer_->backend_notice();
+  build(true, false, probes, status);
+  auto last_metrics = Clock::now(), last_views = Clock::now();
+  bool was_running = false;
+  for (;;) {
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [&] {
+      return quit_ || running_ || steps_requested_ > 0 || !save_request_.empty() || probes_changed_ || was_running;
+    });
+    if (quit_) return;
+    if (!save_request_.empty()) {
+      const std::string path = std::exchange(save_request_, std::string());
+      lock.unlock();
+      std::string error;
+      try {
+        trainer_->save(path);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      lock.lock();
+      save_error_ = error;
+      save_done_ = true;
+      saved_.notify_all();
+      continue;
+    }
+    const bool probes_changed = std::exchange(probes_changed_, false);
+    if (probes_changed) probes = probes_;
+    const bool train = (running_ || steps_requested_ > 0) && !trainer_->finished();
+    if (steps_requested_ > 0) --steps_requested_;
+    if (trainer_->finished()) running_ = false;
+    const bool running = running_;
+    lock.unlock();
+
+    if (train) {
+      try {
+        trainer_->step();
+        status = "training";
+      } catch (const std::exception& e) {
+        status = std::string("error: ") + e.what();
+        std::lock_guard stop(mutex_);
+        running_ = false;
+      }
+    }
+    const auto now = Clock::now();
+    // Views refresh at once whenever training is not continuous (a single step, a pause, new probes).
+    const bool views_due = probes_changed || !running || now - last_views >= kViewsInterval;
+    if (views_due || now - last_metrics >= kMetricsInterval) {
+      if (trainer_->finished()) status = "finished";
+      else if (!running && status == "training") status = "paused";
+      build(views_due, running && !trainer_->finished(), probes, status);
+      last_metrics = now;
+      if (views_due) last_views = now;
+    }
+    was_running = running && !trainer_->finished();
+  }
+}
+
+}  // namespace drmm

@@ -1,0 +1,282 @@
+// The DRMM model end to end on the cpu backend: gradients of the whole objective against
+// central finite differences (double precision), the bottom-up pass against a plain CNN
+// forward written out in loops, the top-down pass against its definition, and presets.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/backend/cpu/cpu_backend.h"
+#include "core/model/drmm_model.h"
+#include "core/util/error.h"
+#include "core/util/random.h"
+
+namespace drmm {
+namespace {
+
+// A small net with every layer kind: conv (full, BN, ReLU) → max pool → conv (valid, BN,
+// ReLU) → class conv 1×1 (BN, no ReLU) → mean pool.
+ModelSpec small_spec() {
+  ModelSpec spec;
+  spec.name = "test";
+  spec.channels = 2;
+  spec.height = spec.width = 6;
+  spec.classes = 3;
+  auto conv = [](std::string name, int filters, int kernel, ConvMode mode, bool relu) {
+    LayerSpec l;
+    l.kind = LayerKind::Conv;
+    l.name = std::move(name);
+    l.filters = filters;
+    l.kernel = kernel;
+    l.mode = mode;
+    l.relu = relu;
+    return l;
+  };
+  LayerSpec pool;
+  pool.kind = LayerKind::MaxPool;
+  pool.name = "pool1";
+  pool.kernel = 2;
+  LayerSpec mean;
+  mean.kind = LayerKind::MeanPool;
+  mean.name = "meanpool";
+  spec.layers = {conv("conv1", 3, 3, ConvMode::Full, true), pool, conv("conv2", 4, 2, ConvMode::Valid, true),
+                 conv("class", 3, 1, ConvMode::Valid, false), mean};
+  spec.resolve_shapes();
+  return spec;
+}
+
+std::vector<float> random_values(size_t n, uint64_t seed, double lo = 0.0, double hi = 1.0) {
+  Random r(seed);
+  std::vector<float> v(n);
+  for (float& x : v) x = float(r.uniform(lo, hi));
+  return v;
+}
+
+struct Fixture {
+  CpuCheckBackend backend{1};
+  DrmmModel model;
+  Tensor images, labels;
+  StepOptions options;
+
+  explicit Fixture(const ModelSpec& spec, uint64_t seed = 7) : model(spec, backend, seed) {
+    const int n = 4;
+    images = backend.alloc(Shape{n, spec.channels, spec.height, spec.width});
+    backend.upload(images, random_values(images.count(), seed + 1));
+    labels = backend.alloc(Shape{n, 1, 1, 1});
+    backend.upload(labels, std::vector<float>{0, 2, -1, -1});  // two labeled, two unlabeled
+    options.alpha = LossWeights{1.0f, 0.7f, 0.5f, 0.9f};
+    // BN γ, β away from their initial 1, 0 so their gradients are exercised in general position.
+    Random r(seed + 2);
+    for (Parameter& p : model.parameters())
+      if (p.name.ends_with(".gamma") || p.name.ends_with(".beta"))
+        for (size_t i = 0; i < p.value.count(); ++i) backend.data(p.value)[i] += r.uniform(-0.3, 0.3);
+  }
+  double loss() {
+    model.compute_gradients(images, labels, options);
+    return model.read_losses().total(options.alpha);
+  }
+};
+
+// Every parameter's gradient of L = α_H L_H + α_RC L_RC + α_KL L_KL + α_NN L_NN against central
+// differences. The masks a, t and the rendered class ĉ are piecewise constant in θ, so away
+// from the kinks (measure zero) the E-step-constant gradient is the exact derivative.
+void expect_gradients_match(Fixture& f, double tolerance) {
+  f.loss();
+  std::vector<std::vector<double>> analytic;
+  for (Parameter& p : f.model.parameters())
+    analytic.emplace_back(f.backend.data(p.grad), f.backend.data(p.grad) + p.grad.count());
+  const double eps = 1e-6;
+  size_t checked = 0;
+  for (size_t k = 0; k < f.model.parameters().size(); ++k) {
+    Parameter& p = f.model.parameters()[k];
+    for (size_t i = 0; i < p.value.count(); ++i) {
+      double& w = f.backend.data(p.value)[i];
+      const double saved = w;
+      w = saved + eps;
+      const double up = f.loss();
+      w = saved - eps;
+      const double down = f.loss();
+      w = saved;
+      const double numeric = (up - down) / (2 * eps);
+      EXPECT_NEAR(analytic[k][i], numeric, tolerance * std::max(1.0, std::abs(numeric)))
+          << p.name << "[" << i << "]";
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 100u);
+}
+
+TEST(DrmmModel, GradientsOfAllFourLossesMatchFiniteDifferences) {
+  Fixture f(small_spec());
+  expect_gradients_match(f, 1e-5);
+}
+
+TEST(DrmmModel, GradientsWithPaperKlSignAndPredictedClassMatchFiniteDifferences) {
+  Fixture f(small_spec(), 11);
+  f.options.kl_paper_sign = true;
+  f.options.render_label_when_known = false;
+  expect_gradients_match(f, 1e-5);
+}
+
+TEST(DrmmModel, EachLossTermAloneHasMatchingGradients) {
+  for (int term = 0; term < 4; ++term) {
+    Fixture f(small_spec(), 20 + term);
+    f.options.alpha = LossWeights{term == 0 ? 1.0f : 0.0f, term == 1 ? 1.0f : 0.0f, term == 2 ? 1.0f : 0.0f,
+                                  term == 3 ? 1.0f : 0.0f};
+    SCOPED_TRACE("loss term " + std::to_string(term));
+    expect_gradients_match(f, 1e-5);
+  }
+}
+
+// ---- the bottom-up pass is a plain CNN forward -----------------------------------------
+
+using Volume = std::vector<double>;  // C×H×W of one image
+
+Volume conv_naive(const Volume& x, int cin, int h, int w, const double* weights, int cout, int k, int pad, int& oh,
+                  int& ow) {
+  oh = h + 2 * pad - k + 1;
+  ow = w + 2 * pad - k + 1;
+  Volume y(size_t(cout) * oh * ow, 0.0);
+  for (int o = 0; o < cout; ++o)
+    for (int i = 0; i < cin; ++i)
+      for (int r = 0; r < oh; ++r)
+        for (int c = 0; c < ow; ++c)
+          for (int u = 0; u < k; ++u)
+            for (int v = 0; v < k; ++v) {
+              const int yy = r + u - pad, xx = c + v - pad;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              y[(size_t(o) * oh + r) * ow + c] +=
+                  weights[((size_t(o) * cin + i) * k + u) * k + v] * x[(size_t(i) * h + yy) * w + xx];
+            }
+  return y;
+}
+
+TEST(DrmmModel, BottomUpEqualsPlainCnnForward) {
+  const ModelSpec spec = small_spec();
+  CpuCheckBackend backend(1);
+  DrmmModel model(spec, backend, 3);
+  const int n = 3;
+  Tensor images = backend.alloc(Shape{n, spec.channels, spec.height, spec.width});
+  const std::vector<float> pixels = random_values(images.count(), 5);
+  backend.upload(images, pixels);
+  // Non-trivial running statistics, so inference-mode batch norm is exercised.
+  for (Buffer& b : model.buffers())
+    if (b.name.ends_with("running_mean")) backend.upload(b.value, random_values(b.value.count(), 8, -0.2, 0.2));
+    else if (b.name.ends_with("running_var")) backend.upload(b.value, random_values(b.value.count(), 9, 0.5, 2.0));
+  model.bottom_up(images, false);
+  const std::vector<float> q = backend.download(model.class_probabilities());
+
+  auto find_param = [&](const std::string& name) -> const double* {
+    for (Parameter& p : model.parameters())
+      if (p.name == name) return backend.data(p.value);
+    throw Error("no parameter " + name);
+  };
+  auto find_buffer = [&](const std::string& name) -> const double* {
+    for (Buffer& b : model.buffers())
+      if (b.name == name) return backend.data(b.value);
+    throw Error("no buffer " + name);
+  };
+  for (int img = 0; img < n; ++img) {
+    int c = spec.channels, h = spec.height, w = spec.width;
+    Volume x(pixels.begin() + size_t(img) * c * h * w, pixels.begin() + size_t(img + 1) * c * h * w);
+    for (const LayerSpec& layer : spec.layers) {
+      if (layer.kind == LayerKind::Conv) {
+        int oh, ow;
+        Volume y = conv_naive(x, c, h, w, find_param(layer.name + ".weight"), layer.filters, layer.kernel,
+                              conv_padding(layer.mode, layer.kernel), oh, ow);
+        const double *g = find_param(layer.name + ".gamma"), *b = find_param(layer.name + ".beta");
+        const double *m = find_buffer(layer.name + ".running_mean"), *v = find_buffer(layer.name + ".running_var");
+        for (int o = 0; o < layer.filters; ++o)
+          for (int p = 0; p < oh * ow; ++p) {
+            double& val = y[size_t(o) * oh * ow + p];
+            val = g[o] * (val - m[o]) / std::sqrt(v[o] + spec.bn_eps) + b[o];
+            if (layer.relu) val = std::max(val, 0.0);
+          }
+        x = std::move(y);
+        c = layer.filters;
+        h = oh;
+        w = ow;
+      } else if (layer.kind == LayerKind::MaxPool) {
+        const int k = layer.kernel, oh = h / k, ow = w / k;
+        Volume y(size_t(c) * oh * ow, -1e300);
+        for (int ch = 0; ch < c; ++ch)
+          for (int r = 0; r < h; ++r)
+            for (int col = 0; col < w; ++col) {
+              double& out = y[(size_t(ch) * oh + r / k) * ow + col / k];
+              out = std::max(out, x[(size_t(ch) * h + r) * w + col]);
+            }
+        x = std::move(y);
+        h = oh;
+        w = ow;
+      } else {
+        Volume scores(size_t(c), 0.0);
+        for (int ch = 0; ch < c; ++ch)
+          for (int p = 0; p < h * w; ++p) scores[ch] += x[size_t(ch) * h * w + p] / (h * w);
+        double top = *std::max_element(scores.begin(), scores.end()), sum = 0;
+        for (double& s : scores) sum += (s = std::exp(s - top));
+        for (int ch = 0; ch < c; ++ch) EXPECT_NEAR(q[size_t(img) * c + ch], scores[ch] / sum, 1e-6);
+      }
+    }
+  }
+}
+
+// ---- the top-down pass against its definition ------------------------------------------
+
+TEST(DrmmModel, TopDownRendersWithTheTransposedFiltersAndTheRecordedSwitches) {
+  const ModelSpec spec = small_spec();
+  CpuCheckBackend backend(1);
+  DrmmModel model(spec, backend, 4);
+  Tensor images = backend.alloc(Shape{2, spec.channels, spec.height, spec.width});
+  backend.upload(images, random_values(images.count(), 12));
+  model.bottom_up(images, true);
+  // Reconstruction from level 1 is Γ¹ᵀ ∗ (a¹ ⊙ y¹) with y¹ the bottom-up output of conv1, so by
+  // the adjoint identity ⟨Γ¹ᵀ ∗ y¹, x⟩ = ⟨y¹, Γ¹ ∗ x⟩ (paper 002 App. B: a DRMM layer is a
+  // transposed convolution of the masked template).
+  const std::vector<float> y1 = backend.download(model.level_output(0));
+  const std::vector<float> from1 = backend.download(model.reconstruct_from_level(0));
+  const std::vector<float> x = backend.download(images);
+  Tensor conv_x = backend.alloc(model.level_output(0).shape());
+  backend.conv2d(images, model.parameters()[0].value, conv_padding(ConvMode::Full, 3), conv_x);
+  const std::vector<float> gx = backend.download(conv_x);
+  double lhs = 0, rhs = 0;
+  for (size_t i = 0; i < x.size(); ++i) lhs += double(from1[i]) * x[i];
+  for (size_t i = 0; i < gx.size(); ++i) rhs += double(y1[i]) * gx[i];
+  EXPECT_NEAR(lhs, rhs, 1e-6 * std::max(1.0, std::abs(rhs)));
+  EXPECT_GT(std::abs(rhs), 1e-3);
+  // Rendering from the class: zero switches everywhere give a zero image; the recorded ones do not.
+  Tensor labels = backend.alloc(Shape{2, 1, 1, 1});
+  backend.upload(labels, std::vector<float>{1, 2});
+  const std::vector<float> rendered = backend.download(model.top_down(labels, true));
+  double energy = 0;
+  for (float v : rendered) energy += double(v) * v;
+  EXPECT_GT(energy, 1e-8);
+}
+
+TEST(DrmmModel, PresetsLoadAndHaveThePapersShapes) {
+  const ModelSpec small = load_model_spec("convsmall");
+  EXPECT_EQ(small.layers[0].output, (Shape{1, 32, 32, 32}));   // 28 + 5 − 1 (full)
+  EXPECT_EQ(small.layers[5].output, (Shape{1, 128, 6, 6}));    // before the 1×1 class conv
+  EXPECT_EQ(small.layers.back().input, (Shape{1, 10, 6, 6}));  // mean pool 6×6 (Table 6)
+  const ModelSpec large = load_model_spec("convlarge");
+  EXPECT_EQ(large.layers.back().input, (Shape{1, 10, 6, 6}));
+  EXPECT_EQ(load_model_spec("tiny").classes, 10);
+  EXPECT_THROW(load_model_spec("no-such-preset"), Error);
+}
+
+TEST(DrmmModel, BadArchitecturesAreRejectedWithTheLayerNamed) {
+  nlohmann::json j = load_model_spec("tiny").to_json();
+  j["layers"][1]["size"] = 5;  // 24 is not a multiple of 5
+  try {
+    ModelSpec::from_json(j, "bad.json");
+    FAIL() << "expected an error";
+  } catch (const FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("pool1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos) << e.what();
+  }
+  j = load_model_spec("tiny").to_json();
+  j["classes"] = 7;
+  EXPECT_THROW(ModelSpec::from_json(j, "bad.json"), FileError);
+}
+
+}  // namespace
+}  // namespace drmm
