@@ -1,0 +1,76 @@
+// drmm-studio: the desktop app (DESIGN.md §4). Thin: parse the arguments, set up OpenGL the way
+// the panels need it, open the main window. With no arguments it opens on Fashion-MNIST with the
+// tiny preset, ready to train; --demo starts training at once; --screenshot / --after-steps /
+// --frame-stats are the automation hooks the GUI test uses.
+#include <cstdio>
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QSurfaceFormat>
+
+#include "ui/main_window.h"
+#include "ui/studio_options.h"
+
+namespace {
+
+drmm::ui::StudioOptions parse_options(const QApplication& app) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription("DRMM Studio: train Deep Rendering Mixture Models and watch what they learn.");
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption demo("demo", "Start training at once.");
+  const QCommandLineOption dataset("dataset", "Dataset name or path (default fashion-mnist).", "spec");
+  const QCommandLineOption preset("preset", "Model preset name or JSON path (default tiny).", "name");
+  const QCommandLineOption backend("backend", "cpu | vulkan | auto (default cpu).", "name");
+  const QCommandLineOption screenshot("screenshot", "Train, save a PNG of the whole window, and exit.", "file");
+  const QCommandLineOption after_steps("after-steps", "Steps to train before --screenshot (default 20).", "N");
+  const QCommandLineOption frame_stats("frame-stats", "Print the median and p99 of frame work and presented-frame interval at exit.");
+  const QCommandLineOption exit_after("exit-after", "Quit after this many seconds.", "seconds");
+  parser.addOptions({demo, dataset, preset, backend, screenshot, after_steps, frame_stats, exit_after});
+  parser.process(app);
+
+  drmm::ui::StudioOptions options;
+  options.demo = parser.isSet(demo);
+  if (parser.isSet(dataset)) options.config.dataset = parser.value(dataset).toStdString();
+  if (parser.isSet(preset)) options.config.preset = parser.value(preset).toStdString();
+  if (parser.isSet(backend)) options.config.backend = parser.value(backend).toStdString();
+  options.config_from_command_line = parser.isSet(dataset) || parser.isSet(preset);
+  options.screenshot_path = parser.value(screenshot);
+  if (parser.isSet(after_steps)) options.after_steps = parser.value(after_steps).toLongLong();
+  options.frame_stats = parser.isSet(frame_stats);
+  if (parser.isSet(exit_after)) options.exit_after_seconds = parser.value(exit_after).toDouble();
+  // Automation gets the default window and leaves the person's saved layout alone.
+  options.use_settings = options.screenshot_path.isEmpty() && options.exit_after_seconds <= 0;
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before QApplication (DESIGN.md §4): every panel renders with GL 3.3 core ("#version 330 core"
+  // for ImGui's renderer), and shared contexts let a floated dock keep working.
+  QSurfaceFormat format;
+  format.setVersion(3, 3);
+  format.setProfile(QSurfaceFormat::CoreProfile);
+  format.setDepthBufferSize(0);
+  format.setStencilBufferSize(0);
+  QSurfaceFormat::setDefaultFormat(format);
+  QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("drmm");
+  QApplication::setApplicationName("drmm-studio");
+  QApplication::setApplicationVersion("0.1.0");
+  const drmm::ui::StudioOptions options = parse_options(app);
+
+  int status = 0;
+  {
+    drmm::ui::MainWindow window(options);
+    window.show();
+    status = app.exec();
+    if (window.exit_code() != 0) status = window.exit_code();
+    if (options.frame_stats) std::printf("%s", window.frame_stats().report().c_str());
+  }
+  std::fflush(stdout);
+  return status;
+}

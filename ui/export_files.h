@@ -1,0 +1,21 @@
+#pragma once
+// Everything a panel shows can be exported (DESIGN.md §4): pictures as PNG, curves as CSV.
+// Files are written next to their destination and renamed into place, so an export interrupted
+// by closing the window never leaves a half-written file under the name the user chose.
+#include <string>
+#include <vector>
+
+#include "core/train/snapshot.h"
+#include "ui/image_atlas.h"
+
+namespace drmm::ui {
+
+// Writes the picture (RGBA) as PNG; throws drmm::FileError naming the file on failure.
+void export_png(const std::string& path, const RgbaImage& image);
+
+// The training history as CSV, one row per logged step; test accuracy is empty where it was not
+// evaluated. Throws drmm::FileError on failure.
+void export_metrics_csv(const std::string& path, const std::vector<MetricsRow>& history);
+std::string metrics_csv(const std::vector<MetricsRow>& history);  // the same text, for tests
+
+}  // namespace drmm::ui

@@ -1,0 +1,256 @@
+#include "ui/imgui_panel_host.h"
+
+#include <QCursor>
+#include <QFileInfo>
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QOpenGLContext>
+#include <QWheelEvent>
+
+#include <imgui.h>
+#include <imgui_impl_opengl3.h>
+
+#include "ui/frame_stats.h"
+
+namespace drmm::ui {
+namespace {
+
+// The help texts and labels use Greek letters and a few math signs (α, Γ, Î, ℓ, ‖, →), which
+// ImGui's built-in ASCII font lacks. DejaVu Sans comes with Debian's fontconfig; without it the
+// built-in font is used and those signs show as '?'.
+void load_font(ImGuiIO& io) {
+  static const ImWchar ranges[] = {
+      0x0020, 0x00FF,  // Basic Latin, Latin-1 (Î, ², ·)
+      0x0370, 0x03FF,  // Greek (α, Γ, μ, π)
+      0x2010, 0x205E,  // punctuation (‖, –, …)
+      0x2070, 0x209F,  // super- and subscripts
+      0x2100, 0x214F,  // letterlike (ℓ)
+      0x2190, 0x21FF,  // arrows
+      0x2200, 0x22FF,  // math operators
+      0x25A0, 0x25FF,  // geometric shapes (▸)
+      0,
+  };
+  const char* const candidates[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"};
+  for (const char* path : candidates) {
+    if (QFileInfo::exists(QString::fromUtf8(path)) && io.Fonts->AddFontFromFileTTF(path, 14.0f, nullptr, ranges)) return;
+  }
+  io.Fonts->AddFontDefault();
+}
+
+}  // namespace
+
+ImGuiPanelHost::ImGuiPanelHost(const QString& title, SessionController* session, FrameStats* stats, QWidget* parent)
+    : QOpenGLWidget(parent), title_(title), session_(session), stats_(stats) {
+  setMouseTracking(true);         // hover feedback without a pressed button
+  setFocusPolicy(Qt::StrongFocus);  // keys reach the panel after a click into it
+  setMinimumSize(160, 120);
+  // One context per panel (DESIGN.md §4): sharing a font atlas breaks when a renderer restarts.
+  imgui_ = ImGui::CreateContext();
+  ImGui::SetCurrentContext(imgui_);
+  ImGuiIO& io = ImGui::GetIO();
+  ImGuiInputBridge::configure(io);
+  io.BackendFlags |= ImGuiBackendFlags_HasMouseCursors;
+  load_font(io);
+  ImGui::StyleColorsDark();
+  ImGuiStyle& style = ImGui::GetStyle();
+  style.WindowRounding = 0;
+  style.WindowBorderSize = 0;
+  style.FrameRounding = 2;
+}
+
+ImGuiPanelHost::~ImGuiPanelHost() {
+  // The connection must go first: QOpenGLWidget's destructor destroys the context, whose signal
+  // would otherwise call into this half-destroyed object.
+  disconnect(context_cleanup_);
+  cleanup_gl();
+  ImGui::DestroyContext(imgui_);
+}
+
+void ImGuiPanelHost::initializeGL() {
+  // Runs again with a new context when the dock is floated or re-docked: the old context's
+  // cleanup (connected below) has already shut the renderer down.
+  disconnect(context_cleanup_);
+  initializeOpenGLFunctions();
+  textures_.attach(this);
+  context_cleanup_ = connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { cleanup_gl(); },
+                             Qt::DirectConnection);
+  ImGui::SetCurrentContext(imgui_);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+  renderer_ready_ = true;
+  request_frames();
+}
+
+void ImGuiPanelHost::cleanup_gl() {
+  if (!renderer_ready_) return;
+  makeCurrent();
+  ImGui::SetCurrentContext(imgui_);
+  textures_.release();
+  release_gl();
+  ImGui_ImplOpenGL3_Shutdown();
+  renderer_ready_ = false;
+  doneCurrent();
+}
+
+void ImGuiPanelHost::set_snapshot(std::shared_ptr<const Snapshot> snapshot) { snapshot_ = std::move(snapshot); }
+
+bool ImGuiPanelHost::wants_frame() const {
+  if (!isVisible()) return false;
+  if (frames_requested_ > 0 || input_.has_pending_input() || animating()) return true;
+  return shows_snapshots() && snapshot_ && snapshot_->version != drawn_version_;
+}
+
+void ImGuiPanelHost::request_frames(int frames) { frames_requested_ = std::max(frames_requested_, frames); }
+
+void ImGuiPanelHost::paintGL() {
+  if (stats_ != nullptr) stats_->paint_begin();
+  static const Snapshot empty_snapshot;
+  const std::shared_ptr<const Snapshot> snapshot = snapshot_;  // held for the whole frame
+  const Snapshot& shown = snapshot ? *snapshot : empty_snapshot;
+
+  ImGui::SetCurrentContext(imgui_);
+  ImGuiIO& io = ImGui::GetIO();
+  const double dt = frame_clock_.isValid() ? double(frame_clock_.nsecsElapsed()) * 1e-9 : 1.0 / 60.0;
+  frame_clock_.restart();
+  input_.begin_frame(io, size(), devicePixelRatioF(), dt);
+  ImGui_ImplOpenGL3_NewFrame();
+  ImGui::NewFrame();
+  ImGui::SetNextWindowPos(ImVec2(0, 0));
+  ImGui::SetNextWindowSize(io.DisplaySize);
+  constexpr ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                                     ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+  ImGui::Begin("##panel", nullptr, flags);
+  regions_.clear();
+  draw(shown);
+  ImGui::End();
+  ImGui::Render();
+
+  const qreal dpr = devicePixelRatioF();
+  glViewport(0, 0, int(width() * dpr), int(height() * dpr));
+  glClearColor(0.09f, 0.10f, 0.11f, 1.0f);
+  glClear(GL_COLOR_BUFFER_BIT);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+
+  input_.end_frame();
+  drawn_version_ = shown.version;
+  if (frames_requested_ > 0) --frames_requested_;
+  apply_cursor();
+  if (stats_ != nullptr) stats_->paint_end();
+}
+
+void ImGuiPanelHost::draw_header_tools() {
+  const QStringList formats = export_formats();
+  const ImGuiStyle& style = ImGui::GetStyle();
+  float width = ImGui::CalcTextSize("(?)").x;
+  for (const QString& format : formats)
+    width += style.ItemSpacing.x + ImGui::CalcTextSize(format.toUpper().toUtf8().constData()).x + style.FramePadding.x * 2;
+  ImGui::SameLine(std::max(ImGui::GetWindowContentRegionMax().x - width, ImGui::GetCursorPosX()));
+  for (const QString& format : formats) {
+    const QByteArray label = format.toUpper().toUtf8();
+    if (ImGui::SmallButton(label.constData())) {
+      // The file dialog runs its own event loop: open it after this frame, never inside paintGL.
+      QMetaObject::invokeMethod(this, [this, format] { emit export_requested(format); }, Qt::QueuedConnection);
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Export this panel as %s", label.constData());
+    ImGui::SameLine();
+  }
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered()) {
+    const QByteArray help = help_text().toUtf8();
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 36.0f);
+    ImGui::TextUnformatted(help.constData());
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+  }
+}
+
+void ImGuiPanelHost::apply_cursor() {
+  const int cursor = ImGui::GetMouseCursor();
+  if (cursor == last_cursor_) return;
+  last_cursor_ = cursor;
+  switch (cursor) {
+    case ImGuiMouseCursor_TextInput: setCursor(Qt::IBeamCursor); break;
+    case ImGuiMouseCursor_ResizeAll: setCursor(Qt::SizeAllCursor); break;
+    case ImGuiMouseCursor_ResizeNS: setCursor(Qt::SizeVerCursor); break;
+    case ImGuiMouseCursor_ResizeEW: setCursor(Qt::SizeHorCursor); break;
+    case ImGuiMouseCursor_ResizeNESW: setCursor(Qt::SizeBDiagCursor); break;
+    case ImGuiMouseCursor_ResizeNWSE: setCursor(Qt::SizeFDiagCursor); break;
+    case ImGuiMouseCursor_Hand: setCursor(Qt::PointingHandCursor); break;
+    case ImGuiMouseCursor_NotAllowed: setCursor(Qt::ForbiddenCursor); break;
+    default: unsetCursor(); break;
+  }
+}
+
+bool ImGuiPanelHost::imgui_wants_keyboard() const {
+  ImGui::SetCurrentContext(imgui_);
+  return ImGui::GetIO().WantTextInput;
+}
+
+bool ImGuiPanelHost::event(QEvent* event) {
+  // While an ImGui text field is being edited, printable keys belong to it, not to window shortcuts.
+  if (event->type() == QEvent::ShortcutOverride && imgui_wants_keyboard()) {
+    const auto* key = static_cast<QKeyEvent*>(event);
+    if (!key->text().isEmpty() && !(key->modifiers() & (Qt::ControlModifier | Qt::AltModifier))) {
+      event->accept();
+      return true;
+    }
+  }
+  return QOpenGLWidget::event(event);
+}
+
+void ImGuiPanelHost::mousePressEvent(QMouseEvent* event) {
+  input_.modifiers(event->modifiers());
+  input_.mouse_moved(event->position());
+  input_.mouse_button(event->button(), true);
+  request_frames(3);
+}
+
+void ImGuiPanelHost::mouseReleaseEvent(QMouseEvent* event) {
+  input_.mouse_moved(event->position());
+  input_.mouse_button(event->button(), false);
+  request_frames(3);
+}
+
+void ImGuiPanelHost::mouseDoubleClickEvent(QMouseEvent* event) {
+  // Qt sends press, release, double-click, release; ImGui detects double clicks from timing itself.
+  mousePressEvent(event);
+}
+
+void ImGuiPanelHost::mouseMoveEvent(QMouseEvent* event) {
+  input_.mouse_moved(event->position());
+  request_frames(2);
+}
+
+void ImGuiPanelHost::wheelEvent(QWheelEvent* event) {
+  const QPoint steps = event->angleDelta();
+  input_.wheel(float(steps.x()) / 120.0f, float(steps.y()) / 120.0f);
+  request_frames(3);
+  event->accept();
+}
+
+void ImGuiPanelHost::keyPressEvent(QKeyEvent* event) {
+  input_.key(event->key(), event->modifiers(), true);
+  input_.text(event->text().toStdString());
+  request_frames(3);
+  if (!imgui_wants_keyboard()) event->ignore();  // let the window see keys ImGui does not use
+}
+
+void ImGuiPanelHost::keyReleaseEvent(QKeyEvent* event) {
+  input_.key(event->key(), event->modifiers(), false);
+  request_frames(3);
+  if (!imgui_wants_keyboard()) event->ignore();
+}
+
+void ImGuiPanelHost::focusOutEvent(QFocusEvent* event) {
+  input_.focus_lost();
+  request_frames(2);
+  QOpenGLWidget::focusOutEvent(event);
+}
+
+void ImGuiPanelHost::leaveEvent(QEvent* event) {
+  input_.mouse_left();
+  request_frames(2);
+  QOpenGLWidget::leaveEvent(event);
+}
+
+}  // namespace drmm::ui

@@ -1,0 +1,114 @@
+#pragma once
+// The shared base of every panel (DESIGN.md §4): a QOpenGLWidget with its own Dear ImGui context,
+// its own font atlas and its own ImGui OpenGL3 renderer, fed by the Qt→ImGui input bridge.
+// A panel subclass only implements draw(); the host decides when a frame is worth painting:
+// when a new snapshot arrives (and the panel shows snapshots), for a few frames after input, or
+// continuously while the panel animates. Between those, nothing is painted or uploaded.
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <QElapsedTimer>
+#include <QOpenGLExtraFunctions>
+#include <QOpenGLWidget>
+#include <QString>
+#include <QStringList>
+
+#include "core/train/snapshot.h"
+#include "ui/imgui_input_bridge.h"
+#include "ui/imgui_rect.h"
+#include "ui/texture_cache.h"
+
+struct ImGuiContext;
+
+namespace drmm::ui {
+
+class FrameStats;
+class SessionController;
+
+class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
+  Q_OBJECT
+ public:
+  ImGuiPanelHost(const QString& title, SessionController* session, FrameStats* stats, QWidget* parent = nullptr);
+  ~ImGuiPanelHost() override;
+
+  QString title() const { return title_; }
+  // What the panel shows and which paper equation it comes from (Help ▸ Guide and the "?" mark).
+  virtual QString help_text() const = 0;
+
+  // The newest snapshot; the panel repaints only if the version is new and it shows snapshots.
+  void set_snapshot(std::shared_ptr<const Snapshot> snapshot);
+  // Whether the next tick of the window's frame clock should repaint this panel.
+  bool wants_frame() const;
+  // Request `frames` repaints (input, a state change outside the snapshot such as new probes).
+  void request_frames(int frames = 2);
+  uint64_t drawn_version() const { return drawn_version_; }
+
+  // Exports: formats the panel can write ("png", "csv") and the writer (throws drmm::Error).
+  virtual QStringList export_formats() const { return {"png"}; }
+  virtual void write_export(const QString& path, const QString& format) = 0;
+
+  // Named rectangles of the last frame in widget pixels (the GUI test checks these regions of
+  // the screenshot for content).
+  const std::map<std::string, PanelRect>& regions() const { return regions_; }
+
+ signals:
+  // A panel asked (from inside a frame) to export: the window opens the file dialog afterwards,
+  // never inside paintGL.
+  void export_requested(const QString& format);
+
+ protected:
+  // Draws the panel's content inside a full-widget ImGui window; `snapshot` is never null.
+  virtual void draw(const Snapshot& snapshot) = 0;
+  // Whether the panel needs a frame every tick (e.g. live curves while training).
+  virtual bool animating() const { return false; }
+  // Panels that do not draw from the snapshot (the dataset browser) repaint only on input.
+  virtual bool shows_snapshots() const { return true; }
+  // The GL resources of the subclass beyond the texture cache; called with the context current.
+  virtual void release_gl() {}
+
+  TextureCache& textures() { return textures_; }
+  SessionController* session() const { return session_; }
+  const std::shared_ptr<const Snapshot>& snapshot_ptr() const { return snapshot_; }
+  void record_region(const std::string& name, ImVec2 min, ImVec2 max) { regions_[name] = {min, max}; }
+  // The "?" help marker and the export buttons every panel has in its top line.
+  void draw_header_tools();
+
+  void initializeGL() override;
+  void paintGL() override;
+  void resizeGL(int, int) override {}
+
+  bool event(QEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void mouseReleaseEvent(QMouseEvent* event) override;
+  void mouseDoubleClickEvent(QMouseEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void wheelEvent(QWheelEvent* event) override;
+  void keyPressEvent(QKeyEvent* event) override;
+  void keyReleaseEvent(QKeyEvent* event) override;
+  void focusOutEvent(QFocusEvent* event) override;
+  void leaveEvent(QEvent* event) override;
+
+ private:
+  void cleanup_gl();
+  void apply_cursor();
+  bool imgui_wants_keyboard() const;
+
+  QString title_;
+  SessionController* session_;
+  FrameStats* stats_;
+  ImGuiContext* imgui_ = nullptr;
+  bool renderer_ready_ = false;
+  ImGuiInputBridge input_;
+  TextureCache textures_;
+  QElapsedTimer frame_clock_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  uint64_t drawn_version_ = ~uint64_t(0);
+  int frames_requested_ = 1;
+  std::map<std::string, PanelRect> regions_;
+  int last_cursor_ = -2;
+  QMetaObject::Connection context_cleanup_;
+};
+
+}  // namespace drmm::ui

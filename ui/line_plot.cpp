@@ -1,0 +1,179 @@
+#include "ui/line_plot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace drmm::ui {
+namespace {
+
+double to_axis(double y, bool log_y) { return log_y ? std::log10(std::max(y, 1e-12)) : y; }
+
+// Round tick spacing (1, 2 or 5 times a power of ten) giving about `count` ticks over `span`.
+double nice_step(double span, int count) {
+  const double raw = span / std::max(count, 1);
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  const double unit = raw / power;
+  return power * (unit < 1.5 ? 1.0 : unit < 3.5 ? 2.0 : unit < 7.5 ? 5.0 : 10.0);
+}
+
+void format_value(char* text, size_t size, double v) {
+  const double a = std::abs(v);
+  if (a != 0 && (a < 1e-3 || a >= 1e5)) std::snprintf(text, size, "%.2e", v);
+  else std::snprintf(text, size, "%.4g", v);
+}
+
+}  // namespace
+
+PlotSeries decimate(const PlotSeries& series, int buckets) {
+  const size_t n = std::min(series.x.size(), series.y.size());
+  if (buckets <= 0 || n <= size_t(buckets) * 3) return series;
+  PlotSeries out{series.name, series.color, {}, {}};
+  out.x.reserve(size_t(buckets) * 3 + 1);
+  out.y.reserve(size_t(buckets) * 3 + 1);
+  const double x0 = series.x.front(), x1 = series.x[n - 1];
+  const double width = (x1 - x0) / buckets;
+  size_t i = 0;
+  for (int b = 0; b < buckets && i < n; ++b) {
+    const double end = b + 1 == buckets ? std::numeric_limits<double>::infinity() : x0 + width * (b + 1);
+    size_t lo = i, hi = i;
+    const size_t first = i;
+    for (; i < n && series.x[i] <= end; ++i) {
+      if (series.y[i] < series.y[lo]) lo = i;
+      if (series.y[i] > series.y[hi]) hi = i;
+    }
+    if (i == first) continue;  // an empty bucket (x has a gap)
+    size_t picks[3] = {first, std::min(lo, hi), std::max(lo, hi)};
+    size_t last = n;  // the previous pick, so a point is never emitted twice
+    for (size_t p : picks) {
+      if (p == last) continue;
+      out.x.push_back(series.x[p]);
+      out.y.push_back(series.y[p]);
+      last = p;
+    }
+  }
+  if (out.x.back() != series.x[n - 1]) {  // always end on the newest value
+    out.x.push_back(series.x[n - 1]);
+    out.y.push_back(series.y[n - 1]);
+  }
+  return out;
+}
+
+PlotRange plot_range(std::span<const PlotSeries> series, const PlotOptions& options) {
+  PlotRange r{std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+              std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+  for (const PlotSeries& s : series) {
+    const size_t n = std::min(s.x.size(), s.y.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(s.y[i]) || (options.log_y && s.y[i] <= 0)) continue;
+      r.x0 = std::min(r.x0, s.x[i]);
+      r.x1 = std::max(r.x1, s.x[i]);
+      const double y = to_axis(s.y[i], options.log_y);
+      r.y0 = std::min(r.y0, y);
+      r.y1 = std::max(r.y1, y);
+    }
+  }
+  if (!(r.x0 <= r.x1)) r.x0 = 0, r.x1 = 1;
+  if (r.x1 - r.x0 < 1e-12) r.x1 = r.x0 + 1;
+  if (options.fixed_y) {
+    r.y0 = to_axis(options.y_min, options.log_y);
+    r.y1 = to_axis(options.y_max, options.log_y);
+  } else if (!(r.y0 <= r.y1)) {
+    r.y0 = 0, r.y1 = 1;
+  } else {
+    const double pad = std::max((r.y1 - r.y0) * 0.05, options.log_y ? 0.05 : 1e-9);
+    r.y0 -= pad;
+    r.y1 += pad;
+  }
+  return r;
+}
+
+PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries> series,
+                         const PlotOptions& options) {
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  size.x = std::max(size.x, 60.0f);  // a plot needs a real width (ImGui 1.86 draws nothing for −1)
+  size.y = std::max(size.y, 40.0f);
+  ImGui::InvisibleButton(id, size);
+  const bool hovered = ImGui::IsItemHovered();
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  const PanelRect frame{origin, ImVec2(origin.x + size.x, origin.y + size.y)};
+  const float line_h = ImGui::GetTextLineHeight();
+  // Room for tick labels on the left and the title above; the legend sits inside, top-right.
+  const PanelRect area{ImVec2(frame.min.x + 52, frame.min.y + line_h + 4), ImVec2(frame.max.x - 6, frame.max.y - line_h - 4)};
+  draw->AddRectFilled(frame.min, frame.max, IM_COL32(24, 26, 30, 255), 3.0f);
+  draw->AddText(ImVec2(frame.min.x + 6, frame.min.y + 2), IM_COL32(220, 220, 220, 255), options.title);
+  if (area.width() < 10 || area.height() < 10) return frame;
+
+  const PlotRange r = plot_range(series, options);
+  auto px = [&](double x) { return float(area.min.x + (x - r.x0) / (r.x1 - r.x0) * area.width()); };
+  auto py = [&](double y) { return float(area.max.y - (y - r.y0) / (r.y1 - r.y0) * area.height()); };
+
+  // Grid and tick labels.
+  char text[32];
+  const ImU32 grid = IM_COL32(70, 74, 82, 255), label = IM_COL32(160, 165, 175, 255);
+  const double y_step = options.log_y ? 1.0 : nice_step(r.y1 - r.y0, 4);
+  for (double y = std::ceil(r.y0 / y_step) * y_step; y <= r.y1 + 1e-12; y += y_step) {
+    const float sy = py(y);
+    draw->AddLine(ImVec2(area.min.x, sy), ImVec2(area.max.x, sy), grid);
+    format_value(text, sizeof text, options.log_y ? std::pow(10.0, y) : y);
+    // Kept inside the plot's height so the top label never runs into the title.
+    draw->AddText(ImVec2(frame.min.x + 4, std::clamp(sy - line_h * 0.5f, area.min.y - 2, area.max.y - line_h + 2)), label, text);
+  }
+  const double x_step = nice_step(r.x1 - r.x0, std::max(2, int(area.width() / 90)));
+  for (double x = std::ceil(r.x0 / x_step) * x_step; x <= r.x1 + 1e-9; x += x_step) {
+    const float sx = px(x);
+    draw->AddLine(ImVec2(sx, area.min.y), ImVec2(sx, area.max.y), grid);
+    format_value(text, sizeof text, x);
+    draw->AddText(ImVec2(sx - 8, area.max.y + 2), label, text);
+  }
+  draw->AddRect(area.min, area.max, IM_COL32(110, 115, 125, 255));
+
+  // Series.
+  std::vector<ImVec2> points;
+  draw->PushClipRect(area.min, area.max, true);
+  for (const PlotSeries& s : series) {
+    points.clear();
+    const size_t n = std::min(s.x.size(), s.y.size());
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(s.y[i]) || (options.log_y && s.y[i] <= 0)) continue;
+      points.emplace_back(px(s.x[i]), py(to_axis(s.y[i], options.log_y)));
+    }
+    if (points.size() == 1) draw->AddCircleFilled(points[0], 2.5f, s.color);
+    else if (points.size() > 1) draw->AddPolyline(points.data(), int(points.size()), s.color, ImDrawFlags_None, 1.5f);
+  }
+  draw->PopClipRect();
+
+  // Legend, top-right inside the plot.
+  float legend_y = area.min.y + 3;
+  for (const PlotSeries& s : series) {
+    const float w = ImGui::CalcTextSize(s.name.c_str()).x;
+    const ImVec2 at(area.max.x - w - 8, legend_y);
+    draw->AddRectFilled(ImVec2(at.x - 12, at.y + line_h * 0.35f), ImVec2(at.x - 4, at.y + line_h * 0.65f), s.color);
+    draw->AddText(at, s.color, s.name.c_str());
+    legend_y += line_h;
+  }
+
+  // Cursor read-out: the value of every series at the hovered x.
+  if (hovered) {
+    const ImVec2 mouse = ImGui::GetIO().MousePos;
+    if (mouse.x >= area.min.x && mouse.x <= area.max.x) {
+      const double x = r.x0 + (mouse.x - area.min.x) / area.width() * (r.x1 - r.x0);
+      draw->AddLine(ImVec2(mouse.x, area.min.y), ImVec2(mouse.x, area.max.y), IM_COL32(255, 255, 255, 90));
+      ImGui::BeginTooltip();
+      format_value(text, sizeof text, x);
+      ImGui::Text("%s %s", options.x_label, text);
+      for (const PlotSeries& s : series) {
+        const auto it = std::lower_bound(s.x.begin(), s.x.end(), x);
+        if (it == s.x.end() && s.x.empty()) continue;
+        const size_t i = it == s.x.end() ? s.x.size() - 1 : size_t(it - s.x.begin());
+        format_value(text, sizeof text, s.y[i]);
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s: %s", s.name.c_str(), text);
+      }
+      ImGui::EndTooltip();
+    }
+  }
+  return frame;
+}
+
+}  // namespace drmm::ui

@@ -1,0 +1,44 @@
+#pragma once
+// Curves drawn with ImDrawList (DESIGN.md §4: ImGui 1.86's PlotLines cannot draw several series,
+// a log axis or a legend, and Qt Charts is GPL-only). Series are decimated once per snapshot,
+// so a frame draws at most two points per pixel column however long the run is.
+#include <span>
+#include <string>
+#include <vector>
+
+#include <imgui.h>
+
+#include "ui/imgui_rect.h"
+
+namespace drmm::ui {
+
+struct PlotSeries {
+  std::string name;
+  ImU32 color = IM_COL32(255, 255, 255, 255);
+  std::vector<double> x, y;  // same length; x increasing
+};
+
+struct PlotOptions {
+  const char* title = "";
+  const char* x_label = "step";
+  bool log_y = false;            // losses span decades: a log axis keeps every term readable
+  bool fixed_y = false;          // use [y_min, y_max] instead of the data's range
+  double y_min = 0, y_max = 1;
+};
+
+// Keeps, for each of `buckets` equal x-ranges, the first, smallest and largest points, so a
+// spike in a long run is still visible after decimation. Returns the series unchanged when it
+// is short enough.
+PlotSeries decimate(const PlotSeries& series, int buckets);
+
+// The data range the plot will show (after log if asked); public for tests.
+struct PlotRange {
+  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+};
+PlotRange plot_range(std::span<const PlotSeries> series, const PlotOptions& options);
+
+// Reserves `size` in the current ImGui window and draws axes, series, legend and, under the
+// mouse, a vertical cursor with every series' value there. Returns the rectangle it drew in.
+PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries> series, const PlotOptions& options);
+
+}  // namespace drmm::ui

@@ -1,0 +1,442 @@
+#include "ui/main_window.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDialog>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPixmap>
+#include <QProgressBar>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTextBrowser>
+#include <QToolBar>
+#include <QVBoxLayout>
+#include <QWindow>
+
+#include <imgui.h>
+
+#include "core/util/error.h"
+#include "ui/imgui_panel_host.h"
+#include "ui/panels/dataset_browser_panel.h"
+#include "ui/panels/filters_panel.h"
+#include "ui/panels/reconstructions_panel.h"
+#include "ui/panels/training_panel.h"
+#include "ui/session_controller.h"
+
+namespace drmm::ui {
+namespace {
+
+// Bumped when the set of docks changes, so an old saved layout is not applied to new docks.
+constexpr int kLayoutVersion = 1;
+// The frame clock: display rate. Panels paint only when they have something new.
+constexpr int kFrameIntervalMs = 16;
+// Status-bar widgets are ordinary Qt widgets: each repaint re-uploads part of the window on
+// llvmpipe (~25 ms, DESIGN.md §4), so they change at most twice a second.
+constexpr int kStatusIntervalMs = 500;
+
+QString run_text(const Snapshot& s) {
+  return QStringLiteral("step %1 · epoch %2").arg(s.step).arg(s.epoch, 0, 'f', 2);
+}
+
+}  // namespace
+
+MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
+  setWindowTitle(tr("DRMM Studio"));
+  setObjectName("main_window");
+  setDockNestingEnabled(true);
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowNestedDocks | QMainWindow::AllowTabbedDocks);
+
+  TrainConfig config = options_.config;
+  if (options_.use_settings && !options_.config_from_command_line) {
+    const QSettings settings;
+    config.dataset = settings.value("run/dataset", QString::fromStdString(config.dataset)).toString().toStdString();
+    config.preset = settings.value("run/preset", QString::fromStdString(config.preset)).toString().toStdString();
+  }
+  // The trainer gets one core and the GUI keeps the other (issue 6: frame targets on 2 cores).
+  config.threads = 1;
+  session_ = new SessionController(config, this);
+  connect(session_, &SessionController::checkpoint_saved, this, [this](const QString& path, const QString& error) {
+    if (error.isEmpty()) statusBar()->showMessage(tr("Checkpoint saved: %1").arg(path), 5000);
+    else QMessageBox::warning(this, tr("Save checkpoint"), error);
+  });
+
+  create_docks();
+  create_actions();
+  create_status_bar();
+  resize(1400, 900);
+  default_layout_ = saveState(kLayoutVersion);
+  if (options_.use_settings) restore_settings();
+
+  // The frame-work figure starts when the window starts a repaint, before any panel paints.
+  installEventFilter(this);
+  winId();  // creates the native window now, so its QWindow can be watched too
+  if (QWindow* window = windowHandle()) window->installEventFilter(this);
+
+  frame_timer_.setTimerType(Qt::PreciseTimer);
+  connect(&frame_timer_, &QTimer::timeout, this, &MainWindow::tick);
+  frame_timer_.start(kFrameIntervalMs);
+  status_clock_.start();
+  hook_clock_.start();
+
+  if (options_.demo || !options_.screenshot_path.isEmpty()) session_->start();
+  if (options_.exit_after_seconds > 0)
+    QTimer::singleShot(int(options_.exit_after_seconds * 1000), this, &QWidget::close);
+}
+
+MainWindow::~MainWindow() {
+  // Panels first (their GL cleanup needs the window), then the run (joins its threads).
+  frame_timer_.stop();
+  for (QDockWidget* dock : docks_) delete dock;
+  docks_.clear();
+  panels_.clear();
+  delete session_;
+  session_ = nullptr;
+}
+
+void MainWindow::create_docks() {
+  auto* training = new TrainingPanel(session_, &stats_);
+  auto* reconstructions = new ReconstructionsPanel(session_, &stats_);
+  auto* filters = new FiltersPanel(session_, &stats_);
+  auto* browser = new DatasetBrowserPanel(session_, &stats_);
+  panels_ = {training, reconstructions, filters, browser};
+  for (ImGuiPanelHost* panel : panels_) {
+    auto* dock = new QDockWidget(panel->title(), this);
+    dock->setObjectName("dock_" + panel->objectName());  // saveState() keys the layout by it
+    dock->setWidget(panel);
+    docks_.push_back(dock);
+    connect(panel, &ImGuiPanelHost::export_requested, this,
+            [this, panel](const QString& format) { export_panel(panel, format); }, Qt::QueuedConnection);
+    // The end of the window's composition: every panel reports it, FrameStats merges duplicates.
+    connect(panel, &QOpenGLWidget::frameSwapped, this, [this] { stats_.frame_presented(animating_); });
+  }
+  // Left column: training (top) and the dataset (bottom); right: reconstructions over filters.
+  addDockWidget(Qt::LeftDockWidgetArea, docks_[0]);
+  splitDockWidget(docks_[0], docks_[1], Qt::Horizontal);
+  splitDockWidget(docks_[0], docks_[3], Qt::Vertical);
+  splitDockWidget(docks_[1], docks_[2], Qt::Vertical);
+  resizeDocks({docks_[0], docks_[1]}, {560, 840}, Qt::Horizontal);
+  resizeDocks({docks_[0], docks_[3]}, {520, 330}, Qt::Vertical);
+  resizeDocks({docks_[1], docks_[2]}, {520, 330}, Qt::Vertical);
+}
+
+void MainWindow::create_actions() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("Open &dataset file…"), QKeySequence::Open, this, &MainWindow::open_dataset_file);
+  file->addAction(tr("Open dataset &folder…"), this, &MainWindow::open_dataset_folder);
+  file->addAction(tr("Open &checkpoint…"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::open_checkpoint);
+  file->addAction(tr("&Save checkpoint…"), QKeySequence::Save, this, &MainWindow::save_checkpoint);
+  file->addSeparator();
+  QAction* export_action = file->addAction(tr("&Export all panels…"), QKeySequence(tr("Ctrl+E")), this, &MainWindow::export_all);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+  QMenu* train = menuBar()->addMenu(tr("&Train"));
+  start_ = train->addAction(tr("&Start"), QKeySequence(Qt::Key_F5), session_, &SessionController::start);
+  pause_ = train->addAction(tr("&Pause"), QKeySequence(Qt::Key_F6), session_, &SessionController::pause);
+  step_ = train->addAction(tr("Step one &batch"), QKeySequence(Qt::Key_F10), session_, &SessionController::step_once);
+  train->addSeparator();
+  reset_ = train->addAction(tr("&Reset"), QKeySequence(tr("Ctrl+Shift+R")), session_, &SessionController::reset);
+  start_->setToolTip(tr("Train continuously (F5)"));
+  pause_->setToolTip(tr("Pause after the current batch (F6)"));
+  step_->setToolTip(tr("Train exactly one batch, then pause (F10)"));
+  reset_->setToolTip(tr("Start the run again from fresh weights (Ctrl+Shift+R)"));
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (QDockWidget* dock : docks_) view->addAction(dock->toggleViewAction());
+  view->addSeparator();
+  view->addAction(tr("&Reset layout"), this, [this] {
+    for (QDockWidget* dock : docks_) dock->setFloating(false);
+    restoreState(default_layout_, kLayoutVersion);
+  });
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&Guide to the panels"), QKeySequence::HelpContents, this, &MainWindow::show_guide);
+  help->addAction(tr("&About DRMM Studio"), this, &MainWindow::show_about);
+
+  QToolBar* toolbar = addToolBar(tr("Training"));
+  toolbar->setObjectName("toolbar_training");
+  toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  toolbar->addAction(start_);
+  toolbar->addAction(pause_);
+  toolbar->addAction(step_);
+  toolbar->addAction(reset_);
+  toolbar->addSeparator();
+  toolbar->addAction(export_action);
+}
+
+void MainWindow::create_status_bar() {
+  // Fixed widths: a label that changes width relayouts (and repaints) the whole status bar.
+  run_label_ = new QLabel(this);
+  run_label_->setMinimumWidth(190);
+  epoch_progress_ = new QProgressBar(this);
+  epoch_progress_->setRange(0, 1000);
+  epoch_progress_->setFixedWidth(170);
+  epoch_progress_->setFormat(tr("epochs %p%"));
+  speed_label_ = new QLabel(this);
+  speed_label_->setMinimumWidth(120);
+  backend_label_ = new QLabel(this);
+  backend_label_->setMinimumWidth(120);
+  statusBar()->addPermanentWidget(run_label_);
+  statusBar()->addPermanentWidget(epoch_progress_);
+  statusBar()->addPermanentWidget(speed_label_);
+  statusBar()->addPermanentWidget(backend_label_);
+}
+
+void MainWindow::restore_settings() {
+  const QSettings settings;
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray(), kLayoutVersion);
+}
+
+void MainWindow::save_settings() {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState(kLayoutVersion));
+  settings.setValue("run/dataset", QString::fromStdString(session_->config().dataset));
+  settings.setValue("run/preset", QString::fromStdString(session_->config().preset));
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() == QEvent::UpdateRequest) stats_.window_update_begin();
+  return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::tick() {
+  const std::shared_ptr<const Snapshot> snapshot = session_->latest();
+  animating_ = snapshot->running;
+  if (snapshot->version != shown_version_) {
+    shown_version_ = snapshot->version;
+    for (ImGuiPanelHost* panel : panels_) panel->set_snapshot(snapshot);
+  }
+  for (ImGuiPanelHost* panel : panels_)
+    if (panel->wants_frame()) panel->update();
+  if (status_clock_.elapsed() >= kStatusIntervalMs) {
+    status_clock_.restart();
+    update_status(*snapshot);
+    update_actions(*snapshot);
+  }
+  if (!options_.screenshot_path.isEmpty()) drive_screenshot_hook(*snapshot);
+}
+
+void MainWindow::update_status(const Snapshot& snapshot) {
+  const double total_epochs = snapshot.steps_per_epoch > 0 && snapshot.total_steps > 0
+                                  ? double(snapshot.total_steps) / double(snapshot.steps_per_epoch)
+                                  : session_->config().epochs;
+  const int progress = total_epochs > 0 ? int(std::clamp(snapshot.epoch / total_epochs, 0.0, 1.0) * 1000) : 0;
+  if (epoch_progress_->value() != progress) epoch_progress_->setValue(progress);
+  // QLabel::setText repaints even when the text is the same; compare first.
+  const auto set = [](QLabel* label, const QString& text) {
+    if (label->text() != text) label->setText(text);
+  };
+  set(run_label_, run_text(snapshot));
+  const double ips = snapshot.history.empty() ? 0.0 : snapshot.history.back().images_per_second;
+  set(speed_label_, tr("%1 images/s").arg(ips, 0, 'f', 0));
+  set(backend_label_, tr("backend: %1")
+                          .arg(QString::fromStdString(snapshot.backend_name.empty() ? session_->config().backend
+                                                                                    : snapshot.backend_name)));
+  const QString status = QString::fromStdString(snapshot.status);
+  if (statusBar()->currentMessage() != status && !status.isEmpty()) statusBar()->showMessage(status);
+}
+
+void MainWindow::update_actions(const Snapshot& snapshot) {
+  const bool running = snapshot.running;
+  const bool ready = snapshot.version > 0 && snapshot.status.rfind("error", 0) != 0;
+  const auto enable = [](QAction* action, bool on) {
+    if (action->isEnabled() != on) action->setEnabled(on);
+  };
+  enable(start_, ready && !running && !snapshot.finished);
+  enable(pause_, running);
+  enable(step_, ready && !running && !snapshot.finished);
+}
+
+void MainWindow::drive_screenshot_hook(const Snapshot& snapshot) {
+  constexpr qint64 kTimeoutMs = 600'000;
+  if (hook_phase_ == HookPhase::Done) return;
+  if (snapshot.status.rfind("error", 0) == 0) {
+    std::fprintf(stderr, "drmm-studio: the run failed before the screenshot: %s\n", snapshot.status.c_str());
+    exit_code_ = 2;
+    hook_phase_ = HookPhase::Done;
+    close();
+    return;
+  }
+  if (hook_clock_.elapsed() > kTimeoutMs) {
+    std::fprintf(stderr, "drmm-studio: gave up waiting for %lld steps (reached %lld)\n", options_.after_steps,
+                 static_cast<long long>(snapshot.step));
+    exit_code_ = 3;
+    hook_phase_ = HookPhase::Done;
+    close();
+    return;
+  }
+  if (hook_phase_ == HookPhase::Training) {
+    if (snapshot.step >= options_.after_steps || snapshot.finished) {
+      session_->pause();
+      hook_phase_ = HookPhase::Settling;
+    }
+    return;
+  }
+  // Settling: the worker has stopped, the dataset is on screen and every panel shows the newest snapshot.
+  const std::shared_ptr<const BrowsedDataset> dataset = session_->dataset();
+  bool settled = !snapshot.running && dataset && (dataset->data || !dataset->error.empty());
+  for (ImGuiPanelHost* panel : panels_) settled = settled && !panel->wants_frame();
+  if (!settled) return;
+  hook_phase_ = HookPhase::Done;
+  save_screenshot();
+  close();
+}
+
+void MainWindow::save_screenshot() {
+  const QPixmap shot = grab();  // renders the GL panels too (DESIGN.md §4)
+  if (!shot.save(options_.screenshot_path, "PNG")) {
+    std::fprintf(stderr, "drmm-studio: cannot write %s\n", qPrintable(options_.screenshot_path));
+    exit_code_ = 4;
+    return;
+  }
+  // Where each panel and its content regions are in the picture, for the GUI test's checks.
+  const qreal scale = shot.devicePixelRatio();
+  const auto rect_json = [scale](QPointF origin, QSizeF size) {
+    return QJsonArray{qRound(origin.x() * scale), qRound(origin.y() * scale), qRound(size.width() * scale),
+                      qRound(size.height() * scale)};
+  };
+  QJsonArray panels;
+  for (ImGuiPanelHost* panel : panels_) {
+    const QPoint origin = panel->mapTo(this, QPoint(0, 0));
+    QJsonObject regions;
+    for (const auto& [name, r] : panel->regions())
+      regions[QString::fromStdString(name)] =
+          rect_json(QPointF(origin.x() + r.min.x, origin.y() + r.min.y), QSizeF(r.width(), r.height()));
+    panels.append(QJsonObject{{"name", panel->objectName()},
+                              {"visible", panel->isVisible()},
+                              {"rect", rect_json(origin, panel->size())},
+                              {"regions", regions}});
+  }
+  const Snapshot& snapshot = *session_->latest();
+  const QJsonObject root{{"image", QFileInfo(options_.screenshot_path).fileName()},
+                         {"width", shot.width()},
+                         {"height", shot.height()},
+                         {"step", qint64(snapshot.step)},
+                         {"version", qint64(snapshot.version)},
+                         {"panels", panels}};
+  const QFileInfo info(options_.screenshot_path);
+  QFile file(info.dir().filePath(info.completeBaseName() + ".regions.json"));
+  if (file.open(QIODevice::WriteOnly | QIODevice::Truncate)) file.write(QJsonDocument(root).toJson());
+  std::printf("drmm-studio: screenshot %s after %lld steps\n", qPrintable(options_.screenshot_path),
+              static_cast<long long>(snapshot.step));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  // Nothing is written half-way: the trainer stops at a batch boundary and a checkpoint save in
+  // flight finishes (atomically) before the controller's threads are joined.
+  frame_timer_.stop();
+  session_->pause();
+  if (options_.use_settings) save_settings();
+  event->accept();
+}
+
+void MainWindow::set_dataset(const QString& spec) {
+  TrainConfig config = session_->config();
+  config.dataset = spec.toStdString();
+  session_->apply_config(config);
+}
+
+void MainWindow::open_dataset_file() {
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Open dataset"), QString(),
+      tr("Datasets (*-idx3-ubyte *-idx3-ubyte.gz *.idx *.gz *.bin);;All files (*)"));
+  if (!path.isEmpty()) set_dataset(path);
+}
+
+void MainWindow::open_dataset_folder() {
+  const QString path = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (CIFAR-10 or class folders of PNGs)"));
+  if (!path.isEmpty()) set_dataset(path);
+}
+
+void MainWindow::open_checkpoint() {
+  QMessageBox::information(this, tr("Open checkpoint"),
+                           tr("Resuming a checkpoint in the GUI is not available yet; use `drmm train --resume`."));
+}
+
+void MainWindow::save_checkpoint() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save checkpoint"), "run.drmm",
+                                                    tr("DRMM checkpoints (*.drmm);;All files (*)"));
+  if (path.isEmpty()) return;
+  session_->save_checkpoint(path);
+  statusBar()->showMessage(tr("Saving %1 at the next batch boundary…").arg(path), 3000);
+}
+
+void MainWindow::export_panel(ImGuiPanelHost* panel, const QString& format) {
+  const QString filter = format == "csv" ? tr("CSV (*.csv)") : tr("PNG images (*.png)");
+  const QString path =
+      QFileDialog::getSaveFileName(this, tr("Export %1").arg(panel->title()), panel->objectName() + "." + format, filter);
+  if (path.isEmpty()) return;
+  try {
+    panel->write_export(path, format);
+    statusBar()->showMessage(tr("Exported %1").arg(path), 4000);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Export"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::export_all() {
+  const QString folder = QFileDialog::getExistingDirectory(this, tr("Export every panel into…"));
+  if (folder.isEmpty()) return;
+  QStringList failed;
+  int written = 0;
+  for (ImGuiPanelHost* panel : panels_) {
+    for (const QString& format : panel->export_formats()) {
+      try {
+        panel->write_export(QDir(folder).filePath(panel->objectName() + "." + format), format);
+        ++written;
+      } catch (const std::exception& e) {
+        failed << QString::fromStdString(e.what());
+      }
+    }
+  }
+  if (!failed.isEmpty()) QMessageBox::warning(this, tr("Export"), failed.join("\n"));
+  statusBar()->showMessage(tr("Exported %1 files into %2").arg(written).arg(folder), 5000);
+}
+
+void MainWindow::show_guide() {
+  auto* dialog = new QDialog(this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setWindowTitle(tr("Guide to the panels"));
+  auto* text = new QTextBrowser(dialog);
+  QString html = tr("<p>DRMM Studio trains a Deep Rendering Mixture Model and shows, while it trains, what the "
+                    "model has learned. Train with <b>F5</b>, pause with <b>F6</b>, step one batch with "
+                    "<b>F10</b>. Every panel exports what it shows (PNG, and CSV for curves).</p>");
+  for (const ImGuiPanelHost* panel : panels_)
+    html += "<h3>" + panel->title().toHtmlEscaped() + "</h3><p>" +
+            panel->help_text().toHtmlEscaped().replace("\n", "<br>") + "</p>";
+  html += tr("<p>Papers: 000/003 Patel, Nguyen, Baraniuk, NIPS 2016; 002 Nguyen et al., CVPR 2017 "
+             "(the objective, eq. 5–8, and the generation process, App. B eq. 11–14); 004 Ho et al., "
+             "Neural Rendering Model, 2019.</p>");
+  text->setHtml(html);
+  auto* layout = new QVBoxLayout(dialog);
+  layout->addWidget(text);
+  dialog->resize(640, 560);
+  dialog->show();
+}
+
+void MainWindow::show_about() {
+  QMessageBox::about(this, tr("About DRMM Studio"),
+                     tr("<p><b>DRMM Studio</b> %1</p><p>Trains Deep Rendering Mixture Models (Patel, Nguyen, "
+                        "Baraniuk; Nguyen et al., CVPR 2017) and shows live what they learned: losses, "
+                        "reconstructions from every level, filters, the data.</p><p>Qt %2, Dear ImGui %3.</p>")
+                         .arg(QApplication::applicationVersion(), QString::fromLatin1(qVersion()),
+                              QString::fromLatin1(IMGUI_VERSION)));
+}
+
+}  // namespace drmm::ui

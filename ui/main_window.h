@@ -1,0 +1,89 @@
+#pragma once
+// The Qt side of the GUI (DESIGN.md §4): menus, toolbar, status bar, the panels' docks, file
+// dialogs, shortcuts and QSettings; and the frame clock that hands the newest snapshot to the
+// panels and repaints only those that need it.
+#include <memory>
+#include <vector>
+
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QTimer>
+
+#include "core/train/snapshot.h"
+#include "ui/frame_stats.h"
+#include "ui/studio_options.h"
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QProgressBar;
+
+namespace drmm::ui {
+
+class ImGuiPanelHost;
+class SessionController;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(StudioOptions options);
+  ~MainWindow() override;
+
+  const FrameStats& frame_stats() const { return stats_; }
+  int exit_code() const { return exit_code_; }
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
+ private:
+  void create_actions();
+  void create_docks();
+  void create_status_bar();
+  void restore_settings();
+  void save_settings();
+  void tick();  // the frame clock
+  void update_status(const Snapshot& snapshot);
+  void update_actions(const Snapshot& snapshot);
+  void drive_screenshot_hook(const Snapshot& snapshot);
+  void save_screenshot();
+
+  void open_dataset_file();
+  void open_dataset_folder();
+  void open_checkpoint();
+  void save_checkpoint();
+  void export_all();
+  void export_panel(ImGuiPanelHost* panel, const QString& format);
+  void show_guide();
+  void show_about();
+  void set_dataset(const QString& spec);
+
+  StudioOptions options_;
+  FrameStats stats_;
+  SessionController* session_ = nullptr;
+  std::vector<ImGuiPanelHost*> panels_;
+  std::vector<QDockWidget*> docks_;
+  QByteArray default_layout_;
+
+  QAction* start_ = nullptr;
+  QAction* pause_ = nullptr;
+  QAction* step_ = nullptr;
+  QAction* reset_ = nullptr;
+
+  QLabel* run_label_ = nullptr;
+  QProgressBar* epoch_progress_ = nullptr;
+  QLabel* speed_label_ = nullptr;
+  QLabel* backend_label_ = nullptr;
+  QElapsedTimer status_clock_;
+
+  QTimer frame_timer_;
+  uint64_t shown_version_ = ~uint64_t(0);
+  bool animating_ = false;
+
+  // --screenshot state
+  enum class HookPhase { Training, Settling, Done } hook_phase_ = HookPhase::Training;
+  QElapsedTimer hook_clock_;
+  int exit_code_ = 0;
+};
+
+}  // namespace drmm::ui

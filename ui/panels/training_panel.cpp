@@ -1,0 +1,232 @@
+#include "ui/panels/training_panel.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+#include <QDir>
+#include <QImage>
+
+#include <imgui.h>
+
+#include "core/util/error.h"
+#include "ui/export_files.h"
+#include "ui/session_controller.h"
+
+namespace drmm::ui {
+namespace {
+
+const char* const kDatasets[] = {"fashion-mnist", "synthetic", "synthetic-rgb"};
+const char* const kBackends[] = {"cpu", "vulkan", "auto"};
+
+std::vector<std::string> find_presets() {
+  std::vector<std::string> names;
+  const QDir folder(QStringLiteral(DRMM_ASSETS_DIR "/presets"));
+  for (const QString& file : folder.entryList({"*.json"}, QDir::Files, QDir::Name))
+    names.push_back(QFileInfo(file).completeBaseName().toStdString());
+  if (std::find(names.begin(), names.end(), "tiny") == names.end()) names.insert(names.begin(), "tiny");
+  return names;
+}
+
+bool same_settings(const TrainConfig& a, const TrainConfig& b) {
+  return a.dataset == b.dataset && a.preset == b.preset && a.labeled == b.labeled &&
+         a.alpha_from_preset == b.alpha_from_preset && a.alpha.h == b.alpha.h && a.alpha.rc == b.alpha.rc &&
+         a.alpha.kl == b.alpha.kl && a.alpha.nn == b.alpha.nn && a.lr_start == b.lr_start && a.lr_end == b.lr_end &&
+         a.backend == b.backend && a.epochs == b.epochs;
+}
+
+// A combo over fixed names that also shows a value outside the list (a path, a custom preset).
+bool name_combo(const char* label, std::string& value, const std::vector<std::string>& names) {
+  bool changed = false;
+  if (ImGui::BeginCombo(label, value.c_str())) {
+    for (const std::string& name : names) {
+      const bool selected = name == value;
+      if (ImGui::Selectable(name.c_str(), selected)) {
+        value = name;
+        changed = true;
+      }
+      if (selected) ImGui::SetItemDefaultFocus();
+    }
+    ImGui::EndCombo();
+  }
+  return changed;
+}
+
+}  // namespace
+
+TrainingPanel::TrainingPanel(SessionController* session, FrameStats* stats, QWidget* parent)
+    : ImGuiPanelHost(tr("Training"), session, stats, parent), pending_(session->config()), presets_(find_presets()) {
+  setObjectName("training");
+  connect(session, &SessionController::config_changed, this, [this] {
+    pending_ = this->session()->config();
+    request_frames();
+  });
+}
+
+QString TrainingPanel::help_text() const {
+  return tr(
+      "Training runs the EG algorithm (paper 002, sec. 4.1): per batch, an E-step (bottom-up inference, which is the "
+      "CNN forward pass, then top-down reconstruction Î) and an M-step (one gradient step on "
+      "L = α_H·L_H + α_RC·L_RC + α_KL·L_KL + α_NN·L_NN).\n"
+      "Curves: L_H cross-entropy on labeled images (eq. 5), L_RC reconstruction error ‖I − Î‖² (eq. 6), "
+      "L_KL the KL penalty on q(c|I) (eq. 7; the authors' code's sign by default, DESIGN.md §3.2), "
+      "L_NN the non-negativity penalty on the intermediate templates z^ℓ (eq. 8), and the total L. "
+      "Accuracy: train on recent labeled batches, test on the held-out split.\n"
+      "N_L is the number of labeled images (balanced per class); the rest are used unlabeled. "
+      "Changing a setting and pressing Apply starts a new run.");
+}
+
+void TrainingPanel::draw(const Snapshot& snapshot) {
+  if (snapshot.step == 0) trained_seconds_ = 0;  // a new run
+  training_ = snapshot.running;
+  if (training_) trained_seconds_ += double(ImGui::GetIO().DeltaTime);
+  draw_controls(snapshot);
+  if (ImGui::CollapsingHeader("Run settings")) draw_settings();
+  draw_curves(snapshot);
+}
+
+void TrainingPanel::draw_controls(const Snapshot& snapshot) {
+  SessionController& run = *session();
+  const bool busy = snapshot.running || run.running();
+  if (busy) {
+    if (ImGui::Button("Pause (F6)")) run.pause();
+  } else {
+    if (ImGui::Button("Train (F5)")) run.start();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Step (F10)")) run.step_once();
+  ImGui::SameLine();
+  if (ImGui::Button("Reset")) run.reset();
+  draw_header_tools();
+
+  // One status line: where the run is and how fast it goes.
+  const MetricsRow* last = snapshot.history.empty() ? nullptr : &snapshot.history.back();
+  const double total_epochs = snapshot.steps_per_epoch > 0 && snapshot.total_steps > 0
+                                  ? double(snapshot.total_steps) / double(snapshot.steps_per_epoch)
+                                  : run.config().epochs;
+  const int seconds = int(trained_seconds_);
+  ImGui::Text("step %lld   epoch %.2f / %.3g   %.0f images/s   %s   %d:%02d %s", static_cast<long long>(snapshot.step),
+              snapshot.epoch, total_epochs, last ? last->images_per_second : 0.0,
+              snapshot.backend_name.empty() ? run.config().backend.c_str() : snapshot.backend_name.c_str(),
+              seconds / 60, seconds % 60, training_ ? "training" : "");
+  if (!snapshot.status.empty()) {
+    const bool error = snapshot.status.rfind("error", 0) == 0;
+    if (error) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 100, 255));
+    ImGui::TextWrapped("%s", snapshot.status.c_str());
+    if (error) ImGui::PopStyleColor();
+  }
+  if (last != nullptr) {
+    // Test accuracy is evaluated only now and then: show the newest row that has it.
+    char test_text[16] = "-";
+    const auto tested = std::find_if(snapshot.history.rbegin(), snapshot.history.rend(),
+                                     [](const MetricsRow& r) { return r.test_accuracy >= 0; });
+    if (tested != snapshot.history.rend()) std::snprintf(test_text, sizeof test_text, "%.3f", tested->test_accuracy);
+    ImGui::Text("L %.4g  H %.4g  RC %.4g  KL %.4g  NN %.4g   train acc %.3f   test acc %s", last->loss_total,
+                last->loss_h, last->loss_rc, last->loss_kl, last->loss_nn, last->train_accuracy, test_text);
+  }
+}
+
+void TrainingPanel::draw_settings() {
+  ImGui::PushItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x * 0.45f));
+  std::vector<std::string> datasets(std::begin(kDatasets), std::end(kDatasets));
+  if (std::find(datasets.begin(), datasets.end(), pending_.dataset) == datasets.end()) datasets.push_back(pending_.dataset);
+  name_combo("dataset", pending_.dataset, datasets);
+  if (ImGui::InputTextWithHint("##dataset_path", "or a path (IDX, CIFAR-10, PNG folders)", dataset_path_,
+                               sizeof dataset_path_, ImGuiInputTextFlags_EnterReturnsTrue) &&
+      dataset_path_[0] != '\0')
+    pending_.dataset = dataset_path_;
+  name_combo("preset", pending_.preset, presets_);
+  int labeled = int(std::min<size_t>(pending_.labeled, 1000000));
+  if (ImGui::InputInt("N_L labeled", &labeled, 10, 100)) pending_.labeled = size_t(std::max(labeled, 0));
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Images whose label the model sees, balanced per class (paper 002 sec. 5)");
+
+  ImGui::Checkbox("α from preset", &pending_.alpha_from_preset);
+  ImGui::BeginDisabled(pending_.alpha_from_preset);
+  ImGui::SliderFloat("α_H  cross-entropy", &pending_.alpha.h, 0.0f, 2.0f, "%.2f");
+  ImGui::SliderFloat("α_RC reconstruction", &pending_.alpha.rc, 0.0f, 2.0f, "%.2f");
+  ImGui::SliderFloat("α_KL KL penalty", &pending_.alpha.kl, 0.0f, 2.0f, "%.2f");
+  ImGui::SliderFloat("α_NN non-negativity", &pending_.alpha.nn, 0.0f, 2.0f, "%.2f");
+  ImGui::EndDisabled();
+
+  ImGui::InputDouble("lr start", &pending_.lr_start, 0, 0, "%.4g");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("0: the preset's; decays exponentially to 'lr end'");
+  ImGui::InputDouble("lr end", &pending_.lr_end, 0, 0, "%.4g");
+  ImGui::InputDouble("epochs", &pending_.epochs, 0, 0, "%.3g");
+  pending_.epochs = std::max(pending_.epochs, 0.01);
+  std::vector<std::string> backends(std::begin(kBackends), std::end(kBackends));
+  name_combo("backend", pending_.backend, backends);
+  ImGui::PopItemWidth();
+
+  const bool changed = !same_settings(pending_, session()->config());
+  ImGui::BeginDisabled(!changed);
+  if (ImGui::Button("Apply (starts a new run)")) session()->apply_config(pending_);
+  ImGui::SameLine();
+  if (ImGui::Button("Revert")) pending_ = session()->config();
+  ImGui::EndDisabled();
+}
+
+void TrainingPanel::rebuild_series(const Snapshot& snapshot, int buckets) {
+  series_version_ = snapshot.version;
+  series_buckets_ = buckets;
+  PlotSeries total{"L", IM_COL32(235, 235, 235, 255), {}, {}}, h{"L_H", IM_COL32(255, 160, 60, 255), {}, {}},
+      rc{"L_RC", IM_COL32(80, 200, 255, 255), {}, {}}, kl{"L_KL", IM_COL32(230, 110, 230, 255), {}, {}},
+      nn{"L_NN", IM_COL32(120, 220, 120, 255), {}, {}};
+  PlotSeries train{"train", IM_COL32(90, 160, 255, 255), {}, {}}, test{"test", IM_COL32(255, 215, 70, 255), {}, {}};
+  PlotSeries ips{"images/s", IM_COL32(160, 230, 160, 255), {}, {}};
+  for (const MetricsRow& row : snapshot.history) {
+    const double x = double(row.step);
+    for (auto [series, value] : {std::pair{&total, row.loss_total}, {&h, row.loss_h}, {&rc, row.loss_rc},
+                                 {&kl, row.loss_kl}, {&nn, row.loss_nn}}) {
+      series->x.push_back(x);
+      series->y.push_back(value);
+    }
+    train.x.push_back(x);
+    train.y.push_back(row.train_accuracy);
+    if (row.test_accuracy >= 0) {
+      test.x.push_back(x);
+      test.y.push_back(row.test_accuracy);
+    }
+    ips.x.push_back(x);
+    ips.y.push_back(row.images_per_second);
+  }
+  losses_.clear();
+  for (PlotSeries* s : {&total, &h, &rc, &kl, &nn}) losses_.push_back(decimate(*s, buckets));
+  accuracy_ = {decimate(train, buckets), decimate(test, buckets)};
+  speed_ = {decimate(ips, buckets)};
+}
+
+void TrainingPanel::draw_curves(const Snapshot& snapshot) {
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const int buckets = std::max(16, int(avail.x / 2));
+  if (snapshot.version != series_version_ || buckets != series_buckets_) rebuild_series(snapshot, buckets);
+  const float spacing = ImGui::GetStyle().ItemSpacing.y;
+  const float height = std::max(60.0f, avail.y - 2 * spacing);
+  PlotOptions loss_options{"losses (log scale)", "step", true};
+  PlotOptions accuracy_options{"accuracy", "step", false, true, 0.0, 1.0};
+  PlotOptions speed_options{"images/s", "step"};
+  const PanelRect loss_rect = draw_line_plot("##losses", ImVec2(avail.x, height * 0.45f), losses_, loss_options);
+  const PanelRect accuracy_rect = draw_line_plot("##accuracy", ImVec2(avail.x, height * 0.33f), accuracy_, accuracy_options);
+  const PanelRect speed_rect = draw_line_plot("##speed", ImVec2(avail.x, height * 0.22f), speed_, speed_options);
+  record_region("training.losses", loss_rect.min, loss_rect.max);
+  record_region("training.accuracy", accuracy_rect.min, accuracy_rect.max);
+  record_region("training.speed", speed_rect.min, speed_rect.max);
+}
+
+void TrainingPanel::write_export(const QString& path, const QString& format) {
+  const std::shared_ptr<const Snapshot> snapshot = snapshot_ptr();
+  if (format == "csv") {
+    export_metrics_csv(path.toStdString(), snapshot ? snapshot->history : std::vector<MetricsRow>{});
+    return;
+  }
+  // The curves are drawn, not computed images: the picture is the panel as it is on screen.
+  const QImage picture = grabFramebuffer().convertToFormat(QImage::Format_RGBA8888);
+  RgbaImage image;
+  image.width = picture.width();
+  image.height = picture.height();
+  image.pixels.resize(size_t(image.width) * size_t(image.height) * 4);
+  for (int y = 0; y < image.height; ++y)
+    std::memcpy(&image.pixels[size_t(y) * size_t(image.width) * 4], picture.constScanLine(y), size_t(image.width) * 4);
+  export_png(path.toStdString(), image);
+}
+
+}  // namespace drmm::ui

@@ -1,0 +1,168 @@
+#include "ui/session_controller.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "core/train/training_session.h"
+
+namespace drmm::ui {
+
+SessionController::SessionController(TrainConfig config, QObject* parent) : QObject(parent), config_(std::move(config)) {
+  create_session();
+  load_dataset_async();
+}
+
+SessionController::~SessionController() {
+  if (session_) session_->pause();
+  retire(std::move(session_));
+  for (Worker& worker : workers_) worker.thread.join();
+}
+
+void SessionController::spawn(std::function<void()> work) {
+  std::erase_if(workers_, [](Worker& worker) {
+    if (!worker.done->load()) return false;
+    worker.thread.join();
+    return true;
+  });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  workers_.push_back({std::thread([work = std::move(work), done] {
+                        work();
+                        done->store(true);
+                      }),
+                      done});
+}
+
+void SessionController::retire(std::shared_ptr<TrainingSession> session) {
+  if (!session) return;
+  // ~TrainingSession waits for the batch in progress; that wait belongs off the GUI thread.
+  spawn([session = std::move(session)]() mutable { session.reset(); });
+}
+
+void SessionController::create_session() {
+  session_ = std::make_shared<TrainingSession>(config_);
+  if (!probes_.empty()) session_->set_probes(probes_);
+  if (running_) session_->start();
+}
+
+void SessionController::apply_config(const TrainConfig& config) {
+  const bool dataset_changed = config.dataset != config_.dataset || config.labeled != config_.labeled ||
+                               config.seed != config_.seed;
+  if (config.dataset != config_.dataset) {
+    probes_.clear();  // indices of another dataset mean nothing here
+    probes_chosen_by_user_ = false;
+  }
+  config_ = config;
+  running_ = false;
+  retire(std::move(session_));
+  create_session();
+  if (dataset_changed) load_dataset_async();
+  emit config_changed();
+  emit probes_changed();
+}
+
+void SessionController::start() {
+  running_ = true;
+  session_->start();
+}
+
+void SessionController::pause() {
+  running_ = false;
+  session_->pause();
+}
+
+void SessionController::step_once() {
+  running_ = false;
+  session_->step_once();
+}
+
+void SessionController::reset() { apply_config(config_); }
+
+void SessionController::set_probes(std::vector<size_t> indices) {
+  if (indices.size() > kMaxProbes) indices.resize(kMaxProbes);
+  probes_ = std::move(indices);
+  session_->set_probes(probes_);
+  emit probes_changed();
+}
+
+void SessionController::toggle_probe(size_t index) {
+  std::vector<size_t> next = probes_;
+  const auto it = std::find(next.begin(), next.end(), index);
+  if (it != next.end()) next.erase(it);
+  else if (next.size() < kMaxProbes) next.push_back(index);
+  else next.back() = index;  // full: the newest pick replaces the last one
+  probes_chosen_by_user_ = true;
+  set_probes(std::move(next));
+}
+
+std::shared_ptr<const Snapshot> SessionController::latest() const { return session_->latest(); }
+
+std::shared_ptr<const BrowsedDataset> SessionController::dataset() const {
+  std::lock_guard lock(dataset_mutex_);
+  return dataset_;
+}
+
+void SessionController::load_dataset_async() {
+  const uint64_t version = ++dataset_version_;
+  const std::string spec = config_.dataset;
+  const size_t labeled_count = config_.labeled;
+  const uint64_t seed = config_.seed;
+  spawn([this, version, spec, labeled_count, seed] {
+    auto browsed = std::make_shared<BrowsedDataset>();
+    browsed->version = version;
+    browsed->spec = spec;
+    try {
+      auto data = std::make_shared<Dataset>(load_dataset(spec, Split::Train));
+      browsed->labeled.assign(data->size(), 0);
+      if (labeled_count > 0) {
+        const LabeledSplit split = make_labeled_split(*data, std::min(labeled_count, data->size()), seed);
+        for (size_t i : split.labeled) browsed->labeled[i] = 1;
+      }
+      browsed->data = std::move(data);
+    } catch (const std::exception& e) {
+      browsed->error = e.what();
+    }
+    // Hand the result to the GUI thread; Qt drops the call if the controller is gone by then.
+    QMetaObject::invokeMethod(
+        this,
+        [this, browsed] {
+          if (browsed->version != dataset_version_) return;  // a newer load superseded this one
+          {
+            std::lock_guard lock(dataset_mutex_);
+            dataset_ = browsed;
+          }
+          if (browsed->data && probes_.empty() && !probes_chosen_by_user_) {
+            // Default probes: the first image of each class, so every class has a row.
+            std::vector<size_t> first_of_class;
+            std::vector<bool> seen(size_t(std::max(browsed->data->num_classes(), 1)), false);
+            for (size_t i = 0; i < browsed->data->size() && first_of_class.size() < kMaxProbes; ++i) {
+              const int label = browsed->data->labels[i];
+              if (label >= 0 && size_t(label) < seen.size() && !seen[size_t(label)]) {
+                seen[size_t(label)] = true;
+                first_of_class.push_back(i);
+              }
+            }
+            set_probes(std::move(first_of_class));
+          }
+          emit dataset_loaded();
+        },
+        Qt::QueuedConnection);
+  });
+}
+
+void SessionController::save_checkpoint(const QString& path) {
+  ++saves_in_flight_;
+  spawn([this, session = session_, path] {
+    QString error;
+    try {
+      session->save_checkpoint(path.toStdString());
+    } catch (const std::exception& e) {
+      error = QString::fromStdString(e.what());
+    }
+    --saves_in_flight_;
+    QMetaObject::invokeMethod(this, [this, path, error] { emit checkpoint_saved(path, error); }, Qt::QueuedConnection);
+  });
+}
+
+bool SessionController::saving() const { return saves_in_flight_.load() > 0; }
+
+}  // namespace drmm::ui

@@ -1,0 +1,103 @@
+#pragma once
+// The GUI's side of a training run (DESIGN.md §2): owns the drmm::TrainingSession (whose worker
+// thread trains), the dataset the browser shows, and the background threads that load data and
+// save checkpoints. Nothing here blocks the GUI thread on training: a reset retires the old
+// session on a reaper thread (its destructor waits for the current batch), saving happens on a
+// saver thread, and the destructor joins them all, so closing the window mid-training leaves
+// no half-written file and no running thread.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <QObject>
+#include <QString>
+
+#include "core/data/dataset.h"
+#include "core/train/snapshot.h"
+#include "core/train/train_config.h"
+
+namespace drmm {
+class TrainingSession;
+}
+
+namespace drmm::ui {
+
+// The training images as the browser shows them, with the semi-supervised split the trainer
+// uses (same N_L and seed, so "labeled" in the browser means labeled for the model).
+struct BrowsedDataset {
+  uint64_t version = 0;                 // grows with every load
+  std::string spec;                     // what was asked for
+  std::shared_ptr<const Dataset> data;  // null while loading or after an error
+  std::vector<uint8_t> labeled;         // per image: 1 when its label is given to the model
+  std::string error;
+};
+
+class SessionController : public QObject {
+  Q_OBJECT
+ public:
+  explicit SessionController(TrainConfig config, QObject* parent = nullptr);
+  ~SessionController() override;
+
+  const TrainConfig& config() const { return config_; }
+  // Replaces the configuration and starts a new run (the old one is retired, not waited for).
+  void apply_config(const TrainConfig& config);
+
+  void start();
+  void pause();
+  void step_once();
+  void reset();  // a new run with the same configuration
+  bool running() const { return running_; }
+
+  // Probe images for the Reconstructions panel (dataset indices, training split).
+  void set_probes(std::vector<size_t> indices);
+  void toggle_probe(size_t index);
+  const std::vector<size_t>& probes() const { return probes_; }
+  static constexpr size_t kMaxProbes = 8;
+
+  std::shared_ptr<const Snapshot> latest() const;
+  std::shared_ptr<const BrowsedDataset> dataset() const;
+
+  // Saves on a background thread; `checkpoint_saved` reports the outcome.
+  void save_checkpoint(const QString& path);
+  bool saving() const;
+
+ signals:
+  void config_changed();
+  void probes_changed();
+  void dataset_loaded();
+  void checkpoint_saved(const QString& path, const QString& error);
+
+ private:
+  void create_session();
+  void load_dataset_async();
+  void retire(std::shared_ptr<TrainingSession> session);
+
+  // Runs `work` on a thread the destructor joins; finished threads are joined as new ones start.
+  void spawn(std::function<void()> work);
+
+  TrainConfig config_;
+  // Shared, because a checkpoint save in flight keeps the run it saves alive after a reset.
+  std::shared_ptr<TrainingSession> session_;
+  bool running_ = false;
+  std::vector<size_t> probes_;
+  bool probes_chosen_by_user_ = false;
+
+  mutable std::mutex dataset_mutex_;
+  std::shared_ptr<const BrowsedDataset> dataset_;
+  uint64_t dataset_version_ = 0;
+
+  // Threads the destructor must join: retired sessions, the dataset loader, checkpoint savers.
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::vector<Worker> workers_;
+  std::atomic<int> saves_in_flight_{0};
+};
+
+}  // namespace drmm::ui
