@@ -13,20 +13,23 @@
 // partial C into c_dst at offset z·M·N and the host sums the slices (sum_slices.comp);
 // without it a weight gradient (small M·N, huge K) would run on one or two workgroups.
 //
-// Tiling: a 16×16 workgroup computes a (16·TM)×(16·TN) block of C; per step of BK along K
-// it stages a BK×BM tile of A and a BK×BN tile of B in shared memory, so each operand value
-// fetched from the buffers is reused 16·TN (A) or 16·TM (B) times. KS, TM, TN and MODE are
-// specialization constants: the index arithmetic divides by constants, and small layers
-// (Cout = 10) get small tiles instead of computing 90 % zeros.
-layout(local_size_x = 16, local_size_y = 16) in;
+// Tiling: a WGX×WGY workgroup (256 invocations) computes a (WGY·TM)×(WGX·TN) block of C;
+// per step of BK along K it stages a BK×BM tile of A and a BK×BN tile of B in shared
+// memory, so each operand value fetched from the buffers is reused WGX·TN (A) or WGY·TM (B)
+// times. All of MODE, KS, TM, TN and the workgroup shape are specialization constants: the
+// index arithmetic divides by constants, and layers with few rows (Cin = 1 for the first
+// layer's input gradient, Cout = 10) get a flat workgroup instead of computing 90 % zeros.
+layout(local_size_x_id = 4, local_size_y_id = 5) in;
 layout(constant_id = 0) const int MODE = 0;
 layout(constant_id = 1) const int KS = 3;
 layout(constant_id = 2) const int TM = 4;
 layout(constant_id = 3) const int TN = 4;
-const int WG = 16;
+const int WGX = int(gl_WorkGroupSize.x);
+const int WGY = int(gl_WorkGroupSize.y);
+const int THREADS = WGX * WGY;
 const int BK = 16;
-const int BM = WG * TM;
-const int BN = WG * TN;
+const int BM = WGY * TM;
+const int BN = WGX * TN;
 const int KK = KS * KS;
 
 BUFFER_RO(0, a_src)
@@ -88,7 +91,7 @@ uint c_index(int m, int col) {
 
 void main() {
   const int tx = int(gl_LocalInvocationID.x), ty = int(gl_LocalInvocationID.y);
-  const int tid = ty * WG + tx;
+  const int tid = ty * WGX + tx;
   const int row0 = int(gl_WorkGroupID.y) * BM;
   const int k_begin = int(gl_WorkGroupID.z) * p.k_per_slice;
   const int k_end = min(p.K, k_begin + p.k_per_slice);
@@ -101,22 +104,22 @@ void main() {
       for (int j = 0; j < TN; ++j) acc[i][j] = 0.0;
 
     for (int k0 = k_begin; k0 < k_end; k0 += BK) {
-      // Each of the 256 invocations stages TM values of A and TN of B; consecutive
-      // invocations read consecutive k (A) or consecutive columns (B), the contiguous
-      // directions of the sources.
-      for (int r = 0; r < TM; ++r) {
-        const int e = tid + WG * WG * r, kk = e % BK, mm = e / BK;
+      // The invocations stage the two tiles together; consecutive invocations read
+      // consecutive k (A) or consecutive columns (B), the contiguous directions of the
+      // sources.
+      for (int e = tid; e < BK * BM; e += THREADS) {
+        const int kk = e % BK, mm = e / BK;
         As[kk][mm] = (k0 + kk < k_end) ? load_a(row0 + mm, k0 + kk) : 0.0;
       }
-      for (int r = 0; r < TN; ++r) {
-        const int e = tid + WG * WG * r, nn = e % BN, kk = e / BN;
+      for (int e = tid; e < BK * BN; e += THREADS) {
+        const int nn = e % BN, kk = e / BN;
         Bs[kk][nn] = (k0 + kk < k_end) ? load_b(k0 + kk, col0 + nn) : 0.0;
       }
       barrier();
       for (int kk = 0; kk < BK; ++kk) {
         float a[TM], b[TN];
-        for (int i = 0; i < TM; ++i) a[i] = As[kk][ty + WG * i];
-        for (int j = 0; j < TN; ++j) b[j] = Bs[kk][tx + WG * j];
+        for (int i = 0; i < TM; ++i) a[i] = As[kk][ty + WGY * i];
+        for (int j = 0; j < TN; ++j) b[j] = Bs[kk][tx + WGX * j];
         for (int i = 0; i < TM; ++i)
           for (int j = 0; j < TN; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
       }
@@ -124,10 +127,10 @@ void main() {
     }
 
     for (int i = 0; i < TM; ++i) {
-      const int m = row0 + ty + WG * i;
+      const int m = row0 + ty + WGY * i;
       if (m >= p.M) continue;
       for (int j = 0; j < TN; ++j) {
-        const int col = col0 + tx + WG * j;
+        const int col = col0 + tx + WGX * j;
         if (col >= p.N) continue;
         const uint idx = c_index(m, col);
         c_dst[idx] = add_old ? c_dst[idx] + acc[i][j] : acc[i][j];

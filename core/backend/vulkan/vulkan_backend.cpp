@@ -85,9 +85,36 @@ ConvGeometry conv_geometry(const Shape& x, const Shape& w, int pad, const char* 
   return g;
 }
 
-// Micro-tile per invocation in conv_gemm.comp: 4 for big dimensions, less when a layer has
-// few rows/columns (Cout = 10) so the 16·T block wastes little.
-int tile_for(int extent) { return extent >= 64 ? 4 : extent >= 32 ? 2 : 1; }
+// The block of C one conv_gemm.comp workgroup computes: 256 invocations shaped wgx×wgy,
+// each with a tm×tn micro-tile. Rows (Cout or Cin) are few in some layers (1 for the first
+// layer's input gradient, 10 for the classifier), columns always many: the workgroup is
+// made only as tall as the rows need, so little of the block is padding.
+struct GemmTiling {
+  int tm, tn, wgx, wgy;
+  int block_rows() const { return wgy * tm; }
+  int block_cols() const { return wgx * tn; }
+};
+
+// `shared_bytes`: the device's maxComputeSharedMemorySize (16 KiB at least), which bounds
+// the two staged tiles, (block_rows + block_cols)·BK floats with BK = 16.
+GemmTiling gemm_tiling(int rows, int cols, uint32_t shared_bytes) {
+  constexpr int kBK = 16;
+  GemmTiling t{};
+  t.tm = rows >= 64 ? 4 : rows >= 32 ? 2 : 1;
+  t.wgy = 2;  // at most 128 columns of invocations: a 256-wide B tile alone would fill 16 KiB
+  while (t.wgy < 16 && t.wgy * t.tm < rows) t.wgy *= 2;
+  t.wgx = int(kLocalSize) / t.wgy;
+  auto fits = [&](int tn) {
+    return size_t(t.block_rows() + t.wgx * tn) * kBK * sizeof(float) <= shared_bytes;
+  };
+  t.tn = 1;
+  for (int tn : {4, 2})
+    if (cols >= tn * t.wgx && fits(tn)) {
+      t.tn = tn;
+      break;
+    }
+  return t;
+}
 
 }  // namespace
 
@@ -138,8 +165,8 @@ struct VulkanBackend::Impl {
     const int M = mode == 1 ? g.cin : g.cout;
     const int N = mode == 0 ? g.batch * g.ho * g.wo : mode == 1 ? g.batch * g.h * g.w : g.cin * kk;
     const int K = mode == 0 ? g.cin * kk : mode == 1 ? g.cout * kk : g.batch * g.ho * g.wo;
-    const int tm = tile_for(M), tn = tile_for(N);
-    const uint32_t rows = ceil_div(M, 16 * tm), cols = std::min(ceil_div(N, 16 * tn), kMaxGroups);
+    const GemmTiling t = gemm_tiling(M, N, context->properties().limits.maxComputeSharedMemorySize);
+    const uint32_t rows = ceil_div(M, t.block_rows()), cols = std::min(ceil_div(N, t.block_cols()), kMaxGroups);
     // Split-K for the weight gradient: its C is small (Cout × Cin·k²) and its K large
     // (batch·Ho·Wo), so without it one or two workgroups would do all the work.
     uint32_t slices = 1;
@@ -149,7 +176,7 @@ struct VulkanBackend::Impl {
     }
     const int k_per_slice = int(ceil_div(ceil_div(K, slices), 16) * 16);
     slices = ceil_div(K, k_per_slice);
-    const int32_t spec[] = {mode, g.k, tm, tn};
+    const int32_t spec[] = {mode, g.k, t.tm, t.tn, t.wgx, t.wgy};
     // Word 8 is `accumulate`; split-K slices ignore it (sum_slices applies it).
     const Word words[] = {g.batch, g.cin, g.h, g.w, g.cout, g.ho, g.wo, g.pad, int(accumulate), M, N, K, k_per_slice};
     if (slices == 1) {
@@ -193,6 +220,15 @@ VulkanBackend::~VulkanBackend() {
   }
   impl_->sequence.reset();
   impl_->kernels.reset();
+}
+
+std::vector<VulkanDeviceSummary> VulkanBackend::list_devices(std::string* reason) {
+  const vk::Probe probe = vk::probe_devices();
+  if (reason) *reason = probe.reason;
+  std::vector<VulkanDeviceSummary> devices;
+  for (const vk::DeviceInfo& d : probe.devices)
+    devices.push_back({d.name, vk::device_type_name(d.type), vk::is_gpu(d.type)});
+  return devices;
 }
 
 std::string VulkanBackend::name() const { return "vulkan (" + impl_->context->device_name() + ")"; }

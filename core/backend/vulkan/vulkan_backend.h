@@ -17,8 +17,19 @@ namespace vk {
 class Context;
 }
 
+// One Vulkan device as the loader reports it (for `--backend auto` and `drmm bench`).
+struct VulkanDeviceSummary {
+  std::string name;
+  std::string type;  // "discrete GPU", "integrated GPU", "virtual GPU", "CPU", "other"
+  bool gpu = false;  // discrete or integrated
+};
+
 class VulkanBackend final : public Backend {
  public:
+  // The usable devices (Vulkan 1.1 with a compute queue), without creating one; empty with
+  // `reason` set when there is no loader or no such device. Never throws.
+  static std::vector<VulkanDeviceSummary> list_devices(std::string* reason);
+
   struct Options {
     // Enable VK_LAYER_KHRONOS_validation (with synchronization validation) and collect
     // its warnings and errors (validation_messages()). For tests; slow.

@@ -53,6 +53,12 @@ VkApplicationInfo application_info() {
   return app;
 }
 
+// The loader answers VK_ERROR_INCOMPATIBLE_DRIVER when it found no driver (ICD) at all.
+std::string instance_failure(VkResult r) {
+  if (r == VK_ERROR_INCOMPATIBLE_DRIVER) return "no Vulkan driver installed (VK_ERROR_INCOMPATIBLE_DRIVER)";
+  return std::string("cannot create a Vulkan instance (") + result_name(r) + ")";
+}
+
 // The first queue family that can run compute work, or −1.
 int compute_family(const Api& api, VkPhysicalDevice device) {
   uint32_t count = 0;
@@ -105,7 +111,7 @@ Probe probe_devices() {
   info.pApplicationInfo = &app;
   VkInstance instance = VK_NULL_HANDLE;
   if (VkResult r = api.vkCreateInstance(&info, nullptr, &instance); r != VK_SUCCESS) {
-    probe.reason = std::string("cannot create a Vulkan instance (") + result_name(r) + ")";
+    probe.reason = instance_failure(r);
     return probe;
   }
   api.load_instance(instance);
@@ -165,8 +171,7 @@ void Context::create_instance(const ContextOptions& options) {
   info.ppEnabledLayerNames = layers.data();
   info.enabledExtensionCount = uint32_t(extensions.size());
   info.ppEnabledExtensionNames = extensions.data();
-  if (VkResult r = api_.vkCreateInstance(&info, nullptr, &instance_); r != VK_SUCCESS)
-    throw Error(std::string("cannot create a Vulkan instance (") + result_name(r) + ")");
+  if (VkResult r = api_.vkCreateInstance(&info, nullptr, &instance_); r != VK_SUCCESS) throw Error(instance_failure(r));
   api_.load_instance(instance_);
   if (options.validation)
     check(api_.vkCreateDebugUtilsMessengerEXT(instance_, &messenger_info, nullptr, &messenger_),
