@@ -1,0 +1,235 @@
+#include "core/backend/cpu/conv.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace drmm::cpu {
+
+namespace {
+
+// Walks columns [c0, c0+count) of im2col row r in runs that map to one stretch of one input
+// row: fn(offset in the run list, index into x or −1 for zero padding, length). im2col
+// copies these runs and col2im adds them back, so the two are adjoint by construction.
+template <class Fn>
+void for_each_run(const ConvGeometry& g, int r, int c0, int count, Fn&& fn) {
+  const int kk = g.k * g.k, ci = r / kk, ky = r % kk / g.k, kx = r % g.k;
+  const int pixels = g.pixels();
+  for (int c = c0, end = c0 + count; c < end;) {
+    const int img = c / pixels, oy = c % pixels / g.wo, ox = c % g.wo;
+    const int len = std::min(g.wo - ox, end - c), at = c - c0;
+    const int iy = oy + ky - g.pad, ix0 = ox + kx - g.pad;
+    c += len;
+    if (iy < 0 || iy >= g.h) {
+      fn(at, ptrdiff_t(-1), len);
+      continue;
+    }
+    // Columns [lo, hi) of this run fall inside the input row; the rest is padding.
+    const int lo = std::clamp(-ix0, 0, len), hi = std::max(lo, std::clamp(g.w - ix0, 0, len));
+    if (lo > 0) fn(at, ptrdiff_t(-1), lo);
+    if (hi > lo)
+      fn(at + lo, ptrdiff_t(img) * ptrdiff_t(g.in_image()) + (ptrdiff_t(ci) * g.h + iy) * g.w + ix0 + lo, hi - lo);
+    if (len > hi) fn(at + hi, ptrdiff_t(-1), len - hi);
+  }
+}
+
+// dst[0, count) = im2col row r, columns [c0, c0+count), of the images starting at x.
+template <class Real>
+void im2col_row(const ConvGeometry& g, const Real* x, int r, int c0, int count, Real* dst) {
+  for_each_run(g, r, c0, count, [&](int at, ptrdiff_t src, int len) {
+    if (src < 0)
+      std::fill(dst + at, dst + at + len, Real(0));
+    else
+      std::copy(x + src, x + src + len, dst + at);
+  });
+}
+
+// The adjoint: dx += src scattered back along im2col row r (columns [0, count)).
+template <class Real>
+void col2im_row_add(const ConvGeometry& g, const Real* src, int r, int count, Real* dx) {
+  for_each_run(g, r, 0, count, [&](int at, ptrdiff_t dst, int len) {
+    if (dst < 0) return;
+    for (int i = 0; i < len; ++i) dx[dst + i] += src[at + i];
+  });
+}
+
+// The im2col matrix of n images as a GEMM B operand (Cin·k·k × n·Ho·Wo): each row is
+// generated once into scratch and split into panels.
+template <class Real>
+class Im2colOperand final : public GemmOperand<Real> {
+ public:
+  Im2colOperand(const ConvGeometry& g, const Real* x, Real* scratch) : g_(g), x_(x), scratch_(scratch) {}
+  void pack(int k0, int kc, int j0, int cols, int width, Real* out) const override {
+    for (int p = 0; p < kc; ++p) {
+      im2col_row(g_, x_, k0 + p, j0, cols, scratch_);
+      for (int q = 0; q * width < cols; ++q) {
+        const int w = std::min(width, cols - q * width);
+        Real* o = out + ptrdiff_t(q) * kc * width + p * width;
+        std::copy(scratch_ + q * width, scratch_ + q * width + w, o);
+        std::fill(o + w, o + width, Real(0));
+      }
+    }
+  }
+
+ private:
+  ConvGeometry g_;
+  const Real* x_;
+  Real* scratch_;  // one row: n·Ho·Wo values
+};
+
+// Its transpose (n·Ho·Wo × Cin·k·k), the B operand of the weight gradient: the `width` rows
+// of a panel are generated into scratch and transposed into it.
+template <class Real>
+class Im2rowOperand final : public GemmOperand<Real> {
+ public:
+  Im2rowOperand(const ConvGeometry& g, const Real* x, Real* scratch) : g_(g), x_(x), scratch_(scratch) {}
+  void pack(int k0, int kc, int j0, int cols, int width, Real* out) const override {
+    for (int q = 0; q * width < cols; ++q) {
+      const int w = std::min(width, cols - q * width);
+      for (int j = 0; j < w; ++j) im2col_row(g_, x_, j0 + q * width + j, k0, kc, scratch_ + ptrdiff_t(j) * kc);
+      pack_transposed_panel(scratch_, ptrdiff_t(kc), w, kc, width, out + ptrdiff_t(q) * kc * width);
+    }
+  }
+
+ private:
+  ConvGeometry g_;
+  const Real* x_;
+  Real* scratch_;  // width rows of kc values
+};
+
+// dst (rows × n·pixels) = the `rows`×pixels planes of n consecutive images side by side.
+template <class Real>
+void gather_images(const Real* src, int n, int rows, int pixels, Real* dst) {
+  const ptrdiff_t wide = ptrdiff_t(n) * pixels;
+  for (int img = 0; img < n; ++img)
+    for (int r = 0; r < rows; ++r)
+      std::copy_n(src + (ptrdiff_t(img) * rows + r) * pixels, pixels, dst + r * wide + ptrdiff_t(img) * pixels);
+}
+
+// The inverse of gather_images.
+template <class Real>
+void scatter_images(const Real* src, int n, int rows, int pixels, Real* dst) {
+  const ptrdiff_t wide = ptrdiff_t(n) * pixels;
+  for (int img = 0; img < n; ++img)
+    for (int r = 0; r < rows; ++r)
+      std::copy_n(src + r * wide + ptrdiff_t(img) * pixels, pixels, dst + (ptrdiff_t(img) * rows + r) * pixels);
+}
+
+// dy of n images as one Cout × n·pixels matrix: in place for one image, else gathered.
+template <class Real>
+const Real* images_side_by_side(const ConvGeometry& g, const Real* dy, int n, ConvWorkspace<Real>& ws) {
+  if (n == 1) return dy;
+  ws.gathered.reserve_discard(g.out_image() * size_t(n));
+  gather_images(dy, n, g.cout, g.pixels(), ws.gathered.data());
+  return ws.gathered.data();
+}
+
+// Calls fn(first image, count) over [0, images) in groups of conv_group_size.
+template <class Fn>
+void for_each_group(const ConvGeometry& g, int images, Fn&& fn) {
+  const int size = conv_group_size(g, images);
+  const int groups = (images + size - 1) / size;
+  for (int i = 0; i < groups; ++i) {  // spread evenly: sizes differ by at most one
+    const int first = int(ptrdiff_t(images) * i / groups), last = int(ptrdiff_t(images) * (i + 1) / groups);
+    fn(first, last - first);
+  }
+}
+
+template <class Real>
+void forward_group(const ConvGeometry& g, const Real* x, const Real* w, int n, Real* y, ConvWorkspace<Real>& ws) {
+  const int cols = n * g.pixels();
+  const StridedOperand<Real> w_t(MatrixView<Real>::row_major(w, g.patch()).transposed());
+  const bool direct = n == 1;  // one image: the GEMM writes y itself
+  Real* out = y;
+  if (!direct) {
+    ws.product.reserve_discard(size_t(g.cout) * size_t(cols));
+    out = ws.product.data();
+  }
+  if (g.pointwise() && n == 1) {
+    ws.gemm.run(g.cout, cols, g.patch(), w_t, StridedOperand<Real>(MatrixView<Real>::row_major(x, cols)), out,
+                cols, false);
+  } else {
+    ws.rows.reserve_discard(size_t(cols));
+    ws.gemm.run(g.cout, cols, g.patch(), w_t, Im2colOperand<Real>(g, x, ws.rows.data()), out, cols, false);
+  }
+  if (!direct) scatter_images(out, n, g.cout, g.pixels(), y);
+}
+
+template <class Real>
+void backward_input_group(const ConvGeometry& g, const Real* dy, const Real* w, int n, Real* dx, bool accumulate,
+                          ConvWorkspace<Real>& ws) {
+  const int cols = n * g.pixels();
+  const Real* dy_wide = images_side_by_side(g, dy, n, ws);
+  const StridedOperand<Real> b(MatrixView<Real>::row_major(dy_wide, cols));
+  if (g.pointwise() && n == 1) {  // the im2col matrix is dx itself
+    ws.gemm.run(g.cin, cols, g.cout, StridedOperand<Real>(MatrixView<Real>::row_major(w, g.cin)), b, dx, cols,
+                accumulate);
+    return;
+  }
+  if (!accumulate) std::fill(dx, dx + g.in_image() * size_t(n), Real(0));
+  // The im2col matrix of dx in slices of whole channels (≤ ~256 rows), so each slice is
+  // still in cache when col2im adds it into dx.
+  const int kk = g.k * g.k, channels_per_slice = std::max(1, 256 / kk);
+  ws.product.reserve_discard(size_t(channels_per_slice * kk) * size_t(cols));
+  for (int c0 = 0; c0 < g.cin; c0 += channels_per_slice) {
+    const int r0 = c0 * kk, rows = std::min(channels_per_slice, g.cin - c0) * kk;
+    // Aᵀ = w viewed as Cout × (Cin·k·k), columns [r0, r0+rows).
+    const StridedOperand<Real> a_t(MatrixView<Real>::row_major(w + r0, g.patch()));
+    ws.gemm.run(rows, cols, g.cout, a_t, b, ws.product.data(), cols, false);
+    for (int r = 0; r < rows; ++r) col2im_row_add(g, ws.product.data() + ptrdiff_t(r) * cols, r0 + r, cols, dx);
+  }
+}
+
+template <class Real>
+void backward_weight_group(const ConvGeometry& g, const Real* x, const Real* dy, int n, Real* dw,
+                           ConvWorkspace<Real>& ws) {
+  const int cols = n * g.pixels();
+  const Real* dy_wide = images_side_by_side(g, dy, n, ws);
+  // Aᵀ = (dy as Cout × n·pixels)ᵀ; B = the im2col matrix transposed.
+  const StridedOperand<Real> a_t(MatrixView<Real>::row_major(dy_wide, cols).transposed());
+  ws.rows.reserve_discard(size_t(32) * size_t(cols));  // ≥ one panel (NR ≤ 32 rows) of kc ≤ cols
+  ws.gemm.run(g.cout, g.patch(), cols, a_t, Im2rowOperand<Real>(g, x, ws.rows.data()), dw, g.patch(), true);
+}
+
+}  // namespace
+
+int conv_group_size(const ConvGeometry& g, int images) {
+  constexpr int kTargetColumns = 256;
+  return std::clamp((kTargetColumns + g.pixels() - 1) / g.pixels(), 1, std::max(images, 1));
+}
+
+template <class Real>
+void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y, ConvWorkspace<Real>& ws) {
+  for_each_group(g, images, [&](int first, int n) {
+    forward_group(g, x + g.in_image() * size_t(first), w, n, y + g.out_image() * size_t(first), ws);
+  });
+}
+
+template <class Real>
+void conv_backward_input(const ConvGeometry& g, const Real* dy, const Real* w, int images, Real* dx, bool accumulate,
+                         ConvWorkspace<Real>& ws) {
+  for_each_group(g, images, [&](int first, int n) {
+    backward_input_group(g, dy + g.out_image() * size_t(first), w, n, dx + g.in_image() * size_t(first), accumulate,
+                         ws);
+  });
+}
+
+template <class Real>
+void conv_backward_weight(const ConvGeometry& g, const Real* x, const Real* dy, int images, Real* dw,
+                          ConvWorkspace<Real>& ws) {
+  for_each_group(g, images, [&](int first, int n) {
+    backward_weight_group(g, x + g.in_image() * size_t(first), dy + g.out_image() * size_t(first), n, dw, ws);
+  });
+}
+
+#define DRMM_INSTANTIATE(Real)                                                                                  \
+  template void conv_forward<Real>(const ConvGeometry&, const Real*, const Real*, int, Real*,                  \
+                                   ConvWorkspace<Real>&);                                                      \
+  template void conv_backward_input<Real>(const ConvGeometry&, const Real*, const Real*, int, Real*, bool,     \
+                                          ConvWorkspace<Real>&);                                               \
+  template void conv_backward_weight<Real>(const ConvGeometry&, const Real*, const Real*, int, Real*,          \
+                                           ConvWorkspace<Real>&);
+DRMM_INSTANTIATE(float)
+DRMM_INSTANTIATE(double)
+#undef DRMM_INSTANTIATE
+
+}  // namespace drmm::cpu

@@ -1,0 +1,55 @@
+#pragma once
+// Convolution kernels of the cpu backend: stride-1 convolution of a few consecutive images
+// as one GEMM over their im2col matrix (Chellapilla et al. 2006; Caffe's im2col), and its
+// two adjoints. Single-threaded; the backend splits the batch across threads and calls
+// these on each thread's images with that thread's workspace.
+//
+// The im2col matrix of `n` images has one row per (input channel, ky, kx), Cin·k·k rows, and
+// one column per (image, oy, ox), n·Ho·Wo columns: col[(ci,ky,kx), (img,oy,ox)] =
+// x[img, ci, oy+ky−pad, ox+kx−pad] (0 outside the image). It is never stored whole: the
+// GEMM packs its panels straight from x, one row at a time.
+#include "core/backend/cpu/aligned_buffer.h"
+#include "core/backend/cpu/gemm.h"
+
+namespace drmm::cpu {
+
+struct ConvGeometry {
+  int cin = 1, cout = 1, h = 1, w = 1, k = 1, pad = 0, ho = 1, wo = 1;
+
+  int pixels() const { return ho * wo; }    // output pixels per image, the GEMM's columns
+  int patch() const { return cin * k * k; }  // im2col rows
+  size_t in_image() const { return size_t(cin) * size_t(h) * size_t(w); }
+  size_t out_image() const { return size_t(cout) * size_t(pixels()); }
+  // A 1×1 kernel without padding: the im2col matrix of one image is the image itself.
+  bool pointwise() const { return k == 1 && pad == 0; }
+};
+
+// Scratch memory of one thread; reused across calls (buffers only grow).
+template <class Real>
+struct ConvWorkspace {
+  Gemm<Real> gemm;
+  AlignedBuffer<Real> rows;      // im2col rows being packed
+  AlignedBuffer<Real> gathered;  // dy of a group of images, side by side
+  AlignedBuffer<Real> product;   // a GEMM result before it is scattered to images
+  AlignedBuffer<Real> dw;        // this thread's share of a weight gradient
+};
+
+// How many consecutive images one GEMM should cover: enough columns (n·Ho·Wo ≥ ~256) to
+// keep the micro-kernel's B panels full when the layer's images are small.
+int conv_group_size(const ConvGeometry& g, int images);
+
+// y[img] = Σ_ci x[img, ci] ⋆ w[·, ci] for `images` consecutive images (y overwritten).
+template <class Real>
+void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y,
+                  ConvWorkspace<Real>& ws);
+// dx[img] (+)= convᵀ(dy[img], w): the GEMM wᵀ·dy gives the im2col matrix of dx, which
+// col2im sums back into the image (overlapping windows add up).
+template <class Real>
+void conv_backward_input(const ConvGeometry& g, const Real* dy, const Real* w, int images, Real* dx,
+                         bool accumulate, ConvWorkspace<Real>& ws);
+// dw += Σ_img dy[img] · col(x[img])ᵀ (always accumulates; dw is Cout × Cin·k·k).
+template <class Real>
+void conv_backward_weight(const ConvGeometry& g, const Real* x, const Real* dy, int images, Real* dw,
+                          ConvWorkspace<Real>& ws);
+
+}  // namespace drmm::cpu

@@ -1,0 +1,99 @@
+#pragma once
+// The cpu backend (DESIGN.md §3.1): the reference every other backend is tested against,
+// and the fast path on machines without a GPU. Convolutions run as blocked GEMMs over
+// implicit im2col matrices (conv.h, gemm.h), split across a batch by a persistent thread
+// pool; the other ops are plain loops (kernels.h).
+//
+// CpuBackendT<double> is the check mode for finite-difference tests: the same code in double
+// precision, with upload/download converting from/to float.
+//
+// Every op checks its tensors' shapes and throws drmm::Error naming the op and the shapes
+// when they do not fit, so a wrong call is an error message, never memory corruption.
+#include <memory>
+#include <vector>
+
+#include "core/backend/backend.h"
+
+namespace drmm {
+
+class ThreadPool;
+namespace cpu {
+template <class Real>
+struct ConvWorkspace;
+}
+
+template <class Real>
+class CpuBackendT final : public Backend {
+ public:
+  // `threads` counts the calling thread; 0 means std::thread::hardware_concurrency().
+  explicit CpuBackendT(int threads = 0);
+  ~CpuBackendT() override;
+
+  std::string name() const override;
+  int threads() const;
+
+  // Zero-copy access to a tensor this backend allocated (throws drmm::Error otherwise).
+  Real* data(Tensor& t) const;
+  const Real* data(const Tensor& t) const;
+
+  Tensor alloc(Shape shape) override;
+  void upload(Tensor& dst, std::span<const float> src) override;
+  std::vector<float> download(const Tensor& src) override;
+  void finish() override {}  // every op has finished when it returns
+  double read_scalar(const Tensor& t) override;  // unrounded in the check mode
+  void fill(Tensor& t, float value) override;
+  void copy(const Tensor& src, Tensor& dst) override;
+
+  void conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) override;
+  void conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx, bool accumulate) override;
+  void conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw, bool accumulate) override;
+
+  void maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) override;
+  void unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) override;
+  void unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) override;
+  void upsample(const Tensor& x, int k, Tensor& y) override;
+  void sum_pool(const Tensor& x, int k, Tensor& y) override;
+  void mean_pool(const Tensor& x, Tensor& y) override;
+  void mean_pool_backward(const Tensor& dy, Tensor& dx) override;
+
+  void relu(const Tensor& x, Tensor& y, Tensor& mask) override;
+  void mul(const Tensor& a, const Tensor& b, Tensor& y) override;
+  void axpy(float alpha, const Tensor& x, Tensor& y) override;
+  void scale(Tensor& y, float alpha) override;
+
+  void batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum, float eps,
+                       Tensor& running_mean, Tensor& running_var, Tensor& y, Tensor& saved_mean,
+                       Tensor& saved_inv_std) override;
+  void batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                       const Tensor& running_var, float eps, Tensor& y) override;
+  void batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& saved_mean,
+                          const Tensor& saved_inv_std, Tensor& dx, Tensor& dgamma, Tensor& dbeta) override;
+
+  void softmax(const Tensor& logits, Tensor& q) override;
+  void cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss, Tensor& dlogits) override;
+  void kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) override;
+  void reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) override;
+  void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) override;
+
+  void batch_mean_ema(const Tensor& x, float decay, Tensor& ema) override;
+  void sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) override;
+  void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1, float beta2,
+                 float eps, int step) override;
+
+ private:
+  // Runs fn(begin, end, worker) over [0, count) on the pool, or inline when count·cost
+  // (roughly, values touched) is too small to pay for waking the workers.
+  template <class Fn>
+  void parallel(size_t count, size_t cost_per_item, Fn&& fn);
+
+  std::unique_ptr<ThreadPool> pool_;
+  std::vector<std::unique_ptr<cpu::ConvWorkspace<Real>>> workspaces_;  // one per worker
+};
+
+using CpuBackend = CpuBackendT<float>;
+using CpuCheckBackend = CpuBackendT<double>;
+
+extern template class CpuBackendT<float>;
+extern template class CpuBackendT<double>;
+
+}  // namespace drmm

@@ -1,0 +1,103 @@
+#include <algorithm>
+
+#include "core/backend/cpu/kernels.h"
+
+namespace drmm::cpu {
+
+namespace {
+
+// Calls fn(window, small) for every k×k window of every plane, where `window` points at the
+// window's top-left element of the big side (row stride g.w) and `small` indexes the pooled
+// side. Every pooling op below is one such loop with a different body.
+template <class Fn>
+void for_each_window(const PoolGeometry& g, size_t planes, Fn&& fn) {
+  const int sh = g.h / g.k, sw = g.w / g.k;
+  for (size_t p = 0; p < planes; ++p)
+    for (int oy = 0; oy < sh; ++oy)
+      for (int ox = 0; ox < sw; ++ox)
+        fn(p * g.big_plane() + size_t(oy) * g.k * g.w + size_t(ox) * g.k, (p * sh + oy) * sw + ox);
+}
+
+}  // namespace
+
+template <class Real>
+void maxpool(const PoolGeometry& g, size_t planes, const Real* x, Real* y, Real* switches) {
+  for_each_window(g, planes, [&](size_t at, size_t out) {
+    // Row-major scan with a strict '>' keeps the first position that attains the max.
+    size_t best = at;
+    for (int dy = 0; dy < g.k; ++dy)
+      for (int dx = 0; dx < g.k; ++dx) {
+        const size_t i = at + size_t(dy) * g.w + dx;
+        switches[i] = 0;
+        if (x[i] > x[best]) best = i;
+      }
+    switches[best] = 1;
+    y[out] = x[best];
+  });
+}
+
+template <class Real>
+void unpool(const PoolGeometry& g, size_t planes, const Real* y, const Real* switches, Real* x) {
+  for_each_window(g, planes, [&](size_t at, size_t out) {
+    for (int dy = 0; dy < g.k; ++dy)
+      for (int dx = 0; dx < g.k; ++dx) {
+        const size_t i = at + size_t(dy) * g.w + dx;
+        x[i] = switches[i] * y[out];
+      }
+  });
+}
+
+template <class Real>
+void unpool_backward(const PoolGeometry& g, size_t planes, const Real* dx, const Real* switches, Real* dy) {
+  for_each_window(g, planes, [&](size_t at, size_t out) {
+    Real sum = 0;
+    for (int r = 0; r < g.k; ++r)
+      for (int c = 0; c < g.k; ++c) sum += switches[at + size_t(r) * g.w + c] * dx[at + size_t(r) * g.w + c];
+    dy[out] = sum;
+  });
+}
+
+template <class Real>
+void upsample(const PoolGeometry& g, size_t planes, const Real* x, Real* y) {
+  for_each_window(g, planes, [&](size_t at, size_t small) {
+    for (int r = 0; r < g.k; ++r) std::fill_n(y + at + size_t(r) * g.w, g.k, x[small]);
+  });
+}
+
+template <class Real>
+void sum_pool(const PoolGeometry& g, size_t planes, const Real* x, Real* y) {
+  for_each_window(g, planes, [&](size_t at, size_t out) {
+    Real sum = 0;
+    for (int r = 0; r < g.k; ++r)
+      for (int c = 0; c < g.k; ++c) sum += x[at + size_t(r) * g.w + c];
+    y[out] = sum;
+  });
+}
+
+template <class Real>
+void mean_pool(size_t planes, size_t plane, const Real* x, Real* y) {
+  for (size_t p = 0; p < planes; ++p) {
+    double sum = 0;  // double: a float sum of a large plane loses digits
+    for (size_t i = 0; i < plane; ++i) sum += x[p * plane + i];
+    y[p] = Real(sum / double(plane));
+  }
+}
+
+template <class Real>
+void mean_pool_backward(size_t planes, size_t plane, const Real* dy, Real* dx) {
+  for (size_t p = 0; p < planes; ++p) std::fill_n(dx + p * plane, plane, Real(dy[p] / Real(plane)));
+}
+
+#define DRMM_INSTANTIATE(Real)                                                                           \
+  template void maxpool<Real>(const PoolGeometry&, size_t, const Real*, Real*, Real*);                   \
+  template void unpool<Real>(const PoolGeometry&, size_t, const Real*, const Real*, Real*);              \
+  template void unpool_backward<Real>(const PoolGeometry&, size_t, const Real*, const Real*, Real*);     \
+  template void upsample<Real>(const PoolGeometry&, size_t, const Real*, Real*);                         \
+  template void sum_pool<Real>(const PoolGeometry&, size_t, const Real*, Real*);                         \
+  template void mean_pool<Real>(size_t, size_t, const Real*, Real*);                                     \
+  template void mean_pool_backward<Real>(size_t, size_t, const Real*, Real*);
+DRMM_INSTANTIATE(float)
+DRMM_INSTANTIATE(double)
+#undef DRMM_INSTANTIATE
+
+}  // namespace drmm::cpu

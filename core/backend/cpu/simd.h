@@ -1,0 +1,53 @@
+#pragma once
+// The few vector operations the cpu backend's hot loops need, for float and double, on
+// GCC vector extensions. Only included by the drmm_cpu sources, which are compiled with
+// -march=x86-64-v3 (AVX2 + FMA) when the compiler supports it; without AVX the vectors
+// shrink to 16 bytes (SSE2, every x86-64) and the same code still builds.
+//
+// Why explicit fma(): the project builds with -std=c++20 (not gnu++20), under which GCC
+// does not contract a*b+c into one FMA instruction, and the GEMM is FMA-bound.
+#include <cstring>
+
+#if defined(__FMA__)
+#include <immintrin.h>
+#endif
+
+namespace drmm::cpu {
+
+#if defined(__AVX__)
+inline constexpr int kVectorBytes = 32;
+#else
+inline constexpr int kVectorBytes = 16;
+#endif
+
+template <class Real>
+struct Simd {
+  static constexpr int lanes = kVectorBytes / int(sizeof(Real));
+  typedef Real V __attribute__((vector_size(kVectorBytes)));
+
+  static V zero() { return V{}; }
+  static V broadcast(Real s) { return V{} + s; }  // folded into one broadcast by GCC
+  static V load(const Real* p) {                  // any alignment
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(Real* p, V v) { std::memcpy(p, &v, sizeof v); }
+  static V fma(V a, V b, V c);  // a*b + c, one rounding where the hardware has FMA
+};
+
+#if defined(__FMA__) && defined(__AVX__)
+template <>
+inline Simd<float>::V Simd<float>::fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+template <>
+inline Simd<double>::V Simd<double>::fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+template <>
+inline Simd<float>::V Simd<float>::broadcast(float s) { return _mm256_set1_ps(s); }
+template <>
+inline Simd<double>::V Simd<double>::broadcast(double s) { return _mm256_set1_pd(s); }
+#else
+template <class Real>
+inline typename Simd<Real>::V Simd<Real>::fma(V a, V b, V c) { return a * b + c; }
+#endif
+
+}  // namespace drmm::cpu

@@ -1,0 +1,100 @@
+#include "core/util/thread_pool.h"
+
+namespace drmm {
+
+namespace {
+// Set while a thread runs a chunk: a nested parallel_for then runs inline instead of
+// waiting for workers that are busy with the outer job (which would deadlock).
+thread_local bool t_inside_chunk = false;
+
+struct InsideChunk {
+  bool saved = t_inside_chunk;
+  InsideChunk() { t_inside_chunk = true; }
+  ~InsideChunk() { t_inside_chunk = saved; }
+};
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) {
+  if (threads <= 0) threads = int(std::thread::hardware_concurrency());
+  if (threads <= 0) threads = 1;
+  workers_.reserve(size_t(threads - 1));
+  for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+std::pair<size_t, size_t> ThreadPool::chunk(size_t count, int workers, int t) {
+  // Balanced to within one item: the first count % workers chunks get one more.
+  const size_t base = count / size_t(workers), extra = count % size_t(workers);
+  const size_t ut = size_t(t);
+  const size_t begin = ut * base + (ut < extra ? ut : extra);
+  return {begin, begin + base + (ut < extra ? 1 : 0)};
+}
+
+void ThreadPool::run_chunk(int worker) {
+  auto [begin, end] = chunk(job_count_, size(), worker);
+  if (begin == end) return;
+  InsideChunk guard;
+  try {
+    (*job_)(begin, end, worker);
+  } catch (...) {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+  }
+}
+
+void ThreadPool::parallel_for(size_t count, const RangeFn& fn) {
+  if (count == 0) return;
+  if (workers_.empty() || count == 1 || t_inside_chunk) {
+    InsideChunk guard;
+    fn(0, count, 0);
+    return;
+  }
+  std::lock_guard submit(submit_mutex_);
+  {
+    std::lock_guard lock(mutex_);
+    job_ = &fn;
+    job_count_ = count;
+    pending_ = int(workers_.size());
+    error_ = nullptr;
+    ++generation_;
+  }
+  wake_.notify_all();
+  run_chunk(0);
+  std::exception_ptr error;
+  {
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return pending_ == 0; });
+    job_ = nullptr;
+    error = error_;
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+void ThreadPool::worker_loop(int worker) {
+  unsigned long seen = 0;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+    }
+    run_chunk(worker);
+    bool last;
+    {
+      std::lock_guard lock(mutex_);
+      last = --pending_ == 0;
+    }
+    if (last) done_.notify_one();
+  }
+}
+
+}  // namespace drmm
