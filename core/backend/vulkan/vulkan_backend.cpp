@@ -458,6 +458,14 @@ void VulkanBackend::nonnegativity_loss(const Tensor& z, float weight, Tensor& lo
   impl_->summed_loss("nonnegativity_loss", {z, dz}, z.count(), 2.0f * weight / n, 1.0f / n, true, loss);
 }
 
+void VulkanBackend::render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) {
+  const Shape& s = q.shape();
+  require_count(labels, size_t(s.n), "render_class_onehot", "labels");
+  require_shape(onehot, s, "render_class_onehot", "onehot");
+  impl_->run("render_class_onehot", {}, {q, labels, onehot}, {s.n, s.per_image(), int(use_labels)},
+             linear(size_t(s.n)));
+}
+
 // ---- statistics and optimisers --------------------------------------------------------
 
 void VulkanBackend::batch_mean_ema(const Tensor& x, float decay, Tensor& ema) {

@@ -86,6 +86,7 @@ class VulkanBackend final : public Backend {
   void kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) override;
   void reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) override;
   void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) override;
+  void render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) override;
 
   void batch_mean_ema(const Tensor& x, float decay, Tensor& ema) override;
   void sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) override;
