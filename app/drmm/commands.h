@@ -6,6 +6,8 @@
 namespace drmm::cli {
 
 void register_data_commands(CLI::App& app);   // drmm data info|show
+void register_tree_commands(CLI::App& app);   // drmm tree train|eval|path
 void register_train_commands(CLI::App& app);  // drmm train|eval|reconstruct
+void register_bench_command(CLI::App& app);    // drmm bench
 
 }  // namespace drmm::cli

@@ -15,7 +15,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "drmm 0.1.0");
   drmm::cli::register_data_commands(app);
+  drmm::cli::register_tree_commands(app);
   drmm::cli::register_train_commands(app);
+  drmm::cli::register_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
