@@ -90,6 +90,23 @@ TEST(VulkanTeardown, TensorsOutliveTheirBackend) {
   SUCCEED();
 }
 
+// The discrete-GPU path: device memory is never mapped, so upload and download always go
+// through staging buffers and copy commands.
+TEST(VulkanStaging, TransfersThroughStagingBuffers) {
+  if (!shared_vulkan()) GTEST_SKIP() << vulkan_unavailable_reason();
+  VulkanBackend backend(VulkanBackend::Options{.validation = true, .map_device_memory = false});
+  const auto values = random_values(300, 4);
+  Tensor x = backend.alloc({3, 1, 10, 10});
+  backend.upload(x, values);  // nothing queued: still staged
+  Tensor y = backend.alloc({3, 1, 10, 10});
+  backend.copy(x, y);
+  backend.scale(y, 2.0f);
+  const auto out = backend.download(y);
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], 2.0f * values[i]);
+  EXPECT_EQ(backend.download(x), values);
+  EXPECT_TRUE(backend.validation_messages().empty()) << backend.validation_messages().front();
+}
+
 TEST(VulkanTeardown, MissingLoaderIsAnErrorNotACrash) {
   ::setenv("DRMM_VULKAN_LOADER", "/nonexistent/libvulkan.so.1", 1);
   EXPECT_THROW(VulkanBackend backend, Error);

@@ -206,7 +206,7 @@ struct VulkanBackend::Impl {
 };
 
 VulkanBackend::VulkanBackend(Options options) : impl_(std::make_unique<Impl>()) {
-  impl_->context = vk::Context::create({options.validation, options.device_index});
+  impl_->context = vk::Context::create({options.validation, options.device_index, options.map_device_memory});
   impl_->kernels = std::make_unique<vk::KernelCache>(impl_->context);
   impl_->sequence = std::make_unique<vk::Sequence>(impl_->context);
 }

@@ -37,6 +37,11 @@ class VulkanBackend final : public Backend {
     // −1: the preferred device (discrete > integrated > virtual > CPU); otherwise the
     // index in vkEnumeratePhysicalDevices order. DRMM_VULKAN_DEVICE overrides both.
     int device_index = -1;
+    // Where device memory is also host visible (lavapipe, UMA GPUs) upload writes it in
+    // place when nothing is queued and download reads it in place. false turns that off,
+    // so every transfer goes through a staging buffer as on a discrete GPU; the tests use
+    // it to run that path on lavapipe.
+    bool map_device_memory = true;
   };
 
   // Throws drmm::Error with the reason when there is no loader, no device or no usable one.

@@ -124,6 +124,7 @@ Probe probe_devices() {
 
 std::shared_ptr<Context> Context::create(const ContextOptions& options) {
   std::shared_ptr<Context> context(new Context());
+  context->map_device_memory_ = options.map_device_memory;
   context->create_instance(options);
   context->choose_device(options);
   context->create_device();
@@ -267,7 +268,7 @@ RawBuffer Context::create_buffer(VkDeviceSize bytes, bool staging) {
     throw Error("vulkan: cannot allocate " + std::to_string(bytes) + " bytes (" + result_name(r) + ")");
   }
   check(api_.vkBindBufferMemory(device_, b.buffer, b.memory, 0), "vkBindBufferMemory");
-  if ((memory_.memoryTypes[type].propertyFlags & host) == host)
+  if ((memory_.memoryTypes[type].propertyFlags & host) == host && (staging || map_device_memory_))
     check(api_.vkMapMemory(device_, b.memory, 0, VK_WHOLE_SIZE, 0, &b.mapped), "vkMapMemory");
   return b;
 }

@@ -36,6 +36,8 @@ struct ContextOptions {
   bool validation = false;  // VK_LAYER_KHRONOS_validation + synchronization validation
   int device_index = -1;    // −1: the best device (discrete > integrated > virtual > CPU);
                             // the environment variable DRMM_VULKAN_DEVICE overrides it
+  bool map_device_memory = true;  // false: never map device buffers, even when the host
+                                  // could (see VulkanBackend::Options)
 };
 
 // One VkBuffer with its own memory; `mapped` is non-null when that memory is host visible
@@ -93,6 +95,7 @@ class Context {
   VkPhysicalDeviceProperties properties_{};
   VkPhysicalDeviceMemoryProperties memory_{};
   uint32_t queue_family_ = 0;
+  bool map_device_memory_ = true;
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   VkPipelineCache pipeline_cache_ = VK_NULL_HANDLE;
