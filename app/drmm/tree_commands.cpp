@@ -1,0 +1,194 @@
+// `drmm tree train|eval|path`: E-DRMM decision forests (DESIGN.md §3.6) on a dataset's pixels.
+#include <algorithm>
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <numeric>
+
+#include "app/drmm/commands.h"
+#include "core/data/dataset.h"
+#include "core/tree/forest.h"
+#include "core/tree/forest_io.h"
+#include "core/util/error.h"
+
+namespace drmm::cli {
+namespace {
+
+using tree::Forest;
+using tree::ForestOptions;
+
+struct TreeCliOptions {
+  std::string data = "fashion-mnist";
+  std::string split;  // empty: the command's default
+  size_t limit = 0;   // 0: every image
+  std::string forest = "forest.bin";
+  ForestOptions train;
+  bool no_bootstrap = false;
+  size_t index = 0;
+  int tree = 0;
+  int threads = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The split a command reads: the one asked for, else `fallback` when the data has it, else train.
+Dataset load_split(const TreeCliOptions& o, Split fallback) {
+  Split split = fallback;
+  if (o.split == "train") split = Split::Train;
+  if (o.split == "test") split = Split::Test;
+  if (o.split.empty() && split == Split::Test && !has_split(o.data, Split::Test)) split = Split::Train;
+  Dataset data = load_dataset(o.data, split);
+  if (o.limit > 0 && o.limit < data.size()) {
+    data.labels.resize(o.limit);
+    data.pixels.resize(o.limit * data.image_size());
+  }
+  std::cout << "data:      " << data.name << " (" << (split == Split::Test ? "test" : "train") << "), " << data.size()
+            << " images of " << data.channels << "x" << data.height << "x" << data.width << "\n";
+  return data;
+}
+
+void check_compatible(const Forest& forest, const Dataset& data) {
+  if (int(data.image_size()) != forest.num_features)
+    throw Error("the forest was trained on " + std::to_string(forest.num_features) + " features per image, the data has " +
+                std::to_string(data.image_size()));
+  if (data.num_classes() > forest.num_classes)
+    throw Error("the data has " + std::to_string(data.num_classes()) + " classes, the forest knows " +
+                std::to_string(forest.num_classes));
+}
+
+void print_forest_summary(const Forest& forest) {
+  size_t nodes = 0, leaves = 0;
+  int depth = 0;
+  for (const tree::ObliqueTree& t : forest.trees)
+    nodes += t.nodes.size(), leaves += size_t(t.leaf_count()), depth = std::max(depth, t.depth());
+  std::cout << "forest:    " << forest.trees.size() << " trees, " << nodes << " nodes, " << leaves
+            << " leaves, max depth " << depth << "\n";
+}
+
+void run_train(TreeCliOptions& o) {
+  const Dataset data = load_split(o, Split::Train);
+  o.train.bootstrap = !o.no_bootstrap;
+  o.train.threads = o.threads;
+  const auto start = std::chrono::steady_clock::now();
+  int reported = 0;
+  const Forest forest = tree::train_forest(
+      tree::pixel_features(data), data.labels, data.class_names, o.train, [&](int finished, int total) {
+        if (finished * 10 / total > reported) reported = finished * 10 / total, std::cerr << "trained " << finished << "/" << total << " trees\n";
+      });
+  const double train_seconds = seconds_since(start);
+  tree::save_forest(forest, o.forest);
+  print_forest_summary(forest);
+  std::cout << std::fixed << std::setprecision(3) << "train time: " << train_seconds << " s\n"
+            << "wrote:     " << o.forest << "\n";
+}
+
+void run_eval(const TreeCliOptions& o) {
+  const Forest forest = tree::load_forest(o.forest);
+  const Dataset data = load_split(o, Split::Test);
+  check_compatible(forest, data);
+  print_forest_summary(forest);
+  const auto start = std::chrono::steady_clock::now();
+  const tree::Evaluation e = tree::evaluate(forest, tree::pixel_features(data), data.labels, o.threads);
+  const double predict_seconds = seconds_since(start);
+  std::cout << std::fixed << std::setprecision(4) << "accuracy:  " << e.accuracy() << " (" << e.correct << " of "
+            << e.samples << ")\n"
+            << std::setprecision(3) << "predict time: " << predict_seconds << " s\n"
+            << "per class:\n";
+  for (int c = 0; c < forest.num_classes; ++c)
+    std::cout << "  " << std::setw(3) << c << "  " << std::left << std::setw(14) << forest.class_names[c] << std::right
+              << std::setprecision(4) << e.class_accuracy(c) << "  (" << e.class_correct[c] << " of " << e.class_samples[c]
+              << ")\n";
+}
+
+void run_path(const TreeCliOptions& o) {
+  const Forest forest = tree::load_forest(o.forest);
+  const Dataset data = load_split(o, Split::Test);
+  check_compatible(forest, data);
+  if (o.index >= data.size()) throw Error("--index " + std::to_string(o.index) + " is past the " + std::to_string(data.size()) + " images");
+  if (o.tree < 0 || o.tree >= int(forest.trees.size()))
+    throw Error("--tree " + std::to_string(o.tree) + ": the forest has " + std::to_string(forest.trees.size()) + " trees");
+  const float* input = tree::pixel_features(data).row(o.index);
+  const tree::ObliqueTree& t = forest.trees[o.tree];
+  std::cout << "image " << o.index << ", label " << data.labels[o.index] << " (" << data.class_names[data.labels[o.index]]
+            << "); tree " << o.tree << ": score of child g = <W(c,g)|I0> + b(c,g)\n";
+  for (const tree::PathStep& step : t.path(input)) {
+    const std::span<const float> counts = t.node_class_counts(step.node);
+    std::cout << "  depth " << std::setw(2) << t.nodes[step.node].depth << "  node " << std::setw(6) << step.node
+              << std::fixed << std::setprecision(0) << "  samples " << std::setw(6)
+              << std::accumulate(counts.begin(), counts.end(), 0.f);
+    if (step.child_scores.empty()) {
+      std::cout << "  leaf p(c|path):" << std::setprecision(3);
+      const float total = std::max(1.f, std::accumulate(counts.begin(), counts.end(), 0.f));
+      for (int c = 0; c < forest.num_classes; ++c) std::cout << " " << counts[c] / total;
+      std::cout << "\n";
+      break;
+    }
+    std::cout << "  scores:" << std::defaultfloat << std::setprecision(7);
+    for (size_t g = 0; g < step.child_scores.size(); ++g)
+      std::cout << (int(g) == step.chosen ? " [" : "  ") << step.child_scores[g] << (int(g) == step.chosen ? "]" : " ");
+    std::cout << "\n";
+  }
+  const std::vector<float> p = forest.predict_proba(input);
+  const int predicted = int(std::max_element(p.begin(), p.end()) - p.begin());
+  std::cout << "forest (" << forest.trees.size() << " trees) predicts " << predicted << " (" << forest.class_names[predicted]
+            << ") with p = " << std::setprecision(3) << p[predicted] << "\n";
+}
+
+void add_data_options(CLI::App& cmd, TreeCliOptions& o, const char* default_split) {
+  cmd.add_option("--data", o.data, "Dataset: fashion-mnist, mnist, synthetic, or a path")->capture_default_str();
+  cmd.add_option("--split", o.split, std::string("train or test (default: ") + default_split + ")")
+      ->check(CLI::IsMember({"train", "test"}));
+  cmd.add_option("--limit", o.limit, "Use only the first N images (0: all)");
+  cmd.add_option("--threads", o.threads, "Threads (0: all cores)");
+}
+
+}  // namespace
+
+void register_tree_commands(CLI::App& app) {
+  CLI::App* group = app.add_subcommand(
+      "tree", "E-DRMM decision trees and forests: templates evolve by additive mutations, inference picks at every\n"
+              "node the child whose template best matches the input, leaves hold label histograms.");
+  group->require_subcommand(1);
+  group->footer(
+      "Examples:\n"
+      "  drmm tree train --data fashion-mnist --trees 100 --depth 40 --out forest.bin\n"
+      "  drmm tree eval --forest forest.bin --data fashion-mnist\n"
+      "  drmm tree path --forest forest.bin --data fashion-mnist --index 0");
+  auto o = std::make_shared<TreeCliOptions>();
+  tree::TreeOptions& t = o->train.tree;
+
+  CLI::App* train = group->add_subcommand("train", "Train a forest by bagging (bootstrap samples), trees in parallel");
+  add_data_options(*train, *o, "train");
+  train->add_option("--trees", o->train.trees, "Number of trees")->capture_default_str()->check(CLI::Range(1, 100000));
+  train->add_option("--depth", t.max_depth, "Maximum depth (root: 0)")->capture_default_str()->check(CLI::Range(0, 1000));
+  train->add_option("--children", t.children, "K: children per internal node")->capture_default_str()->check(CLI::Range(2, 16));
+  train->add_option("--min-leaf", t.min_leaf, "Minimum training samples per leaf")->capture_default_str()->check(CLI::Range(1, 1 << 30));
+  train->add_option("--candidates", t.candidates, "Split proposals per node")->capture_default_str()->check(CLI::Range(1, 100000));
+  train->add_option("--mutation-pixels", t.mutation_pixels, "Pixels a split's mutations touch (0: the whole pool)")
+      ->capture_default_str()->check(CLI::Range(0, 1 << 30));
+  train->add_option("--pixel-pool", t.pixel_pool, "Pixels drawn per node for its proposals (0: all)")
+      ->capture_default_str()->check(CLI::Range(0, 1 << 30));
+  train->add_option("--pixel-fraction", o->train.pixel_fraction, "Share of the pixels each tree may use")
+      ->capture_default_str()->check(CLI::Range(1e-6, 1.0));
+  train->add_flag("--no-bootstrap", o->no_bootstrap, "Train every tree on all images (no bagging)");
+  train->add_option("--seed", o->train.seed, "Seed for bootstrap samples and proposals")->capture_default_str();
+  train->add_option("--out", o->forest, "Forest file to write")->capture_default_str();
+  train->callback([o] { run_train(*o); });
+
+  CLI::App* eval = group->add_subcommand("eval", "Accuracy of a forest, overall and per class, and prediction time");
+  eval->add_option("--forest", o->forest, "Forest file")->required();
+  add_data_options(*eval, *o, "test when the data has one");
+  eval->callback([o] { run_eval(*o); });
+
+  CLI::App* path = group->add_subcommand("path", "The path one image takes through a tree, with every child's score");
+  path->add_option("--forest", o->forest, "Forest file")->required();
+  add_data_options(*path, *o, "test when the data has one");
+  path->add_option("--index", o->index, "Image index")->capture_default_str();
+  path->add_option("--tree", o->tree, "Which tree of the forest")->capture_default_str();
+  path->callback([o] { run_path(*o); });
+}
+
+}  // namespace drmm::cli
