@@ -6,6 +6,11 @@
 #include "ui/texture_cache.h"
 
 namespace drmm::ui {
+namespace {
+double ms_between(FrameStats::Clock::time_point a, FrameStats::Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+}  // namespace
 
 Percentiles percentiles(std::vector<double> samples) {
   Percentiles p;
@@ -19,39 +24,31 @@ Percentiles percentiles(std::vector<double> samples) {
   return p;
 }
 
-void FrameStats::window_update_begin() {
-  painting_ = true;  // restarts: an update request that composed nothing must not stretch the next frame
-  paint_start_ = Clock::now();
+void FrameStats::frame_begin() {
+  in_frame_ = true;
+  presented_ = false;
+  frame_start_ = Clock::now();
   frame_paint_ms_ = 0;
   frame_panels_ = 0;
 }
 
-void FrameStats::paint_begin() {
-  panel_start_ = Clock::now();
-  if (painting_) return;
-  painting_ = true;
-  paint_start_ = panel_start_;
-  frame_paint_ms_ = 0;
-  frame_panels_ = 0;
-}
+void FrameStats::paint_begin() { panel_start_ = Clock::now(); }
 
 void FrameStats::paint_end() {
-  frame_paint_ms_ += std::chrono::duration<double, std::milli>(Clock::now() - panel_start_).count();
+  frame_paint_ms_ += ms_between(panel_start_, Clock::now());
   ++frame_panels_;
 }
 
-void FrameStats::frame_presented(bool animating) {
+void FrameStats::frame_presented() { presented_ = true; }
+
+void FrameStats::frame_end(bool animating) {
+  if (!in_frame_) return;
+  in_frame_ = false;
+  if (!presented_ && frame_panels_ == 0) return;  // nothing changed on screen: not a frame
   const Clock::time_point now = Clock::now();
-  // Every QOpenGLWidget of the window emits frameSwapped for the same composition; only the
-  // first one after a paint (or after a present) is a new frame.
-  if (!painting_ && have_present_ && now - last_present_ < std::chrono::microseconds(500)) return;
-  if (painting_) {
-    work_ms_.push_back(std::chrono::duration<double, std::milli>(now - paint_start_).count());
-    if (frame_panels_ > 0) paint_ms_.push_back(frame_paint_ms_);
-    painting_ = false;
-  }
-  if (have_present_ && animating && last_was_animating_)
-    interval_ms_.push_back(std::chrono::duration<double, std::milli>(now - last_present_).count());
+  work_ms_.push_back(ms_between(frame_start_, now));
+  if (frame_panels_ > 0) paint_ms_.push_back(frame_paint_ms_);
+  if (have_present_ && animating && last_was_animating_) interval_ms_.push_back(ms_between(last_present_, now));
   last_present_ = now;
   have_present_ = true;
   last_was_animating_ = animating;
@@ -59,16 +56,17 @@ void FrameStats::frame_presented(bool animating) {
 
 std::string FrameStats::report() const {
   const Percentiles work = frame_work(), interval = presented_interval(), paint = panel_paint();
-  char text[512];
+  char text[768];
   std::snprintf(text, sizeof text,
-                "frame-stats: frame work (panel paint start → composition done): median %.2f ms, p99 %.2f ms, "
+                "frame-stats: frame work (repaint start → every composition swapped): median %.2f ms, p99 %.2f ms, "
                 "max %.2f ms over %zu frames\n"
                 "frame-stats: presented-frame interval while training: median %.2f ms, p99 %.2f ms, max %.2f ms "
                 "over %zu intervals\n"
-                "frame-stats: of which panels painting (ImGui + GL): median %.2f ms, p99 %.2f ms\n"
+                "frame-stats: of which panels painting (ImGui + GL calls): median %.2f ms, p99 %.2f ms\n"
                 "frame-stats: texture uploads %llu\n",
                 work.median_ms, work.p99_ms, work.max_ms, work.count, interval.median_ms, interval.p99_ms,
-                interval.max_ms, interval.count, paint.median_ms, paint.p99_ms, static_cast<unsigned long long>(TextureCache::total_uploads()));
+                interval.max_ms, interval.count, paint.median_ms, paint.p99_ms,
+                static_cast<unsigned long long>(TextureCache::total_uploads()));
   return text;
 }
 

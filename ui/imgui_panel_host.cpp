@@ -1,5 +1,6 @@
 #include "ui/imgui_panel_host.h"
 
+#include <QCoreApplication>
 #include <QCursor>
 #include <QFileInfo>
 #include <QKeyEvent>
@@ -44,6 +45,11 @@ ImGuiPanelHost::ImGuiPanelHost(const QString& title, SessionController* session,
   setMouseTracking(true);         // hover feedback without a pressed button
   setFocusPolicy(Qt::StrongFocus);  // keys reach the panel after a click into it
   setMinimumSize(160, 120);
+  // A native child window: only its own rectangle is recomposed when it repaints (see the header).
+  // main() sets Qt::AA_DontCreateNativeWidgetSiblings, without which Qt would make every sibling
+  // native too and some of them would be raster surfaces the compositor cannot make current.
+  QCoreApplication::setAttribute(Qt::AA_DontCreateNativeWidgetSiblings);
+  setAttribute(Qt::WA_NativeWindow);
   // One context per panel (DESIGN.md §4): sharing a font atlas breaks when a renderer restarts.
   imgui_ = ImGui::CreateContext();
   ImGui::SetCurrentContext(imgui_);
@@ -53,6 +59,10 @@ ImGuiPanelHost::ImGuiPanelHost(const QString& title, SessionController* session,
   load_font(io);
   ImGui::StyleColorsDark();
   ImGuiStyle& style = ImGui::GetStyle();
+  // paintGL clears to this color; ImGui then skips the full-panel background quad, one of the
+  // few things whose cost grows with the panel's area on a software rasteriser.
+  clear_color_ = style.Colors[ImGuiCol_WindowBg];
+  style.Colors[ImGuiCol_WindowBg].w = 0.0f;
   style.WindowRounding = 0;
   style.WindowBorderSize = 0;
   style.FrameRounding = 2;
@@ -91,12 +101,15 @@ void ImGuiPanelHost::cleanup_gl() {
   doneCurrent();
 }
 
-void ImGuiPanelHost::set_snapshot(std::shared_ptr<const Snapshot> snapshot) { snapshot_ = std::move(snapshot); }
+void ImGuiPanelHost::set_snapshot(std::shared_ptr<const Snapshot> snapshot) {
+  if (snapshot && (!snapshot_ || snapshot->version != snapshot_->version)) view_key_ = view_key(*snapshot);
+  snapshot_ = std::move(snapshot);
+}
 
 bool ImGuiPanelHost::wants_frame() const {
   if (!isVisible()) return false;
   if (frames_requested_ > 0 || input_.has_pending_input() || animating()) return true;
-  return shows_snapshots() && snapshot_ && snapshot_->version != drawn_version_;
+  return view_key_ != drawn_key_;
 }
 
 void ImGuiPanelHost::request_frames(int frames) { frames_requested_ = std::max(frames_requested_, frames); }
@@ -126,12 +139,12 @@ void ImGuiPanelHost::paintGL() {
 
   const qreal dpr = devicePixelRatioF();
   glViewport(0, 0, int(width() * dpr), int(height() * dpr));
-  glClearColor(0.09f, 0.10f, 0.11f, 1.0f);
+  glClearColor(clear_color_.x, clear_color_.y, clear_color_.z, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
   input_.end_frame();
-  drawn_version_ = shown.version;
+  drawn_key_ = view_key_;
   if (frames_requested_ > 0) --frames_requested_;
   apply_cursor();
   if (stats_ != nullptr) stats_->paint_end();

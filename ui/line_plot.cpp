@@ -101,7 +101,8 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   const float line_h = ImGui::GetTextLineHeight();
   // Room for tick labels on the left and the title above; the legend sits inside, top-right.
   const PanelRect area{ImVec2(frame.min.x + 52, frame.min.y + line_h + 4), ImVec2(frame.max.x - 6, frame.max.y - line_h - 4)};
-  draw->AddRectFilled(frame.min, frame.max, IM_COL32(24, 26, 30, 255), 3.0f);
+  // No background fill: on a software rasteriser a filled rectangle costs per pixel, and the
+  // panel's clear color already is the plot's background.
   draw->AddText(ImVec2(frame.min.x + 6, frame.min.y + 2), IM_COL32(220, 220, 220, 255), options.title);
   if (area.width() < 10 || area.height() < 10) return frame;
 

@@ -25,7 +25,6 @@
 #include <QTextBrowser>
 #include <QToolBar>
 #include <QVBoxLayout>
-#include <QWindow>
 
 #include <imgui.h>
 
@@ -81,11 +80,6 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
   default_layout_ = saveState(kLayoutVersion);
   if (options_.use_settings) restore_settings();
 
-  // The frame-work figure starts when the window starts a repaint, before any panel paints.
-  installEventFilter(this);
-  winId();  // creates the native window now, so its QWindow can be watched too
-  if (QWindow* window = windowHandle()) window->installEventFilter(this);
-
   frame_timer_.setTimerType(Qt::PreciseTimer);
   connect(&frame_timer_, &QTimer::timeout, this, &MainWindow::tick);
   frame_timer_.start(kFrameIntervalMs);
@@ -120,8 +114,8 @@ void MainWindow::create_docks() {
     docks_.push_back(dock);
     connect(panel, &ImGuiPanelHost::export_requested, this,
             [this, panel](const QString& format) { export_panel(panel, format); }, Qt::QueuedConnection);
-    // The end of the window's composition: every panel reports it, FrameStats merges duplicates.
-    connect(panel, &QOpenGLWidget::frameSwapped, this, [this] { stats_.frame_presented(animating_); });
+    // A composition was swapped (inside the window's repaint, see event()).
+    connect(panel, &QOpenGLWidget::frameSwapped, this, [this] { stats_.frame_presented(); });
   }
   // Left column: training (top) and the dataset (bottom); right: reconstructions over filters.
   addDockWidget(Qt::LeftDockWidgetArea, docks_[0]);
@@ -210,9 +204,13 @@ void MainWindow::save_settings() {
   settings.setValue("run/preset", QString::fromStdString(session_->config().preset));
 }
 
-bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
-  if (event->type() == QEvent::UpdateRequest) stats_.window_update_begin();
-  return QMainWindow::eventFilter(watched, event);
+bool MainWindow::event(QEvent* event) {
+  if (event->type() != QEvent::UpdateRequest) return QMainWindow::event(event);
+  // The whole repaint happens inside this call: panels paint, Qt composes and swaps.
+  stats_.frame_begin();
+  const bool handled = QMainWindow::event(event);
+  stats_.frame_end(animating_);
+  return handled;
 }
 
 void MainWindow::tick() {
@@ -222,8 +220,22 @@ void MainWindow::tick() {
     shown_version_ = snapshot->version;
     for (ImGuiPanelHost* panel : panels_) panel->set_snapshot(snapshot);
   }
-  for (ImGuiPanelHost* panel : panels_)
-    if (panel->wants_frame()) panel->update();
+  // One panel per tick: a frame's cost is then that of the largest panel, not of all of them.
+  // A panel someone is using goes first, every other tick; the others take turns (round robin),
+  // so live curves keep moving while the mouse moves over another panel.
+  ImGuiPanelHost* chosen = nullptr;
+  if (!served_input_last_)
+    for (ImGuiPanelHost* panel : panels_)
+      if (panel->has_input() && panel->wants_frame()) chosen = chosen ? chosen : panel;
+  served_input_last_ = chosen != nullptr;
+  for (size_t i = 0; i < panels_.size() && chosen == nullptr; ++i) {
+    ImGuiPanelHost* panel = panels_[(next_panel_ + i) % panels_.size()];
+    if (panel->wants_frame()) {
+      chosen = panel;
+      next_panel_ = (next_panel_ + i + 1) % panels_.size();
+    }
+  }
+  if (chosen != nullptr) chosen->update();
   if (status_clock_.elapsed() >= kStatusIntervalMs) {
     status_clock_.restart();
     update_status(*snapshot);
@@ -294,6 +306,9 @@ void MainWindow::drive_screenshot_hook(const Snapshot& snapshot) {
   for (ImGuiPanelHost* panel : panels_) settled = settled && !panel->wants_frame();
   if (!settled) return;
   hook_phase_ = HookPhase::Done;
+  // The status bar and toolbar refresh twice a second; the picture must show the final state.
+  update_status(snapshot);
+  update_actions(snapshot);
   save_screenshot();
   close();
 }

@@ -34,7 +34,7 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
-  bool eventFilter(QObject* watched, QEvent* event) override;
+  bool event(QEvent* event) override;
 
  private:
   void create_actions();
@@ -78,6 +78,8 @@ class MainWindow : public QMainWindow {
 
   QTimer frame_timer_;
   uint64_t shown_version_ = ~uint64_t(0);
+  size_t next_panel_ = 0;  // round robin of panel repaints
+  bool served_input_last_ = false;
   bool animating_ = false;
 
   // --screenshot state

@@ -30,6 +30,11 @@ drmm::ui::StudioOptions parse_options(const QApplication& app) {
   parser.process(app);
 
   drmm::ui::StudioOptions options;
+  // A run people watch: several epochs, and a test accuracy point every 100 steps on 1000 test
+  // images (the CLI's default, once per epoch on all of them, leaves the curve empty for minutes).
+  options.config.epochs = 10;
+  options.config.test_every = 100;
+  options.config.test_limit = 1000;
   options.demo = parser.isSet(demo);
   if (parser.isSet(dataset)) options.config.dataset = parser.value(dataset).toStdString();
   if (parser.isSet(preset)) options.config.preset = parser.value(preset).toStdString();
@@ -56,6 +61,8 @@ int main(int argc, char** argv) {
   format.setStencilBufferSize(0);
   QSurfaceFormat::setDefaultFormat(format);
   QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+  // Panels are native child windows (ui/imgui_panel_host.h); their siblings must stay non-native.
+  QApplication::setAttribute(Qt::AA_DontCreateNativeWidgetSiblings);
 
   QApplication app(argc, argv);
   QApplication::setOrganizationName("drmm");

@@ -21,7 +21,7 @@ class DatasetBrowserPanel : public ImGuiPanelHost {
 
  protected:
   void draw(const Snapshot& snapshot) override;
-  bool shows_snapshots() const override { return false; }
+  uint64_t view_key(const Snapshot&) override { return 0; }  // repaints on input and on new data only
 
  private:
   void refilter(const BrowsedDataset& dataset);

@@ -45,14 +45,15 @@ QString FiltersPanel::help_text() const {
       "Hover a picture to see it enlarged.");
 }
 
-void FiltersPanel::refresh_atlases(const Snapshot& snapshot) {
-  seen_version_ = snapshot.version;
+uint64_t FiltersPanel::view_key(const Snapshot& snapshot) {
   uint64_t hash = 0;
   for (const ImageF& image : snapshot.first_layer_filters) hash = content_hash(image, hash);
   for (const ImageF& image : snapshot.filter_renderings) hash = content_hash(image, hash + 1);
-  if (hash == atlas_hash_ && !filters_.tiles.empty()) return;  // same weights, new metrics only
-  atlas_hash_ = hash;
-  filters_ = atlas_of(snapshot.first_layer_filters, square_columns(snapshot.first_layer_filters.size()));
+  views_hash_ = hash;
+  return hash;
+}
+
+void FiltersPanel::rebuild_atlases(const Snapshot& snapshot) {  filters_ = atlas_of(snapshot.first_layer_filters, square_columns(snapshot.first_layer_filters.size()));
   renderings_ = atlas_of(snapshot.filter_renderings, square_columns(snapshot.filter_renderings.size()));
 }
 
@@ -64,11 +65,14 @@ void FiltersPanel::draw(const Snapshot& snapshot) {
     ImGui::TextDisabled("Waiting for the model…");
     return;
   }
-  if (snapshot.version != seen_version_) refresh_atlases(snapshot);
+  if (views_hash_ != atlas_key_ || filters_.tiles.empty()) {
+    atlas_key_ = views_hash_;
+    rebuild_atlases(snapshot);
+  }
   const auto filter_image = [&]() -> const RgbaImage& { return filters_.image; };
   const auto rendering_image = [&]() -> const RgbaImage& { return renderings_.image; };
-  const Texture& filters = textures().get("filters", atlas_hash_, filter_image);
-  const Texture& renderings = textures().get("renderings", atlas_hash_, rendering_image);
+  const Texture& filters = textures().get("filters", atlas_key_, filter_image);
+  const Texture& renderings = textures().get("renderings", atlas_key_, rendering_image);
 
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 avail = ImGui::GetContentRegionAvail();

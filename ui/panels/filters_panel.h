@@ -14,13 +14,14 @@ class FiltersPanel : public ImGuiPanelHost {
 
  protected:
   void draw(const Snapshot& snapshot) override;
+  uint64_t view_key(const Snapshot& snapshot) override;
 
  private:
-  void refresh_atlases(const Snapshot& snapshot);
+  void rebuild_atlases(const Snapshot& snapshot);
 
   ImageAtlas filters_, renderings_;
-  uint64_t seen_version_ = ~uint64_t(0);
-  uint64_t atlas_hash_ = 0;  // content of the filters the atlases were built from
+  uint64_t views_hash_ = 0;  // content of the newest snapshot's filters and renderings
+  uint64_t atlas_key_ = 0;   // the content the atlases were built from
 };
 
 }  // namespace drmm::ui

@@ -47,10 +47,11 @@ std::string column_description(const Snapshot& snapshot, int column) {
   return text.append("level ").append(std::to_string(level + 1));
 }
 
-uint64_t probes_hash(const Snapshot& snapshot, bool stretch) {
-  uint64_t h = stretch ? 1 : 2;
+uint64_t probes_hash(const Snapshot& snapshot) {
+  uint64_t h = 1;
   for (const ProbeView& probe : snapshot.probes) {
-    h = content_hash(probe.input, h ^ probe.dataset_index);
+    h = content_hash(ImageF{1, 1, int(probe.class_probabilities.size()), probe.class_probabilities}, h ^ probe.dataset_index);
+    h = content_hash(probe.input, h);
     h = content_hash(probe.reconstruction, h);
     for (const ImageF& level : probe.from_level) h = content_hash(level, h);
   }
@@ -78,12 +79,12 @@ QString ReconstructionsPanel::help_text() const {
       "Bars: q(c|I), the softmax of the bottom-up pass (green: the true class); the arrow line is the prediction ĉ.");
 }
 
-void ReconstructionsPanel::refresh_atlas(const Snapshot& snapshot) {
-  seen_version_ = snapshot.version;
-  const uint64_t hash = probes_hash(snapshot, stretch_reconstruction_);
-  if (hash == atlas_hash_ && !atlas_.tiles.empty()) return;  // same pictures, new metrics only
-  atlas_hash_ = hash;
-  size_t levels = 0;
+uint64_t ReconstructionsPanel::view_key(const Snapshot& snapshot) {
+  views_hash_ = probes_hash(snapshot);
+  return views_hash_;
+}
+
+void ReconstructionsPanel::rebuild_atlas(const Snapshot& snapshot) {  size_t levels = 0;
   for (const ProbeView& probe : snapshot.probes) levels = std::max(levels, probe.from_level.size());
   columns_ = int(2 + levels);
   std::vector<AtlasItem> items;
@@ -101,14 +102,18 @@ void ReconstructionsPanel::refresh_atlas(const Snapshot& snapshot) {
 void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   ImGui::TextUnformatted("Input I, reconstruction Î, and from each level");
   ImGui::SameLine();
-  const bool stretch_changed = ImGui::Checkbox("stretch Î", &stretch_reconstruction_);
+  ImGui::Checkbox("stretch Î", &stretch_reconstruction_);
   draw_header_tools();
   if (snapshot.probes.empty()) {
     ImGui::TextDisabled(snapshot.version == 0 ? "Waiting for the model…" : "No probe images: click images in the Dataset browser.");
     return;
   }
-  if (snapshot.version != seen_version_ || stretch_changed) refresh_atlas(snapshot);
-  const Texture& texture = textures().get("strip", atlas_hash_, [&]() -> const RgbaImage& { return atlas_.image; });
+  const uint64_t key = views_hash_ ^ (stretch_reconstruction_ ? 0x5bd1e995u : 0u);
+  if (key != atlas_key_ || atlas_.tiles.empty()) {
+    atlas_key_ = key;
+    rebuild_atlas(snapshot);
+  }
+  const Texture& texture = textures().get("strip", atlas_key_, [&]() -> const RgbaImage& { return atlas_.image; });
   if (texture.id == 0 || atlas_.tiles.empty()) return;
 
   // Tile size: fill the width and fit every row in the height; whole multiples of the image size

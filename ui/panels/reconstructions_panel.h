@@ -15,14 +15,15 @@ class ReconstructionsPanel : public ImGuiPanelHost {
 
  protected:
   void draw(const Snapshot& snapshot) override;
+  uint64_t view_key(const Snapshot& snapshot) override;
 
  private:
-  void refresh_atlas(const Snapshot& snapshot);
+  void rebuild_atlas(const Snapshot& snapshot);
 
   ImageAtlas atlas_;  // rows: probes; columns: I, Î, level 1 … level L
   int columns_ = 0;
-  uint64_t seen_version_ = ~uint64_t(0);  // snapshot whose content was last checked
-  uint64_t atlas_hash_ = 0;  // content of the probes' pictures the atlas was built from
+  uint64_t views_hash_ = 0;  // content of the newest snapshot's probes (pictures and q(c|I))
+  uint64_t atlas_key_ = 0;   // what the atlas was built from: views_hash_ and the stretch choice
   bool stretch_reconstruction_ = false;
 };
 
