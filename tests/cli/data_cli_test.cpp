@@ -1,11 +1,11 @@
 // `drmm data info|show`, run as a person would: exit status, stdout, stderr, written files.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
 
 #include "core/util/png_io.h"
+#include "tests/cli/run_drmm.h"
 #include "tests/core/dataset_test_files.h"
 
 namespace drmm {
@@ -14,22 +14,9 @@ namespace {
 using test::contains;
 using test::TempDir;
 
-struct Outcome {
-  int status;
-  std::string out, err;
-};
+using test::Outcome;
 
-// Runs `drmm <arguments>` (arguments are shell words, quoted by the caller where needed).
-Outcome drmm(const TempDir& dir, const std::string& arguments) {
-  const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command = std::string(DRMM_BIN_DIR) + "/drmm " + arguments + " >" + out + " 2>" + err;
-  const int raw = std::system(command.c_str());
-  const auto text = [](const std::string& path) {
-    const test::Bytes bytes = test::read_file(path);
-    return std::string(bytes.begin(), bytes.end());
-  };
-  return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, text(out), text(err)};
-}
+Outcome drmm(const TempDir& dir, const std::string& arguments) { return test::run_drmm(dir, arguments); }
 
 bool fashion_mnist_installed() {
   return std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");

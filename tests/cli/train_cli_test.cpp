@@ -1,0 +1,87 @@
+// `drmm train | eval | reconstruct | bench`, run as a person would.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/util/png_io.h"
+#include "tests/cli/run_drmm.h"
+
+namespace drmm {
+namespace {
+
+using test::contains;
+using test::Outcome;
+using test::TempDir;
+
+size_t line_count(const std::string& path) {
+  std::ifstream in(path);
+  size_t lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  return lines;
+}
+
+// 0.02 epochs of the synthetic set (10,000 images, 50 unlabeled per batch) = 4 steps.
+const std::string kShortRun = "train --data synthetic --model tiny --epochs 0.02 --threads 1 --test-limit 100 --quiet";
+
+TEST(TrainCli, TrainsWritesACheckpointAndMetricsAndResumes) {
+  TempDir dir;
+  const std::string run = dir / "run";
+  Outcome first = test::run_drmm(dir, kShortRun + " --out " + run);
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_TRUE(contains(first.out, "test accuracy"));
+  EXPECT_TRUE(contains(first.out, "after 4 steps"));
+  EXPECT_TRUE(std::filesystem::exists(run + "/checkpoint.bin"));
+  ASSERT_TRUE(std::filesystem::exists(run + "/metrics.csv"));
+  const size_t rows = line_count(run + "/metrics.csv");
+  EXPECT_GE(rows, 3u);  // header, step 1, the final step (with its test accuracy)
+
+  Outcome resumed = test::run_drmm(dir, "train --resume --epochs 0.04 --quiet --out " + run);
+  ASSERT_EQ(resumed.status, 0) << resumed.err;
+  EXPECT_TRUE(contains(resumed.out, "after 8 steps"));
+  EXPECT_GT(line_count(run + "/metrics.csv"), rows);  // appended, header not repeated
+
+  Outcome eval = test::run_drmm(dir, "eval --checkpoint " + run + "/checkpoint.bin --data synthetic --limit 200");
+  ASSERT_EQ(eval.status, 0) << eval.err;
+  EXPECT_TRUE(contains(eval.out, "accuracy"));
+  EXPECT_TRUE(contains(eval.out, "confusion matrix"));
+
+  Outcome rec = test::run_drmm(dir, "reconstruct --checkpoint " + run + "/checkpoint.bin --data synthetic --index 3 --out " +
+                                        (dir / "rec"));
+  ASSERT_EQ(rec.status, 0) << rec.err;
+  const Image8 strip = read_png(dir / "rec/strip.png");
+  EXPECT_GT(strip.width, 5 * 28 * 4);  // input, Î and four levels of the tiny net, 4× upscaled
+  EXPECT_TRUE(std::filesystem::exists(dir / "rec/reconstruction.png"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "rec/level1-conv1.png"));
+}
+
+TEST(TrainCli, BadInputsAreClearErrorsWithExitStatusOne) {
+  TempDir dir;
+  Outcome preset = test::run_drmm(dir, "train --data synthetic --model nonesuch --out " + (dir / "r"));
+  EXPECT_EQ(preset.status, 1);
+  EXPECT_TRUE(contains(preset.err, "unknown model preset 'nonesuch'"));
+  EXPECT_TRUE(contains(preset.err, "convsmall"));
+
+  test::write_file(dir / "broken.bin", test::Bytes{'D', 'R', 'M', 'M', 'x'});
+  Outcome eval = test::run_drmm(dir, "eval --checkpoint " + (dir / "broken.bin") + " --data synthetic");
+  EXPECT_EQ(eval.status, 1);
+  EXPECT_TRUE(contains(eval.err, dir / "broken.bin"));
+
+  Outcome resume = test::run_drmm(dir, "train --resume --out " + (dir / "empty"));
+  EXPECT_EQ(resume.status, 1);
+  EXPECT_TRUE(contains(resume.err, "nothing to resume"));
+
+  Outcome usage = test::run_drmm(dir, "train --backend quantum");
+  EXPECT_EQ(usage.status, 2);
+}
+
+TEST(TrainCli, BenchPrintsImagesPerSecondForEachPreset) {
+  TempDir dir;
+  Outcome bench = test::run_drmm(dir, "bench --presets tiny --steps 1 --warmup 0 --batch 8 --threads 1");
+  ASSERT_EQ(bench.status, 0) << bench.err;
+  EXPECT_TRUE(contains(bench.out, "tiny"));
+  EXPECT_TRUE(contains(bench.out, "images/s"));
+}
+
+}  // namespace
+}  // namespace drmm
