@@ -63,9 +63,7 @@ void ImGuiInputBridge::mouse_moved(QPointF position) {
 void ImGuiInputBridge::mouse_button(Qt::MouseButton button, bool down) {
   const int i = mouse_index(button);
   if (i < 0) return;
-  mouse_down_[size_t(i)] = down;
-  if (down) mouse_pressed_unseen_[size_t(i)] = true;
-  pending_ = true;
+  transitions_.push_back({kKeys + i, down});
 }
 
 void ImGuiInputBridge::mouse_left() {
@@ -89,10 +87,7 @@ void ImGuiInputBridge::modifiers(Qt::KeyboardModifiers modifiers) {
 void ImGuiInputBridge::key(int qt_key, Qt::KeyboardModifiers mods, bool down) {
   modifiers(mods);
   const int i = key_index(qt_key);
-  if (i >= 0) {
-    key_down_[size_t(i)] = down;
-    if (down) key_pressed_unseen_[size_t(i)] = true;
-  }
+  if (i >= 0) transitions_.push_back({i, down});
   pending_ = true;
 }
 
@@ -104,8 +99,8 @@ void ImGuiInputBridge::text(const std::string& utf8) {
 }
 
 void ImGuiInputBridge::focus_lost() {
-  mouse_down_.reset();
-  key_down_.reset();
+  transitions_.clear();
+  down_.reset();
   ctrl_ = shift_ = alt_ = super_ = false;
   pending_ = true;
 }
@@ -117,12 +112,23 @@ void ImGuiInputBridge::begin_frame(ImGuiIO& io, QSize logical_size, double devic
   // ImGui asserts on a zero time step; a panel idle for minutes must not make animations jump either.
   io.DeltaTime = float(std::clamp(seconds_since_last_frame, 1e-4, 0.1));
   io.MousePos = mouse_inside_ ? ImVec2(float(mouse_.x()), float(mouse_.y())) : ImVec2(-FLT_MAX, -FLT_MAX);
-  for (int i = 0; i < kMouseButtons; ++i)
-    io.MouseDown[i] = mouse_down_[size_t(i)] || mouse_pressed_unseen_[size_t(i)];
+  // Transitions in order, at most one per slot: a second change of the same button or key (the
+  // release of a click, the next press of a double click) waits for the next frame.
+  std::bitset<kKeys + kMouseButtons> changed;
+  while (!transitions_.empty()) {
+    const Transition t = transitions_.front();
+    if (changed[size_t(t.slot)]) break;
+    if (down_[size_t(t.slot)] != t.down) {
+      down_[size_t(t.slot)] = t.down;
+      changed[size_t(t.slot)] = true;
+    }
+    transitions_.pop_front();
+  }
+  for (int i = 0; i < kMouseButtons; ++i) io.MouseDown[i] = down_[size_t(kKeys + i)];
   io.MouseWheel += wheel_y_;
   io.MouseWheelH += wheel_x_;
   wheel_x_ = wheel_y_ = 0;
-  for (int i = 0; i < ImGuiKey_COUNT; ++i) io.KeysDown[i] = key_down_[size_t(i)] || key_pressed_unseen_[size_t(i)];
+  for (int i = 0; i < ImGuiKey_COUNT; ++i) io.KeysDown[i] = down_[size_t(i)];
   io.KeyCtrl = ctrl_;
   io.KeyShift = shift_;
   io.KeyAlt = alt_;
@@ -130,13 +136,6 @@ void ImGuiInputBridge::begin_frame(ImGuiIO& io, QSize logical_size, double devic
   if (!text_.empty()) io.AddInputCharactersUTF8(text_.c_str());
   text_.clear();
   pending_ = false;
-}
-
-void ImGuiInputBridge::end_frame() {
-  // The presses have now been seen by one frame; a button already released shows as up next frame.
-  if (mouse_pressed_unseen_.any() || key_pressed_unseen_.any()) pending_ = true;
-  mouse_pressed_unseen_.reset();
-  key_pressed_unseen_.reset();
 }
 
 }  // namespace drmm::ui

@@ -1,11 +1,14 @@
 #pragma once
 // Qt input → Dear ImGui 1.86 (which has the old input API: MousePos, MouseDown[], KeysDown[],
 // KeyMap[]; no event queue). ImGui samples input once per frame, so a click whose press and
-// release both arrive between two frames would be lost: the bridge keeps every press visible
-// for at least one frame and applies the release on the frame after. Events are buffered here
-// and applied in begin_frame(), so the Qt handlers never need the ImGui context to be current.
+// release both arrive between two frames would be lost, and so would the second click of a quick
+// pair (ImGui would see one long press). The bridge queues button and key transitions and hands
+// ImGui at most one transition per button or key per frame, in order: every press and every
+// release is seen by some frame. Events are buffered here and applied in begin_frame(), so the
+// Qt handlers never need the ImGui context to be current.
 #include <array>
 #include <bitset>
+#include <deque>
 #include <string>
 
 #include <QPointF>
@@ -38,16 +41,19 @@ class ImGuiInputBridge {
 
   // Applies the buffered input and the panel's geometry to `io` for the frame about to start.
   void begin_frame(ImGuiIO& io, QSize logical_size, double device_pixel_ratio, double seconds_since_last_frame);
-  // After the frame: releases that were deferred so their press could be seen.
-  void end_frame();
-
-  bool has_pending_input() const { return pending_; }
+  // Whether input is waiting for a frame (the host schedules one).
+  bool has_pending_input() const { return pending_ || !transitions_.empty(); }
 
  private:
   QPointF mouse_{-1e9, -1e9};
   bool mouse_inside_ = false;
-  std::bitset<kMouseButtons> mouse_down_, mouse_pressed_unseen_;
-  std::bitset<kKeys> key_down_, key_pressed_unseen_;
+  // A button or key going down or up; mouse buttons are slots kKeys + button.
+  struct Transition {
+    int slot;
+    bool down;
+  };
+  std::deque<Transition> transitions_;
+  std::bitset<kKeys + kMouseButtons> down_;  // the state ImGui has been given
   float wheel_x_ = 0, wheel_y_ = 0;
   bool ctrl_ = false, shift_ = false, alt_ = false, super_ = false;
   std::string text_;

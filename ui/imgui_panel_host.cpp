@@ -1,6 +1,5 @@
 #include "ui/imgui_panel_host.h"
 
-#include <QCoreApplication>
 #include <QCursor>
 #include <QFileInfo>
 #include <QKeyEvent>
@@ -46,9 +45,8 @@ ImGuiPanelHost::ImGuiPanelHost(const QString& title, SessionController* session,
   setFocusPolicy(Qt::StrongFocus);  // keys reach the panel after a click into it
   setMinimumSize(160, 120);
   // A native child window: only its own rectangle is recomposed when it repaints (see the header).
-  // main() sets Qt::AA_DontCreateNativeWidgetSiblings, without which Qt would make every sibling
-  // native too and some of them would be raster surfaces the compositor cannot make current.
-  QCoreApplication::setAttribute(Qt::AA_DontCreateNativeWidgetSiblings);
+  // configure_opengl_before_qapplication() sets Qt::AA_DontCreateNativeWidgetSiblings, without
+  // which Qt makes every sibling native too, some as raster surfaces the compositor cannot use.
   setAttribute(Qt::WA_NativeWindow);
   // One context per panel (DESIGN.md §4): sharing a font atlas breaks when a renderer restarts.
   imgui_ = ImGui::CreateContext();
@@ -143,7 +141,6 @@ void ImGuiPanelHost::paintGL() {
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 
-  input_.end_frame();
   drawn_key_ = view_key_;
   if (frames_requested_ > 0) --frames_requested_;
   apply_cursor();

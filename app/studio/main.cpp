@@ -6,8 +6,8 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QSurfaceFormat>
 
+#include "ui/gl_setup.h"
 #include "ui/main_window.h"
 #include "ui/studio_options.h"
 
@@ -52,18 +52,7 @@ drmm::ui::StudioOptions parse_options(const QApplication& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before QApplication (DESIGN.md §4): every panel renders with GL 3.3 core ("#version 330 core"
-  // for ImGui's renderer), and shared contexts let a floated dock keep working.
-  QSurfaceFormat format;
-  format.setVersion(3, 3);
-  format.setProfile(QSurfaceFormat::CoreProfile);
-  format.setDepthBufferSize(0);
-  format.setStencilBufferSize(0);
-  QSurfaceFormat::setDefaultFormat(format);
-  QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
-  // Panels are native child windows (ui/imgui_panel_host.h); their siblings must stay non-native.
-  QApplication::setAttribute(Qt::AA_DontCreateNativeWidgetSiblings);
-
+  drmm::ui::configure_opengl_before_qapplication();
   QApplication app(argc, argv);
   QApplication::setOrganizationName("drmm");
   QApplication::setApplicationName("drmm-studio");

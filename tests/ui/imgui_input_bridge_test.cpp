@@ -1,5 +1,5 @@
-// The Qt→ImGui bridge: ImGui 1.86 samples input once per frame, so fast clicks and key taps
-// must survive until a frame has seen them.
+// The Qt→ImGui bridge: ImGui 1.86 samples input once per frame, so every press and release of a
+// fast click, a double click or a key tap must reach some frame, in order.
 #include "ui/imgui_input_bridge.h"
 
 #include <gtest/gtest.h>
@@ -35,16 +35,40 @@ TEST_F(InputBridge, ClickBetweenFramesIsSeenForOneFrame) {
   frame();
   EXPECT_TRUE(io().MouseDown[0]);
   EXPECT_EQ(io().MousePos.x, 10.0f);
-  bridge_.end_frame();
   EXPECT_TRUE(bridge_.has_pending_input());  // one more frame to show the release
   frame();
   EXPECT_FALSE(io().MouseDown[0]);
+  EXPECT_FALSE(bridge_.has_pending_input());
+}
+
+TEST_F(InputBridge, DoubleClickBetweenFramesIsTwoClicks) {
+  for (int i = 0; i < 2; ++i) {
+    bridge_.mouse_button(Qt::LeftButton, true);
+    bridge_.mouse_button(Qt::LeftButton, false);
+  }
+  bool expected[] = {true, false, true, false};
+  for (bool down : expected) {
+    frame();
+    EXPECT_EQ(io().MouseDown[0], down);
+  }
+}
+
+TEST_F(InputBridge, OtherButtonsAndKeysWaitTheirTurn) {
+  // Order is kept: the right press comes after the left click, whose release needs a frame.
+  bridge_.mouse_button(Qt::LeftButton, true);
+  bridge_.mouse_button(Qt::LeftButton, false);
+  bridge_.mouse_button(Qt::RightButton, true);
+  frame();
+  EXPECT_TRUE(io().MouseDown[0]);
+  EXPECT_FALSE(io().MouseDown[1]);
+  frame();
+  EXPECT_FALSE(io().MouseDown[0]);
+  EXPECT_TRUE(io().MouseDown[1]);
 }
 
 TEST_F(InputBridge, HeldButtonStaysDown) {
   bridge_.mouse_button(Qt::RightButton, true);
   frame();
-  bridge_.end_frame();
   frame();
   EXPECT_TRUE(io().MouseDown[1]);
 }
@@ -55,7 +79,6 @@ TEST_F(InputBridge, KeyTapAndModifiers) {
   frame();
   EXPECT_TRUE(io().KeysDown[ImGuiKey_Backspace]);
   EXPECT_TRUE(io().KeyCtrl);
-  bridge_.end_frame();
   frame();
   EXPECT_FALSE(io().KeysDown[ImGuiKey_Backspace]);
   EXPECT_EQ(ImGuiInputBridge::key_index(Qt::Key_F5), -1);
@@ -76,7 +99,6 @@ TEST_F(InputBridge, FocusLossReleasesEverything) {
   bridge_.key(Qt::Key_A, Qt::ShiftModifier, true);
   bridge_.mouse_button(Qt::LeftButton, true);
   frame();
-  bridge_.end_frame();
   bridge_.focus_lost();
   frame();
   EXPECT_FALSE(io().KeysDown[ImGuiKey_A]);

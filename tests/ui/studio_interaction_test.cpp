@@ -1,0 +1,91 @@
+// The real main window driven in-process under Xvfb: mouse events go through Qt, the Qt→ImGui
+// bridge and an ImGui frame to the panel's code, at the rectangles the panel recorded. A press
+// and its release are sent back to back, with no frame between them — exactly the click that
+// ImGui 1.86 would lose without the bridge keeping the press for one frame.
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <string>
+
+#include <QApplication>
+#include <QMouseEvent>
+#include <gtest/gtest.h>
+
+#include "ui/gl_setup.h"
+#include "ui/imgui_panel_host.h"
+#include "ui/main_window.h"
+#include "ui/session_controller.h"
+
+namespace drmm::ui {
+namespace {
+
+// Without a display the test runs itself again under xvfb-run (ctest has no X server).
+bool rerun_under_xvfb(const char* test_name) {
+  if (std::getenv("DISPLAY") != nullptr) return false;
+  const std::string command = "DRMM_UI_TEST_NESTED=1 xvfb-run -a -s '-screen 0 1400x900x24' /proc/" +
+                              std::to_string(::getpid()) + "/exe --gtest_filter='" + test_name + "' 2>&1";
+  if (std::getenv("DRMM_UI_TEST_NESTED") != nullptr || std::system("command -v xvfb-run > /dev/null 2>&1") != 0) {
+    ADD_FAILURE() << "no display and no xvfb-run";
+    return true;
+  }
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return true;
+}
+
+bool wait_until(const std::function<bool()>& done, int timeout_ms) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    if (done()) return true;
+  }
+  return false;
+}
+
+void click(QWidget* widget, QPointF at) {
+  const QPointF global = widget->mapToGlobal(at);
+  QMouseEvent move(QEvent::MouseMove, at, global, Qt::NoButton, Qt::NoButton, Qt::NoModifier);
+  QMouseEvent press(QEvent::MouseButtonPress, at, global, Qt::LeftButton, Qt::LeftButton, Qt::NoModifier);
+  QMouseEvent release(QEvent::MouseButtonRelease, at, global, Qt::LeftButton, Qt::NoButton, Qt::NoModifier);
+  QCoreApplication::sendEvent(widget, &move);
+  QCoreApplication::sendEvent(widget, &press);
+  QCoreApplication::sendEvent(widget, &release);
+}
+
+TEST(StudioInteraction, ClickingADatasetImageTogglesItAsAProbe) {
+  if (rerun_under_xvfb("StudioInteraction.ClickingADatasetImageTogglesItAsAProbe")) return;
+  configure_opengl_before_qapplication();
+  int argc = 1;
+  char name[] = "drmm_ui_tests";
+  char* argv[] = {name, nullptr};
+  QApplication app(argc, argv);
+  StudioOptions options;
+  options.use_settings = false;
+  options.config.threads = 1;
+  MainWindow window(options);
+  window.show();
+
+  auto* browser = window.findChild<ImGuiPanelHost*>("dataset_browser");
+  auto* session = window.findChild<SessionController*>();
+  ASSERT_NE(browser, nullptr);
+  ASSERT_NE(session, nullptr);
+  // The browser has drawn a page of images and the default probes (one image per class) are set.
+  ASSERT_TRUE(wait_until([&] { return browser->regions().count("dataset_browser.grid") && !session->probes().empty(); }, 60000))
+      << "the dataset browser never showed its grid";
+  const PanelRect grid = browser->regions().at("dataset_browser.grid");
+  // Image 0 is the first image of its class, so it starts as a probe; the first tile shows it.
+  ASSERT_NE(std::find(session->probes().begin(), session->probes().end(), size_t(0)), session->probes().end());
+  const QPointF first_tile(grid.min.x + 10, grid.min.y + 10);
+  const auto is_probe = [&] {
+    return std::find(session->probes().begin(), session->probes().end(), size_t(0)) != session->probes().end();
+  };
+
+  click(browser, first_tile);
+  EXPECT_TRUE(wait_until([&] { return !is_probe(); }, 5000)) << "a click did not remove the probe";
+  click(browser, first_tile);
+  EXPECT_TRUE(wait_until(is_probe, 5000)) << "a second click did not add it back";
+  window.close();
+}
+
+}  // namespace
+}  // namespace drmm::ui
