@@ -87,7 +87,8 @@ void TrainingPanel::draw(const Snapshot& snapshot) {
 
 void TrainingPanel::draw_controls(const Snapshot& snapshot) {
   SessionController& run = *session();
-  const bool busy = snapshot.running || run.running();
+  // The controller knows a start at once, the snapshot only at the next publish (≤ 250 ms).
+  const bool busy = snapshot.running || (run.running() && !snapshot.finished);
   if (busy) {
     if (ImGui::Button("Pause (F6)")) run.pause();
   } else {
