@@ -33,6 +33,7 @@ constexpr int kHistogramBins = 256;
 // Clustering proposals run K-means on a subsample: the proposal only needs the directions
 // along which the node's data spreads, not a converged clustering.
 constexpr size_t kClusterSamples = 64;
+constexpr size_t kClusterPixels = 48;
 constexpr int kClusterIterations = 3;
 
 // A split proposal: K mutations α(g) over a shared pixel support (real feature space), and
@@ -47,14 +48,6 @@ struct Split {
   Proposal proposal;
   std::vector<float> bias;
   double cost = INFINITY;  // n · H[c̃ | g], see weighted_child_entropy
-};
-
-// The samples of a node ordered by decreasing margin, cut into groups that a threshold
-// cannot separate (equal margins, or one histogram bin).
-struct MarginGroups {
-  std::vector<uint32_t> order;
-  std::vector<uint32_t> end;            // group k is order[end[k−1] … end[k])
-  std::vector<float> min_u, max_u;      // margin range of each group
 };
 
 class TreeBuilder {
@@ -108,12 +101,14 @@ class TreeBuilder {
 
   Split search_split(int node, size_t begin, size_t end, const std::vector<int>& counts) {
     const std::vector<float> parent_template = tree_.node_template(node);
+    double parent_norm = 0;  // ‖μ(parent)‖², shared by every proposal's generative bias
+    for (float v : parent_template) parent_norm += double(v) * v;
     Split best;
     for (int c = 0; c < o_.candidates; ++c) {
       Proposal p;
       if (!propose(c, begin, end, counts, p)) continue;
       project(p, begin, end);
-      std::vector<float> bias = generative_biases(p, parent_template);
+      std::vector<float> bias = generative_biases(p, parent_template, parent_norm);
       const double cost = learn_biases(bias, begin, end);
       if (cost < best.cost) best = Split{std::move(p), std::move(bias), cost};
     }
@@ -216,6 +211,7 @@ class TreeBuilder {
     node_data_.resize(P * n);
     pool_sums_.assign(size_t(classes_) * P, 0);
     block_.resize(kBlock * P);
+    node_labels_.resize(n);
     for (size_t b = 0; b < n; b += kBlock) {
       const size_t bn = std::min(kBlock, n - b);
       for (size_t i = 0; i < bn; ++i) {
@@ -223,6 +219,7 @@ class TreeBuilder {
         const uint8_t* row = f_.row(r);
         uint8_t* dst = block_.data() + i * P;
         for (size_t k = 0; k < P; ++k) dst[k] = row[pool_[k]];
+        node_labels_[b + i] = uint16_t(labels_[r]);
         int32_t* sums = pool_sums_.data() + size_t(labels_[r]) * P;  // 60k · 255 fits an int32
         for (size_t k = 0; k < P; ++k) sums[k] += dst[k];
       }
@@ -301,18 +298,18 @@ class TreeBuilder {
   bool cluster_proposal(size_t begin, size_t end, const std::vector<int>& counts, Proposal& p) {
     const size_t n = end - begin, s = std::min(n, kClusterSamples);
     if (s < size_t(K_)) return false;
-    const std::vector<uint32_t> pool = all_positions();
+    const std::vector<uint32_t> pool = draw_positions(kClusterPixels);
     const size_t P = pool.size();
     std::vector<uint32_t> picked(s);
     for (size_t i = 0; i < s; ++i) picked[i] = uint32_t(s == n ? i : rng_.below(n));
     std::vector<float> x(s * P);
     for (size_t k = 0; k < P; ++k)
-      for (size_t i = 0; i < s; ++i) x[i * P + k] = pool_value(k, picked[i], n);
+      for (size_t i = 0; i < s; ++i) x[i * P + k] = pool_value(pool[k], picked[i], n);
     std::vector<size_t> sizes;
     const std::vector<float> centers = k_means(x, s, P, sizes);
     std::vector<float> alpha(size_t(K_) * P), prior(K_);
     for (size_t k = 0; k < P; ++k) {
-      const float mean = node_mean(k, counts, n);
+      const float mean = node_mean(pool[k], counts, n);
       for (int g = 0; g < K_; ++g) alpha[g * P + k] = centers[g * P + k] - mean;
     }
     for (int g = 0; g < K_; ++g) prior[g] = float(sizes[g] + 1);  // +1: no log 0 for an empty cluster
@@ -424,10 +421,8 @@ class TreeBuilder {
   // W(g) = μ(parent) + α(g) and σ² = 1 (paper 001 eq. 7, the RMM E-step of eqs. 16–17): with
   // it, routing is "nearest template". It only starts the search: the discriminative
   // relaxation (paper 001 §4.2.1, eq. 25) frees the biases and InfoMax (eq. 33) learns them.
-  std::vector<float> generative_biases(const Proposal& p, const std::vector<float>& parent) const {
+  std::vector<float> generative_biases(const Proposal& p, const std::vector<float>& parent, double parent_norm) const {
     const size_t m = p.support.size();
-    double parent_norm = 0;
-    for (float v : parent) parent_norm += double(v) * v;
     std::vector<float> bias(K_);
     for (int g = 0; g < K_; ++g) {
       double norm = parent_norm;  // ‖μ + α‖² = ‖μ‖² + Σ_k (2 μ_k α_k + α_k²) over the support
@@ -442,38 +437,79 @@ class TreeBuilder {
 
   // Coordinate ascent on the biases, one child at a time, each to its gain-maximising value.
   // For K = 2 only b(0) − b(1) matters and one exhaustive pass over b(0) is the optimum.
+  // For K > 2 the generative start may leave children under min_leaf; a step is taken when it
+  // fills more children, or as many at a lower cost, and the result counts only if all are full.
   double learn_biases(std::vector<float>& bias, size_t begin, size_t end) {
-    double cost = partition_cost(bias, begin, end);
+    int short_children = 0;
+    double cost = partition_cost(bias, begin, end, short_children);
     const int rounds = K_ == 2 ? 1 : 2, tuned = K_ == 2 ? 1 : K_;
     for (int round = 0; round < rounds; ++round)
       for (int g = 0; g < tuned; ++g) {
         float b = 0;
-        const double c = best_bias(g, bias, begin, end, b);
-        if (c < cost) cost = c, bias[g] = b;
+        int short_after = 0;
+        const double c = best_bias(g, bias, begin, end, b, short_after);
+        if (c < INFINITY && (short_after < short_children || (short_after == short_children && c < cost)))
+          cost = c, bias[g] = b, short_children = short_after;
       }
-    return cost;
+    return short_children == 0 ? cost : INFINITY;
   }
 
-  // n · H[c̃ | g] of the partition the biases give; infinite when a child is under min_leaf.
-  double partition_cost(const std::vector<float>& bias, size_t begin, size_t end) const {
+  // n · H[c̃ | g] of the partition the biases give, and how many children are under min_leaf.
+  double partition_cost(const std::vector<float>& bias, size_t begin, size_t end, int& short_children) const {
     std::vector<int> counts(size_t(K_) * classes_, 0), sizes(K_, 0);
     const size_t n = end - begin;
     for (size_t i = 0; i < n; ++i) {
       const int g = argmax_child(i, n, bias.data());
-      ++counts[g * classes_ + labels_[rows_[begin + i]]];
+      ++counts[g * classes_ + node_labels_[i]];
       ++sizes[g];
     }
-    for (int s : sizes)
-      if (s < o_.min_leaf) return INFINITY;
+    short_children = int(std::count_if(sizes.begin(), sizes.end(), [&](int s) { return s < o_.min_leaf; }));
     return weighted_child_entropy(counts, K_, classes_, nlogn_);
   }
 
   // Sweeps b(g) from −∞ upward: a sample joins child g once its margin
   // u = ⟨α(g)|I⟩ − max_{h≠g}(⟨α(h)|I⟩ + b(h)) exceeds −b(g), leaving the child h it was in.
-  // The cost is updated per moved sample in O(1); returns the best cost and sets `best_b`.
-  double best_bias(int g, const std::vector<float>& bias, size_t begin, size_t end, float& best_b) {
+  // Returns the lowest cost n·H[c̃|g] over the thresholds tried and sets `best_b`.
+  // A threshold is allowed when child g and every child that was full before the sweep have
+  // min_leaf samples; `short_after` says how many children are still under it.
+  double best_bias(int g, const std::vector<float>& bias, size_t begin, size_t end, float& best_b, int& short_after) {
     const size_t n = end - begin;
-    std::vector<int> counts(size_t(K_) * classes_, 0), sizes(K_, 0);
+    Sweep sw{std::vector<int>(size_t(K_) * classes_, 0), std::vector<int>(K_, 0), 0.0, g, o_.min_leaf, {}};
+    compute_margins(g, bias, n, sw);
+    sw.cost = weighted_child_entropy(sw.counts, K_, classes_, nlogn_);
+    for (int h = 0; h < K_; ++h) sw.must_stay_full.push_back(h != g && sw.sizes[h] >= o_.min_leaf);
+    short_after = int(std::count(sw.must_stay_full.begin(), sw.must_stay_full.end(), false)) - 1;
+    return n <= kExactSearchLimit ? sweep_exact(g, n, sw, best_b) : sweep_histogram(g, n, sw, best_b);
+  }
+
+  // Counts and sizes of the children, kept with the cost as samples move.
+  struct Sweep {
+    std::vector<int> counts, sizes;
+    double cost;
+    int g, min_leaf;
+    std::vector<bool> must_stay_full;
+
+    // Moves `k` samples of class c from child h to child g, updating the cost in O(1):
+    // only the n log n terms of the four changed counts change.
+    void move(int h, int g, int c, int k, int classes, const NLogNTable& nlogn) {
+      int& from = counts[h * classes + c];
+      int& to = counts[g * classes + c];
+      cost += nlogn(size_t(from)) - nlogn(size_t(from - k)) - nlogn(size_t(sizes[h])) + nlogn(size_t(sizes[h] - k));
+      cost += nlogn(size_t(sizes[g] + k)) - nlogn(size_t(sizes[g])) - nlogn(size_t(to + k)) + nlogn(size_t(to));
+      from -= k, to += k, sizes[h] -= k, sizes[g] += k;
+    }
+    bool valid() const {
+      if (sizes[g] < min_leaf) return false;
+      for (size_t h = 0; h < sizes.size(); ++h)
+        if (must_stay_full[h] && sizes[h] < min_leaf) return false;
+      return true;
+    }
+  };
+
+  // u_ and home_ (the child a sample is in while it is not in g) for every sample, and the
+  // children's counts with g empty.
+  void compute_margins(int g, const std::vector<float>& bias, size_t n, Sweep& sw) {
+    u_lo_ = INFINITY, u_hi_ = -INFINITY;
     for (size_t i = 0; i < n; ++i) {
       int home = -1;
       float other = -INFINITY;
@@ -482,71 +518,59 @@ class TreeBuilder {
         if (h != g && (home < 0 || score > other)) other = score, home = h;
       }
       u_[i] = proj_[g * n + i] - other;
+      u_lo_ = std::min(u_lo_, u_[i]), u_hi_ = std::max(u_hi_, u_[i]);
       home_[i] = uint8_t(home);
-      ++counts[home * classes_ + labels_[rows_[begin + i]]];
-      ++sizes[home];
+      ++sw.counts[home * classes_ + node_labels_[i]];
+      ++sw.sizes[home];
     }
-    group_by_margin(n);
-    double cost = weighted_child_entropy(counts, K_, classes_, nlogn_), best = INFINITY;
-    const size_t groups = groups_.end.size();
-    for (size_t k = 0, pos = 0; k + 1 < groups; ++k) {
-      for (; pos < groups_.end[k]; ++pos) {
-        const uint32_t i = groups_.order[pos];
-        const int h = home_[i], c = labels_[rows_[begin + i]];
-        int& from = counts[h * classes_ + c];
-        int& to = counts[g * classes_ + c];
-        cost += nlogn_(size_t(from)) - nlogn_(size_t(from - 1)) - nlogn_(size_t(sizes[h])) + nlogn_(size_t(sizes[h] - 1));
-        cost += nlogn_(size_t(sizes[g] + 1)) - nlogn_(size_t(sizes[g])) - nlogn_(size_t(to + 1)) + nlogn_(size_t(to));
-        --from, ++to, --sizes[h], ++sizes[g];
-      }
-      if (cost < best && std::all_of(sizes.begin(), sizes.end(), [&](int s) { return s >= o_.min_leaf; })) {
-        best = cost;
-        // The threshold halfway between this group's lowest margin and the next one's highest.
-        best_b = float(-0.5 * (double(groups_.min_u[k]) + double(groups_.max_u[k + 1])));
-      }
+  }
+
+  // Small nodes: every threshold between two distinct margins.
+  double sweep_exact(int g, size_t n, Sweep& sw, float& best_b) {
+    std::vector<uint32_t>& order = order_;
+    order.resize(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return u_[a] > u_[b]; });
+    double best = INFINITY;
+    for (size_t pos = 0; pos + 1 < n; ++pos) {
+      const uint32_t i = order[pos];
+      sw.move(home_[i], g, node_labels_[i], 1, classes_, nlogn_);
+      const float next = u_[order[pos + 1]];
+      if (next == u_[i] || sw.cost >= best || !sw.valid()) continue;
+      best = sw.cost;
+      best_b = float(-0.5 * (double(u_[i]) + double(next)));  // halfway to the next margin
     }
     return best;
   }
 
-  void group_by_margin(size_t n) {
-    MarginGroups& G = groups_;
-    G.order.resize(n);
-    G.end.clear(), G.min_u.clear(), G.max_u.clear();
-    std::iota(G.order.begin(), G.order.end(), 0u);
-    if (n <= kExactSearchLimit) {
-      std::sort(G.order.begin(), G.order.end(), [&](uint32_t a, uint32_t b) { return u_[a] > u_[b]; });
-      for (size_t pos = 0; pos < n; ++pos) {
-        if (pos == 0 || u_[G.order[pos]] != u_[G.order[pos - 1]]) {
-          if (pos > 0) G.end.push_back(uint32_t(pos));
-          G.min_u.push_back(u_[G.order[pos]]);
-          G.max_u.push_back(u_[G.order[pos]]);
-        }
-      }
-      G.end.push_back(uint32_t(n));
-      return;
-    }
-    group_by_histogram(n);
-  }
-
-  void group_by_histogram(size_t n) {
-    MarginGroups& G = groups_;
-    float lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < n; ++i) lo = std::min(lo, u_[i]), hi = std::max(hi, u_[i]);
-    const float inv_width = hi > lo ? float(kHistogramBins) / (hi - lo) : 0.f;
-    std::vector<uint32_t> start(kHistogramBins + 1, 0);
-    std::vector<float> bmin(kHistogramBins, INFINITY), bmax(kHistogramBins, -INFINITY);
-    bins_.resize(n);
+  // Large nodes: the edges of a kHistogramBins-bin histogram of the margins, moving a whole
+  // bin's (home, class) counts at once, so the sweep costs O(bins · K · classes), not O(n).
+  double sweep_histogram(int g, size_t n, Sweep& sw, float& best_b) {
+    const int B = kHistogramBins, KC = K_ * classes_;
+    const float inv_width = u_hi_ > u_lo_ ? float(B) / (u_hi_ - u_lo_) : 0.f;
+    hist_.assign(size_t(B) * KC, 0);
+    std::vector<float> bmin(B, INFINITY), bmax(B, -INFINITY);
     for (size_t i = 0; i < n; ++i) {
       // Bin 0 holds the highest margins: the sweep adds samples from the top.
-      const int b = kHistogramBins - 1 - std::min(kHistogramBins - 1, int((u_[i] - lo) * inv_width));
-      bins_[i] = uint16_t(b);
-      ++start[b + 1];
+      const int b = B - 1 - std::min(B - 1, int((u_[i] - u_lo_) * inv_width));
+      ++hist_[size_t(b) * KC + home_[i] * classes_ + node_labels_[i]];
       bmin[b] = std::min(bmin[b], u_[i]), bmax[b] = std::max(bmax[b], u_[i]);
     }
-    for (int b = 0; b < kHistogramBins; ++b) start[b + 1] += start[b];
-    for (int b = 0; b < kHistogramBins; ++b)
-      if (start[b + 1] > start[b]) G.end.push_back(start[b + 1]), G.min_u.push_back(bmin[b]), G.max_u.push_back(bmax[b]);
-    for (size_t i = 0; i < n; ++i) G.order[start[bins_[i]]++] = uint32_t(i);
+    double best = INFINITY;
+    int last = -1;  // the last non-empty bin moved
+    for (int b = 0; b < B; ++b) {
+      if (!(bmax[b] >= bmin[b])) continue;  // empty
+      if (last >= 0 && sw.cost < best && sw.valid()) {
+        best = sw.cost;
+        best_b = float(-0.5 * (double(bmin[last]) + double(bmax[b])));  // between the two bins
+      }
+      const int* h = &hist_[size_t(b) * KC];
+      for (int home = 0; home < K_; ++home)
+        for (int c = 0; c < classes_; ++c)
+          if (h[home * classes_ + c] > 0) sw.move(home, g, c, h[home * classes_ + c], classes_, nlogn_);
+      last = b;
+    }
+    return best;
   }
 
   const QuantizedFeatures& f_;
@@ -563,10 +587,12 @@ class TreeBuilder {
   std::vector<uint8_t> node_data_, block_;
   std::vector<int32_t> pool_sums_;
   std::vector<float> proj_, u_;
+  float u_lo_ = 0, u_hi_ = 0;
   std::vector<uint8_t> home_, child_;
-  std::vector<uint16_t> bins_;
+  std::vector<uint32_t> order_;
+  std::vector<int> hist_;
+  std::vector<uint16_t> node_labels_;  // labels of the node's samples, in node order
   std::vector<uint32_t> scratch_rows_;
-  MarginGroups groups_;
 };
 
 }  // namespace
@@ -575,7 +601,7 @@ ObliqueTree train_tree(const QuantizedFeatures& features, std::span<const int> l
                        std::vector<uint32_t> rows, std::span<const uint32_t> pixels, const TreeOptions& options,
                        uint64_t seed) {
   validate(options);
-  if (num_classes < 1) throw Error("train_tree: no classes");
+  if (num_classes < 1 || num_classes > 65535) throw Error("train_tree: the class count must be in [1, 65535]");
   if (labels.size() != features.rows) throw Error("train_tree: labels and feature rows differ in count");
   for (uint32_t r : rows)
     if (r >= features.rows || labels[r] < 0 || labels[r] >= num_classes)
