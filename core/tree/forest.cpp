@@ -31,6 +31,22 @@ int Forest::predict(const float* input) const {
   return int(std::max_element(p.begin(), p.end()) - p.begin());
 }
 
+void Forest::predict_proba_block(const float* rows, size_t count, size_t stride, float* probabilities) const {
+  std::fill_n(probabilities, count * size_t(num_classes), 0.f);
+  std::vector<int> node(count);
+  for (const ObliqueTree& t : trees) {
+    std::fill(node.begin(), node.end(), 0);
+    for (bool moving = true; moving;) {
+      moving = false;
+      for (size_t i = 0; i < count; ++i)
+        if (!t.nodes[node[i]].is_leaf()) node[i] = t.choose_child(node[i], rows + i * stride), moving = true;
+    }
+    for (size_t i = 0; i < count; ++i) t.add_distribution(node[i], probabilities + i * size_t(num_classes));
+  }
+  const float scale = 1.f / float(std::max<size_t>(trees.size(), 1));
+  for (size_t i = 0; i < count * size_t(num_classes); ++i) probabilities[i] *= scale;
+}
+
 namespace {
 
 int thread_count(int requested, size_t jobs) {
@@ -120,11 +136,16 @@ Evaluation evaluate(const Forest& forest, const Features& features, std::span<co
   Evaluation e;
   e.samples = features.rows;
   e.predictions.resize(features.rows);
-  constexpr size_t kChunk = 256;
+  constexpr size_t kChunk = 64;
   const size_t chunks = (features.rows + kChunk - 1) / kChunk;
   run_parallel(chunks, thread_count(threads, chunks), [&](size_t c) {
-    for (size_t i = c * kChunk; i < std::min(features.rows, (c + 1) * kChunk); ++i)
-      e.predictions[i] = forest.predict(features.row(i));
+    const size_t begin = c * kChunk, count = std::min(features.rows, begin + kChunk) - begin;
+    std::vector<float> p(count * size_t(forest.num_classes));
+    forest.predict_proba_block(features.row(begin), count, features.cols, p.data());
+    for (size_t i = 0; i < count; ++i) {
+      const float* row = p.data() + i * size_t(forest.num_classes);
+      e.predictions[begin + i] = int(std::max_element(row, row + forest.num_classes) - row);
+    }
   });
   e.class_samples.assign(forest.num_classes, 0);
   e.class_correct.assign(forest.num_classes, 0);

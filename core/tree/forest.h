@@ -34,6 +34,10 @@ struct Forest {
   // (1/T) Σ_t p(c̃ | leaf_t(I)) (eq. 32): num_classes probabilities.
   std::vector<float> predict_proba(const float* input) const;
   int predict(const float* input) const;
+  // predict_proba of `count` rows (row i at rows + i · stride) into probabilities[i · classes …].
+  // Walks each tree for the whole block level by level, so the cache misses of the different
+  // rows' walks overlap, and a tree's top levels stay in cache for the block.
+  void predict_proba_block(const float* rows, size_t count, size_t stride, float* probabilities) const;
 };
 
 // Called after each finished tree with (finished, total); may be called from worker threads

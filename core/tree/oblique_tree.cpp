@@ -37,7 +37,11 @@ int ObliqueTree::leaf_of(const float* input) const {
 }
 
 void ObliqueTree::add_leaf_distribution(const float* input, float* probabilities) const {
-  const std::span<const float> counts = node_class_counts(leaf_of(input));
+  add_distribution(leaf_of(input), probabilities);
+}
+
+void ObliqueTree::add_distribution(int leaf, float* probabilities) const {
+  const std::span<const float> counts = node_class_counts(leaf);
   float total = 0;
   for (float c : counts) total += c;
   if (total <= 0) return;

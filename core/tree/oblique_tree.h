@@ -54,6 +54,10 @@ class ObliqueTree {
 
   // The leaf an input (num_features floats) reaches.
   int leaf_of(const float* input) const;
+  // One routing step (eq. 31): the child of internal `node` the input goes to.
+  int choose_child(int node, const float* input) const;
+  // p(c̃ | leaf) of a leaf, added into `probabilities` (num_classes values).
+  void add_distribution(int leaf, float* probabilities) const;
   // p(c̃ | leaf) of the leaf an input reaches, added into `probabilities` (num_classes values).
   void add_leaf_distribution(const float* input, float* probabilities) const;
   // The path from the root to the leaf, with every child's full score.
@@ -72,9 +76,6 @@ class ObliqueTree {
   }
   int depth() const;
   int leaf_count() const;
-
- private:
-  int choose_child(int node, const float* input) const;
 };
 
 }  // namespace drmm::tree

@@ -24,8 +24,8 @@ struct TreeOptions {
   int min_leaf = 1;          // every child of a split gets at least this many training samples
   int candidates = 16;       // split proposals evaluated per node
   int mutation_pixels = 16;  // pixels in a split's support; 0: the whole pool (dense templates)
-  int pixel_pool = 64;       // pixels drawn per proposal, the support is its most varying ones;
-                             // 0: every pixel the tree may use
+  int pixel_pool = 128;      // pixels drawn per node for its proposals; a support is the pixels
+                             // of the pool where its mutations differ most. 0: every pixel
 };
 
 // Throws drmm::Error naming the option when one is out of range.

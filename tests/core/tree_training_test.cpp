@@ -112,6 +112,21 @@ TEST(TreeTraining, LeavesHoldTheLabelHistogramsOfTheirTrainingData) {
   }
 }
 
+TEST(TreeTraining, BlockPredictionEqualsOneByOne) {
+  const Samples s = noisy_samples(300, 10);
+  ForestOptions o = single_tree(2);
+  o.trees = 5;
+  o.bootstrap = true;
+  const Forest forest = train_forest(s.features(), s.labels, s.class_names, o);
+  const Features f = s.features();
+  std::vector<float> block(f.rows * 3);
+  forest.predict_proba_block(f.row(0), f.rows, f.cols, block.data());
+  for (size_t i = 0; i < f.rows; ++i) {
+    const std::vector<float> one = forest.predict_proba(f.row(i));
+    for (int c = 0; c < 3; ++c) ASSERT_FLOAT_EQ(block[i * 3 + c], one[c]);
+  }
+}
+
 TEST(TreeTraining, DepthLimitIsRespected) {
   const Samples s = noisy_samples(500, 6);
   ForestOptions o = single_tree(2);
