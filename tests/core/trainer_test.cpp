@@ -126,22 +126,33 @@ double reconstruction_error(Trainer& t, const Dataset& data, size_t count) {
   return error / double(count);
 }
 
+bool fashion_mnist_installed() {
+  return std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
+}
+
+// The tiny preset's defaults (all four losses, 100 labels) for 300 steps on Fashion-MNIST: the
+// class-rendered Î of test images must be much closer to them than the untrained model's
+// (measured: the squared error per image falls from 170 to 85; the bound is 0.6×).
 TEST(Trainer, TrainingMakesTheTopDownReconstructionCloserToTheInput) {
-  TrainConfig config = synthetic_config();
-  config.epochs = 1.0;  // 200 steps
+  if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  TrainConfig config;
+  config.dataset = "fashion-mnist";
+  config.preset = "tiny";
+  config.epochs = 0.25;
+  config.threads = 2;
+  config.test_limit = 500;
   Trainer trainer(config);
-  const Dataset test = load_dataset("synthetic", Split::Test);
+  const Dataset test = load_dataset("fashion-mnist", Split::Test);
   const double before = reconstruction_error(trainer, test, 200);
   while (!trainer.finished()) trainer.step();
   const double after = reconstruction_error(trainer, test, 200);
-  EXPECT_LT(after, 0.5 * before) << "before " << before << ", after " << after;
+  EXPECT_LT(after, 0.6 * before) << "before " << before << ", after " << after;
 }
 
 // Supervised only (α_RC = α_KL = α_NN = 0) on 1,000 labeled Fashion-MNIST images, 300 steps of
-// the tiny preset: stated target 75 % on the first 2,000 test images (measured about 0.78–0.80).
+// the tiny preset: stated target 75 % on the first 2,000 test images.
 TEST(Trainer, SupervisedTinyOnAThousandFashionMnistImagesReachesSeventyFivePercent) {
-  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))
-    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   TrainConfig config;
   config.dataset = "fashion-mnist";
   config.preset = "tiny";
