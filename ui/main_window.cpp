@@ -380,8 +380,15 @@ void MainWindow::open_dataset_folder() {
 }
 
 void MainWindow::open_checkpoint() {
-  QMessageBox::information(this, tr("Open checkpoint"),
-                           tr("Resuming a checkpoint in the GUI is not available yet; use `drmm train --resume`."));
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), QString(),
+                                                    tr("DRMM checkpoints (*.drmm *.bin);;All files (*)"));
+  if (path.isEmpty()) return;
+  try {
+    session_->open_checkpoint(path);
+    statusBar()->showMessage(tr("Continuing the run saved in %1").arg(path), 3000);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Open checkpoint"), QString::fromStdString(e.what()));
+  }
 }
 
 void MainWindow::save_checkpoint() {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <utility>
 
+#include "core/train/trainer.h"
 #include "core/train/training_session.h"
 
 namespace drmm::ui {
@@ -39,7 +41,7 @@ void SessionController::retire(std::shared_ptr<TrainingSession> session) {
 }
 
 void SessionController::create_session() {
-  session_ = std::make_shared<TrainingSession>(config_);
+  session_ = std::make_shared<TrainingSession>(config_, std::exchange(resume_checkpoint_, std::string()));
   if (!probes_.empty()) session_->set_probes(probes_);
   if (running_) session_->start();
 }
@@ -76,6 +78,16 @@ void SessionController::step_once() {
 }
 
 void SessionController::reset() { apply_config(config_); }
+
+void SessionController::open_checkpoint(const QString& path) {
+  TrainConfig saved = Trainer::checkpoint_config(path.toStdString());
+  saved.threads = config_.threads;  // the GUI keeps a core for itself
+  saved.test_every = config_.test_every;
+  saved.test_limit = config_.test_limit;
+  saved.epochs = std::max(saved.epochs, config_.epochs);  // room to keep training
+  resume_checkpoint_ = path.toStdString();
+  apply_config(saved);
+}
 
 void SessionController::set_probes(std::vector<size_t> indices) {
   if (indices.size() > kMaxProbes) indices.resize(kMaxProbes);

@@ -51,6 +51,9 @@ class SessionController : public QObject {
   void pause();
   void step_once();
   void reset();  // a new run with the same configuration
+  // Continues the run saved in `path` (its configuration and weights; this session's thread
+  // count and test cadence). Throws drmm::Error naming the file when it cannot be read.
+  void open_checkpoint(const QString& path);
   bool running() const { return running_; }
 
   // Probe images for the Reconstructions panel (dataset indices, training split).
@@ -74,6 +77,7 @@ class SessionController : public QObject {
 
  private:
   void create_session();
+  std::string resume_checkpoint_;  // used by the next create_session only
   void load_dataset_async();
   void retire(std::shared_ptr<TrainingSession> session);
 

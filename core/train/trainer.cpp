@@ -175,14 +175,23 @@ void Trainer::save(const std::string& path) {
   write_checkpoint(path, contents);
 }
 
-std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double epochs) {
-  const CheckpointContents contents = read_checkpoint(checkpoint);
-  TrainConfig config;
+namespace {
+TrainConfig config_of(const CheckpointContents& contents, const std::string& checkpoint) {
   try {
-    config = config_from_json(contents.meta.at("config"));
+    return config_from_json(contents.meta.at("config"));
   } catch (const nlohmann::json::exception& e) {
     throw FileError(checkpoint, std::string("checkpoint has no valid training configuration: ") + e.what());
   }
+}
+}  // namespace
+
+TrainConfig Trainer::checkpoint_config(const std::string& checkpoint) {
+  return config_of(read_checkpoint(checkpoint), checkpoint);
+}
+
+std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double epochs) {
+  const CheckpointContents contents = read_checkpoint(checkpoint);
+  TrainConfig config = config_of(contents, checkpoint);
   if (epochs > 0) config.epochs = epochs;
   auto trainer = std::make_unique<Trainer>(config);
   restore_model_state(*trainer->model_, contents, checkpoint);

@@ -25,6 +25,8 @@ class Trainer {
   // Continues the run saved in `checkpoint` (its config, weights, optimiser state and step);
   // `epochs` > 0 replaces the configured number of epochs.
   static std::unique_ptr<Trainer> resume(const std::string& checkpoint, double epochs = 0);
+  // The configuration a checkpoint was trained with; throws FileError when it has none.
+  static TrainConfig checkpoint_config(const std::string& checkpoint);
   ~Trainer();
 
   void step();  // one batch: E-step, gradients, optimiser step, metrics

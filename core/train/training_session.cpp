@@ -17,8 +17,8 @@ constexpr size_t kDefaultProbes = 6;
 
 }  // namespace
 
-TrainingSession::TrainingSession(TrainConfig config)
-    : config_(std::move(config)), latest_(std::make_shared<Snapshot>()) {
+TrainingSession::TrainingSession(TrainConfig config, std::string resume_checkpoint)
+    : config_(std::move(config)), resume_checkpoint_(std::move(resume_checkpoint)), latest_(std::make_shared<Snapshot>()) {
   for (size_t i = 0; i < kDefaultProbes; ++i) probes_.push_back(i);
   worker_ = std::thread([this] { run(); });
 }
@@ -90,7 +90,8 @@ void TrainingSession::publish(std::shared_ptr<Snapshot> snapshot) {
 
 void TrainingSession::run() {
   try {
-    auto trainer = std::make_unique<Trainer>(config_);
+    auto trainer = resume_checkpoint_.empty() ? std::make_unique<Trainer>(config_)
+                                              : Trainer::resume(resume_checkpoint_, config_.epochs);
     std::lock_guard lock(mutex_);
     trainer_ = std::move(trainer);
   } catch (const std::exception& e) {

@@ -20,8 +20,10 @@ class Trainer;
 class TrainingSession {
  public:
   // Loads the dataset and builds the model on the worker thread; errors (a bad dataset path,
-  // an unknown preset) arrive as a Snapshot whose status starts with "error:".
-  explicit TrainingSession(TrainConfig config);
+  // an unknown preset) arrive as a Snapshot whose status starts with "error:". With
+  // `resume_checkpoint`, the run continues from that checkpoint (its own configuration, with
+  // `config.epochs` as the new total).
+  explicit TrainingSession(TrainConfig config, std::string resume_checkpoint = {});
   ~TrainingSession();  // stops the worker at the next batch boundary and joins it
   TrainingSession(const TrainingSession&) = delete;
   TrainingSession& operator=(const TrainingSession&) = delete;
@@ -42,6 +44,7 @@ class TrainingSession {
   void publish(std::shared_ptr<Snapshot> snapshot);
 
   TrainConfig config_;
+  std::string resume_checkpoint_;
   std::unique_ptr<Trainer> trainer_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
