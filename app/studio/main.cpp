@@ -3,6 +3,8 @@
 // tiny preset, ready to train; --demo starts training at once; --screenshot / --after-steps /
 // --frame-stats are the automation hooks the GUI test uses.
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -13,7 +15,7 @@
 
 namespace {
 
-drmm::ui::StudioOptions parse_options(const QApplication& app) {
+drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   QCommandLineParser parser;
   parser.setApplicationDescription("DRMM Studio: train Deep Rendering Mixture Models and watch what they learn.");
   parser.addHelpOption();
@@ -49,9 +51,36 @@ drmm::ui::StudioOptions parse_options(const QApplication& app) {
   return options;
 }
 
+bool asks_for_help_or_version(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "-h" || arg == "--help" || arg == "-v" || arg == "--version" || arg == "--help-all") return true;
+  }
+  return false;
+}
+
+bool has_display() {
+  for (const char* variable : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+    if (const char* value = std::getenv(variable); value && *value) return true;
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // --help and --version need no window (and must work over ssh or in a terminal without X).
+  if (asks_for_help_or_version(argc, argv)) {
+    QCoreApplication core(argc, argv);
+    QCoreApplication::setApplicationVersion("0.1.0");
+    parse_options(core);
+    return 0;
+  }
+  if (!has_display()) {
+    std::fprintf(stderr,
+                 "drmm-studio: no display (DISPLAY is not set). Run it in a desktop session, or headless under "
+                 "xvfb-run -a drmm-studio ...\n");
+    return 1;
+  }
   drmm::ui::configure_opengl_before_qapplication();
   QApplication app(argc, argv);
   QApplication::setOrganizationName("drmm");
