@@ -22,7 +22,7 @@ struct TreeOptions {
   int children = 2;          // K ≥ 2 children per internal node
   int max_depth = 40;        // the root has depth 0
   int min_leaf = 1;          // every child of a split gets at least this many training samples
-  int candidates = 16;       // split proposals evaluated per node
+  int candidates = 12;       // split proposals evaluated per node
   int mutation_pixels = 16;  // pixels in a split's support; 0: the whole pool (dense templates)
   int pixel_pool = 128;      // pixels drawn per node for its proposals; a support is the pixels
                              // of the pool where its mutations differ most. 0: every pixel
