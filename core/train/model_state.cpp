@@ -52,6 +52,32 @@ Tensor upload_images(Backend& backend, const Dataset& data, size_t first, size_t
   return images;
 }
 
+FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level) {
+  const auto& layers = model.spec().layers;
+  if (level >= layers.size()) throw Error("no level " + std::to_string(level) + " in model '" + model.spec().name + "'");
+  FeatureMatrix result;
+  result.rows = indices.size();
+  result.shape = layers[level].output;
+  result.values.reserve(result.rows * result.shape.count());
+  Backend& backend = model.backend();
+  std::vector<float> pixels;
+  for (size_t first = 0; first < indices.size(); first += kEvalBatch) {
+    const size_t n = std::min(kEvalBatch, indices.size() - first);
+    pixels.clear();
+    for (size_t i = first; i < first + n; ++i) {
+      if (indices[i] >= data.size()) throw Error("extract_features: image " + std::to_string(indices[i]) + " is out of range");
+      const auto image = data.image(indices[i]);
+      pixels.insert(pixels.end(), image.begin(), image.end());
+    }
+    Tensor images = backend.alloc(Shape{int(n), data.channels, data.height, data.width});
+    backend.upload(images, pixels);
+    model.bottom_up(images, false);
+    const std::vector<float> out = backend.download(model.level_output(level));
+    result.values.insert(result.values.end(), out.begin(), out.end());
+  }
+  return result;
+}
+
 EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit) {
   const ModelSpec& spec = model.spec();
   if (data.channels != spec.channels || data.height != spec.height || data.width != spec.width ||

@@ -27,6 +27,16 @@ struct EvalResult {
 // Test accuracy with the running batch-norm statistics (inference mode), in batches.
 EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit = 0);
 
+// Bottom-up features of some images at one level: rows × (C·H·W) values, row-major.
+struct FeatureMatrix {
+  size_t rows = 0;
+  Shape shape;  // per row (n = 1): C×H×W of the level's output
+  std::vector<float> values;
+};
+
+// The bottom-up output of layer `level` (inference mode) for images `indices` of `data`.
+FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level);
+
 // Uploads images [first, first + count) of `data` as one N×C×H×W tensor.
 Tensor upload_images(Backend& backend, const Dataset& data, size_t first, size_t count);
 

@@ -30,6 +30,13 @@ TrainingSession::~TrainingSession() {
   }
   wake_.notify_all();
   worker_.join();
+  // A job that never ran (the session closed first) must not leave its caller waiting.
+  std::lock_guard lock(mutex_);
+  if (job_) {
+    job_error_ = std::make_exception_ptr(Error("the training session closed"));
+    job_done_ = true;
+    job_finished_.notify_all();
+  }
 }
 
 void TrainingSession::start() {
@@ -67,14 +74,27 @@ void TrainingSession::set_probes(std::vector<size_t> dataset_indices) {
   wake_.notify_all();
 }
 
-void TrainingSession::save_checkpoint(const std::string& path) {
+void TrainingSession::run_between_batches(std::function<void(Trainer&)> job) {
   std::unique_lock lock(mutex_);
-  if (!trainer_) throw Error("no model to save yet");
-  save_request_ = path;
-  save_done_ = false;
+  if (!trainer_) throw Error("the model is not ready yet");
+  job_finished_.wait(lock, [&] { return !job_; });  // one job at a time
+  job_ = std::move(job);
+  job_done_ = false;
   wake_.notify_all();
-  saved_.wait(lock, [&] { return save_done_; });
-  if (!save_error_.empty()) throw Error(save_error_);
+  job_finished_.wait(lock, [&] { return job_done_; });
+  if (auto error = std::exchange(job_error_, nullptr)) std::rethrow_exception(error);
+}
+
+void TrainingSession::save_checkpoint(const std::string& path) {
+  run_between_batches([&](Trainer& trainer) { trainer.save(path); });
+}
+
+FeatureMatrix TrainingSession::features(size_t level, std::vector<size_t> dataset_indices) {
+  FeatureMatrix result;
+  run_between_batches([&](Trainer& trainer) {
+    result = extract_features(trainer.model(), trainer.train_data(), dataset_indices, level);
+  });
+  return result;
 }
 
 std::shared_ptr<const Snapshot> TrainingSession::latest() const {
@@ -140,22 +160,22 @@ void TrainingSession::run() {
   for (;;) {
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [&] {
-      return quit_ || running_ || steps_requested_ > 0 || !save_request_.empty() || probes_changed_ || was_running;
+      return quit_ || running_ || steps_requested_ > 0 || job_ || probes_changed_ || was_running;
     });
     if (quit_) return;
-    if (!save_request_.empty()) {
-      const std::string path = std::exchange(save_request_, std::string());
+    if (job_) {
       lock.unlock();
-      std::string error;
+      std::exception_ptr error;
       try {
-        trainer_->save(path);
-      } catch (const std::exception& e) {
-        error = e.what();
+        job_(*trainer_);
+      } catch (...) {
+        error = std::current_exception();
       }
       lock.lock();
-      save_error_ = error;
-      save_done_ = true;
-      saved_.notify_all();
+      job_ = nullptr;
+      job_error_ = error;
+      job_done_ = true;
+      job_finished_.notify_all();
       continue;
     }
     const bool probes_changed = std::exchange(probes_changed_, false);

@@ -4,12 +4,15 @@
 // immutable Snapshot. Every method is safe to call from any thread.
 #include <atomic>
 #include <condition_variable>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/train/model_state.h"
 #include "core/train/snapshot.h"
 #include "core/train/train_config.h"
 
@@ -35,6 +38,10 @@ class TrainingSession {
   // Saves a checkpoint between two batches (atomic write). Returns once it is on disk; throws
   // drmm::Error on failure.
   void save_checkpoint(const std::string& path);
+  // The model's bottom-up features at layer `level` (inference mode) of the given training
+  // images, computed between two batches: input for E-DRMM trees on the model's features.
+  // Blocks until done; call it from a worker thread, not the GUI thread.
+  FeatureMatrix features(size_t level, std::vector<size_t> dataset_indices);
   // The newest snapshot; never null (an empty one before the model exists).
   std::shared_ptr<const Snapshot> latest() const;
   const TrainConfig& config() const { return config_; }
@@ -42,6 +49,8 @@ class TrainingSession {
  private:
   void run();
   void publish(std::shared_ptr<Snapshot> snapshot);
+  // Runs `job` on the worker between two batches and waits for it; rethrows its error.
+  void run_between_batches(std::function<void(Trainer&)> job);
 
   TrainConfig config_;
   std::string resume_checkpoint_;
@@ -53,10 +62,10 @@ class TrainingSession {
   bool probes_changed_ = false;
   bool running_ = false;
   int64_t steps_requested_ = 0;
-  std::string save_request_;
-  std::string save_error_;
-  bool save_done_ = false;
-  std::condition_variable saved_;
+  std::function<void(Trainer&)> job_;  // set by run_between_batches, cleared by the worker
+  std::exception_ptr job_error_;
+  bool job_done_ = false;
+  std::condition_variable job_finished_;
   bool quit_ = false;
   std::thread worker_;
 };

@@ -222,6 +222,14 @@ TEST(TrainingSession, StartPauseStepAndSaveFromAnotherThread) {
   ASSERT_TRUE(wait_for(session, [](const Snapshot& s) { return s.probes.size() == 2 && s.probes[0].dataset_index == 10; }));
   session.save_checkpoint(dir / "session.bin");
   EXPECT_EQ(read_checkpoint(dir / "session.bin").meta["step"], paused->step);
+
+  // Features for E-DRMM trees come from the session's model, between two batches.
+  const FeatureMatrix features = session.features(2, {0, 1, 2});  // conv2 of the tiny preset
+  EXPECT_EQ(features.rows, 3u);
+  EXPECT_EQ(features.shape, (Shape{1, 32, 10, 10}));
+  ASSERT_EQ(features.values.size(), 3u * 32 * 10 * 10);
+  EXPECT_GT(*std::max_element(features.values.begin(), features.values.end()), 0.0f);
+  EXPECT_THROW(session.features(99, {0}), Error);
 }
 
 TEST(TrainingSession, ABadDatasetIsReportedInTheSnapshot) {
