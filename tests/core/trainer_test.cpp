@@ -130,18 +130,22 @@ bool fashion_mnist_installed() {
   return std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz");
 }
 
+TrainConfig fashion_tiny_config(double epochs, size_t test_limit) {
+  TrainConfig c;
+  c.dataset = "fashion-mnist";
+  c.preset = "tiny";
+  c.epochs = epochs;
+  c.threads = 2;
+  c.test_limit = int64_t(test_limit);
+  return c;
+}
+
 // The tiny preset's defaults (all four losses, 100 labels) for 300 steps on Fashion-MNIST: the
 // class-rendered Î of test images must be much closer to them than the untrained model's
 // (measured: the squared error per image falls from 170 to 85; the bound is 0.6×).
 TEST(Trainer, TrainingMakesTheTopDownReconstructionCloserToTheInput) {
   if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  TrainConfig config;
-  config.dataset = "fashion-mnist";
-  config.preset = "tiny";
-  config.epochs = 0.25;
-  config.threads = 2;
-  config.test_limit = 500;
-  Trainer trainer(config);
+  Trainer trainer(fashion_tiny_config(0.25, 500));
   const Dataset test = load_dataset("fashion-mnist", Split::Test);
   const double before = reconstruction_error(trainer, test, 200);
   while (!trainer.finished()) trainer.step();
@@ -153,16 +157,11 @@ TEST(Trainer, TrainingMakesTheTopDownReconstructionCloserToTheInput) {
 // the tiny preset: stated target 75 % on the first 2,000 test images.
 TEST(Trainer, SupervisedTinyOnAThousandFashionMnistImagesReachesSeventyFivePercent) {
   if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  TrainConfig config;
-  config.dataset = "fashion-mnist";
-  config.preset = "tiny";
+  TrainConfig config = fashion_tiny_config(30, 2000);
   config.labeled = 1000;
   config.labeled_fraction = 1.0;  // every image of a batch labeled: one pass = 10 steps
-  config.epochs = 30;
   config.alpha = LossWeights{1, 0, 0, 0};
   config.alpha_from_preset = false;
-  config.threads = 2;
-  config.test_limit = 2000;
   config.test_every = 1000000;  // evaluate only at the end
   Trainer trainer(config);
   EXPECT_EQ(trainer.total_steps(), 300);
