@@ -34,11 +34,14 @@ struct ConvCase {
 
 // Odd sizes, pads 0 / 1 / k−1, kernels 1 / 3 / 5, channel counts off the 6×16 tile, images
 // small enough that several share one GEMM, and a layer big enough to cross the K (256) and
-// M (144) cache blocks. The last rows are ConvSmall's layers at a small batch.
+// M (144) cache blocks. The last rows are ConvSmall's layers at a small batch; the two
+// before them have Cin ≥ 16 at odd sizes, where the transposed convolution runs as a forward
+// convolution with flipped filters.
 std::vector<ConvCase> conv_cases() {
   return {{1, 1, 1, 1, 1, 1, 0},   {2, 1, 3, 5, 7, 3, 0},   {3, 2, 5, 6, 5, 3, 1},   {2, 3, 7, 4, 4, 3, 2},
           {5, 4, 13, 3, 3, 1, 0},  {1, 3, 17, 9, 11, 5, 4}, {4, 7, 6, 7, 7, 5, 2},   {9, 5, 11, 2, 3, 3, 2},
-          {2, 6, 5, 8, 8, 1, 0},   {3, 40, 150, 9, 9, 3, 1}, {2, 2, 3, 5, 5, 5, 0},  {4, 1, 32, 28, 28, 5, 4},
+          {2, 6, 5, 8, 8, 1, 0},   {3, 40, 150, 9, 9, 3, 1}, {2, 2, 3, 5, 5, 5, 0},  {2, 17, 5, 7, 9, 3, 1},  {3, 20, 7, 5, 6, 5, 4},
+          {4, 1, 32, 28, 28, 5, 4},
           {3, 32, 64, 16, 16, 3, 0}, {3, 64, 64, 14, 14, 3, 2}, {5, 64, 128, 8, 8, 3, 0}, {7, 128, 10, 6, 6, 1, 0}};
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/backend/cpu/simd.h"
+
 namespace drmm::cpu {
 
 namespace {
@@ -52,28 +54,110 @@ void col2im_row_add(const ConvGeometry& g, const Real* src, int r, int count, Re
   });
 }
 
-// The im2col matrix of n images as a GEMM B operand (Cin·k·k × n·Ho·Wo): each row is
-// generated once into scratch and split into panels.
+// A group of images copied with their zero border into [img][ci][h+2·pad][w+2·pad], followed
+// by kPaddedSlack zeros: im2col row (ci, ky, kx), column (img, oy, ox) is then
+// data[img·image + (ci·hp + ky)·wp + kx + oy·wp + ox], a plain read with no bounds tests, and
+// the packers may read whole vectors past the last value they need.
+template <class Real>
+struct PaddedImages {
+  const Real* data = nullptr;
+  int hp = 0, wp = 0;
+  ptrdiff_t image = 0;
+  ptrdiff_t row_offset(const ConvGeometry& g, int r) const {  // of im2col row r
+    const int kk = g.k * g.k, ci = r / kk, ky = r % kk / g.k, kx = r % g.k;
+    return (ptrdiff_t(ci) * hp + ky) * wp + kx;
+  }
+};
+
+constexpr size_t kPaddedSlack = 64;
+
+template <class Real>
+PaddedImages<Real> pad_images(const ConvGeometry& g, const Real* x, int n, AlignedBuffer<Real>& buffer) {
+  const int hp = g.h + 2 * g.pad, wp = g.w + 2 * g.pad;
+  const ptrdiff_t image = ptrdiff_t(g.cin) * hp * wp, total = image * n;
+  buffer.reserve_discard(size_t(total) + kPaddedSlack);
+  Real* out = buffer.data();
+  if (g.pad == 0) {
+    std::copy_n(x, total, out);
+  } else {
+    for (ptrdiff_t plane = 0; plane < ptrdiff_t(n) * g.cin; ++plane) {
+      const Real* src = x + plane * g.h * g.w;
+      Real* dst = out + plane * hp * wp;
+      std::fill_n(dst, ptrdiff_t(g.pad) * wp + g.pad, Real(0));  // top rows and the first left border
+      for (int y = 0; y < g.h; ++y) {
+        Real* row = dst + ptrdiff_t(y + g.pad) * wp + g.pad;
+        std::copy_n(src + ptrdiff_t(y) * g.w, g.w, row);
+        std::fill_n(row + g.w, 2 * g.pad, Real(0));  // this row's right and the next row's left border
+      }
+      std::fill_n(dst + ptrdiff_t(g.h + g.pad) * wp + g.pad, ptrdiff_t(g.pad) * wp - g.pad, Real(0));
+    }
+  }
+  std::fill_n(out + total, kPaddedSlack, Real(0));
+  return {out, hp, wp, image};
+}
+
+// Splits columns [j0, j0+cols) of the im2col matrix into panels of `width` columns and each
+// panel into runs of one output row (the runs do not depend on the im2col row).
+template <class Real>
+void column_runs(const ConvGeometry& g, const PaddedImages<Real>& p, int j0, int cols, int width,
+                 std::vector<ConvRun>& runs, std::vector<int>& panel_runs) {
+  runs.clear();
+  panel_runs.clear();
+  const int pixels = g.pixels();
+  for (int q0 = 0; q0 < cols; q0 += width) {
+    panel_runs.push_back(int(runs.size()));
+    const int end = j0 + std::min(cols, q0 + width);
+    for (int c = j0 + q0; c < end;) {
+      const int img = c / pixels, oy = c % pixels / g.wo, ox = c % g.wo;
+      const int len = std::min(g.wo - ox, end - c);
+      runs.push_back({c - j0 - q0, len, ptrdiff_t(img) * p.image + ptrdiff_t(oy) * p.wp + ox});
+      c += len;
+    }
+  }
+  panel_runs.push_back(int(runs.size()));
+}
+
+// Copies `len` ≤ width values; with width = one register tile (2 vectors) it copies the whole
+// tile width, and the caller lets the next copy overwrite the excess.
+template <class Real>
+inline void copy_run(const Real* src, Real* dst, int len, int width) {
+  using S = Simd<Real>;
+  if (width == 2 * S::lanes) {
+    S::store(dst, S::load(src));
+    S::store(dst + S::lanes, S::load(src + S::lanes));
+  } else {
+    std::copy_n(src, len, dst);
+  }
+}
+
+// The im2col matrix of n images as a GEMM B operand (Cin·k·k × n·Ho·Wo), packed straight from
+// the padded images: each panel row is a few whole-vector copies, one per run.
 template <class Real>
 class Im2colOperand final : public GemmOperand<Real> {
  public:
-  Im2colOperand(const ConvGeometry& g, const Real* x, Real* scratch) : g_(g), x_(x), scratch_(scratch) {}
+  Im2colOperand(const ConvGeometry& g, const PaddedImages<Real>& x, ConvWorkspace<Real>& ws) : g_(g), x_(x), ws_(ws) {}
   void pack(int k0, int kc, int j0, int cols, int width, Real* out) const override {
-    for (int p = 0; p < kc; ++p) {
-      im2col_row(g_, x_, k0 + p, j0, cols, scratch_);
-      for (int q = 0; q * width < cols; ++q) {
-        const int w = std::min(width, cols - q * width);
-        Real* o = out + ptrdiff_t(q) * kc * width + p * width;
-        std::copy(scratch_ + q * width, scratch_ + q * width + w, o);
-        std::fill(o + w, o + width, Real(0));
+    column_runs(g_, x_, j0, cols, width, ws_.runs, ws_.panel_runs);
+    ws_.row_offsets.resize(size_t(kc));
+    for (int p = 0; p < kc; ++p) ws_.row_offsets[size_t(p)] = x_.row_offset(g_, k0 + p);
+    const ConvRun* runs = ws_.runs.data();
+    for (int q = 0; q * width < cols; ++q) {
+      const int w = std::min(width, cols - q * width), first = ws_.panel_runs[size_t(q)],
+                last = ws_.panel_runs[size_t(q) + 1];
+      Real* panel = out + ptrdiff_t(q) * kc * width;
+      for (int p = 0; p < kc; ++p) {
+        const Real* src = x_.data + ws_.row_offsets[size_t(p)];
+        Real* dst = panel + ptrdiff_t(p) * width;
+        for (int i = first; i < last; ++i) copy_run(src + runs[i].src, dst + runs[i].at, runs[i].len, width);
+        std::fill(dst + w, dst + width, Real(0));  // after the runs: their excess may land here
       }
     }
   }
 
  private:
   ConvGeometry g_;
-  const Real* x_;
-  Real* scratch_;  // one row: n·Ho·Wo values
+  PaddedImages<Real> x_;
+  ConvWorkspace<Real>& ws_;
 };
 
 // Its transpose (n·Ho·Wo × Cin·k·k), the B operand of the weight gradient: the `width` rows
@@ -135,21 +219,21 @@ void for_each_group(const ConvGeometry& g, int images, Fn&& fn) {
 }
 
 template <class Real>
-void forward_group(const ConvGeometry& g, const Real* x, const Real* w, int n, Real* y, ConvWorkspace<Real>& ws) {
+void forward_group(const ConvGeometry& g, const Real* x, int n, Real* y, ConvWorkspace<Real>& ws) {
   const int cols = n * g.pixels();
-  const StridedOperand<Real> w_t(MatrixView<Real>::row_major(w, g.patch()).transposed());
   const bool direct = n == 1;  // one image: the GEMM writes y itself
   Real* out = y;
   if (!direct) {
     ws.product.reserve_discard(size_t(g.cout) * size_t(cols));
     out = ws.product.data();
   }
+  const Real* w = ws.packed_w.data();
   if (g.pointwise() && n == 1) {
-    ws.gemm.run(g.cout, cols, g.patch(), w_t, StridedOperand<Real>(MatrixView<Real>::row_major(x, cols)), out,
-                cols, false);
+    ws.gemm.run_packed(g.cout, cols, g.patch(), w, StridedOperand<Real>(MatrixView<Real>::row_major(x, cols)), out,
+                       cols, false);
   } else {
-    ws.rows.reserve_discard(size_t(cols));
-    ws.gemm.run(g.cout, cols, g.patch(), w_t, Im2colOperand<Real>(g, x, ws.rows.data()), out, cols, false);
+    const PaddedImages<Real> padded = pad_images(g, x, n, ws.padded);
+    ws.gemm.run_packed(g.cout, cols, g.patch(), w, Im2colOperand<Real>(g, padded, ws), out, cols, false);
   }
   if (!direct) scatter_images(out, n, g.cout, g.pixels(), y);
 }
@@ -192,6 +276,10 @@ void backward_weight_group(const ConvGeometry& g, const Real* x, const Real* dy,
 
 }  // namespace
 
+// Below this many input channels the transposed convolution keeps the GEMM + col2im form:
+// as a forward convolution its GEMM would have only Cin rows (6-row register tiles).
+constexpr int kMinTransposedChannels = 16;
+
 int conv_group_size(const ConvGeometry& g, int images) {
   constexpr int kTargetColumns = 256;
   return std::clamp((kTargetColumns + g.pixels() - 1) / g.pixels(), 1, std::max(images, 1));
@@ -199,14 +287,34 @@ int conv_group_size(const ConvGeometry& g, int images) {
 
 template <class Real>
 void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y, ConvWorkspace<Real>& ws) {
+  if (images <= 0) return;
+  // The weights (Cout × Cin·k·k) are the GEMM's A for every group: packed once here.
+  ws.packed_w.reserve_discard(Gemm<Real>::packed_a_size(g.cout, g.patch()));
+  Gemm<Real>::pack_a(g.cout, g.patch(), StridedOperand<Real>(MatrixView<Real>::row_major(w, g.patch()).transposed()),
+                     ws.packed_w.data());
   for_each_group(g, images, [&](int first, int n) {
-    forward_group(g, x + g.in_image() * size_t(first), w, n, y + g.out_image() * size_t(first), ws);
+    forward_group(g, x + g.in_image() * size_t(first), n, y + g.out_image() * size_t(first), ws);
   });
 }
 
 template <class Real>
 void conv_backward_input(const ConvGeometry& g, const Real* dy, const Real* w, int images, Real* dx, bool accumulate,
                          ConvWorkspace<Real>& ws) {
+  if (!accumulate && g.cin >= kMinTransposedChannels) {
+    // The transposed convolution is a convolution of dy with the flipped, transposed filters
+    // w'[ci, co, ky, kx] = w[co, ci, k−1−ky, k−1−kx] and padding k−1−pad: the forward GEMM
+    // (dx's channels are its rows) with no col2im pass and no zero fill of dx.
+    const int kk = g.k * g.k;
+    ws.flipped.reserve_discard(size_t(g.cout) * size_t(g.patch()));
+    Real* f = ws.flipped.data();
+    for (int co = 0; co < g.cout; ++co)
+      for (int ci = 0; ci < g.cin; ++ci)
+        for (int t = 0; t < kk; ++t)
+          f[(ptrdiff_t(ci) * g.cout + co) * kk + (kk - 1 - t)] = w[(ptrdiff_t(co) * g.cin + ci) * kk + t];
+    const ConvGeometry t{g.cout, g.cin, g.ho, g.wo, g.k, g.k - 1 - g.pad, g.h, g.w};
+    conv_forward(t, dy, f, images, dx, ws);
+    return;
+  }
   for_each_group(g, images, [&](int first, int n) {
     backward_input_group(g, dy + g.out_image() * size_t(first), w, n, dx + g.in_image() * size_t(first), accumulate,
                          ws);

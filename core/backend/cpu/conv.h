@@ -8,6 +8,8 @@
 // one column per (image, oy, ox), n·Ho·Wo columns: col[(ci,ky,kx), (img,oy,ox)] =
 // x[img, ci, oy+ky−pad, ox+kx−pad] (0 outside the image). It is never stored whole: the
 // GEMM packs its panels straight from x, one row at a time.
+#include <vector>
+
 #include "core/backend/cpu/aligned_buffer.h"
 #include "core/backend/cpu/gemm.h"
 
@@ -24,6 +26,14 @@ struct ConvGeometry {
   bool pointwise() const { return k == 1 && pad == 0; }
 };
 
+// A stretch of consecutive output pixels of one output row inside one packed panel: the
+// panel's columns [at, at+len) read padded-image offsets [src, src+len) (plus the offset of
+// the im2col row).
+struct ConvRun {
+  int at = 0, len = 0;
+  ptrdiff_t src = 0;
+};
+
 // Scratch memory of one thread; reused across calls (buffers only grow).
 template <class Real>
 struct ConvWorkspace {
@@ -32,6 +42,12 @@ struct ConvWorkspace {
   AlignedBuffer<Real> gathered;  // dy of a group of images, side by side
   AlignedBuffer<Real> product;   // a GEMM result before it is scattered to images
   AlignedBuffer<Real> dw;        // this thread's share of a weight gradient
+  AlignedBuffer<Real> padded;    // a group of images with their zero border (see conv.cpp)
+  AlignedBuffer<Real> packed_w;  // the weights as the GEMM's packed A, once per call
+  AlignedBuffer<Real> flipped;   // the weights of the transposed convolution
+  std::vector<ConvRun> runs;     // im2col column runs of the panels being packed
+  std::vector<int> panel_runs;   // panel q's runs: [panel_runs[q], panel_runs[q+1])
+  std::vector<ptrdiff_t> row_offsets;  // padded-image offset of each im2col row being packed
 };
 
 // How many consecutive images one GEMM should cover: enough columns (n·Ho·Wo ≥ ~256) to

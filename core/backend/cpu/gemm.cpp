@@ -132,8 +132,9 @@ void StridedOperand<Real>::pack(int k0, int kc, int j0, int cols, int width, Rea
 }
 
 template <class Real>
-void Gemm<Real>::run(int m, int n, int k, const GemmOperand<Real>& a_t, const GemmOperand<Real>& b, Real* c,
-                     ptrdiff_t ldc, bool accumulate) {
+template <class PackA>
+void Gemm<Real>::run_blocks(int m, int n, int k, PackA&& pack_a_block, const GemmOperand<Real>& b, Real* c,
+                            ptrdiff_t ldc, bool accumulate) {
   using T = Tile<Real>;
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {  // an empty sum
@@ -141,8 +142,8 @@ void Gemm<Real>::run(int m, int n, int k, const GemmOperand<Real>& a_t, const Ge
       for (int i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, Real(0));
     return;
   }
-  packed_a_.reserve_discard(size_t(round_up(std::min(m, T::MC), T::MR)) * size_t(std::min(k, T::KC)));
-  packed_b_.reserve_discard(size_t(round_up(std::min(n, T::NC), T::NR)) * size_t(std::min(k, T::KC)));
+  packed_b_.reserve_discard(size_t(round_up(std::min(n, T::NC), T::NR)) * size_t(std::min(k, T::KC)) +
+                            size_t(kPackSlack));
   for (int jc = 0; jc < n; jc += T::NC) {
     const int nc = std::min(T::NC, n - jc);
     for (int pc = 0; pc < k; pc += T::KC) {
@@ -151,11 +152,11 @@ void Gemm<Real>::run(int m, int n, int k, const GemmOperand<Real>& a_t, const Ge
       b.pack(pc, kc, jc, nc, T::NR, packed_b_.data());
       for (int ic = 0; ic < m; ic += T::MC) {
         const int mc = std::min(T::MC, m - ic);
-        a_t.pack(pc, kc, ic, mc, T::MR, packed_a_.data());
+        const Real* block = pack_a_block(pc, kc, ic, mc);
         for (int jr = 0; jr < nc; jr += T::NR) {
           const Real* pb = packed_b_.data() + ptrdiff_t(jr) * kc;
           for (int ir = 0; ir < mc; ir += T::MR) {
-            const Real* pa = packed_a_.data() + ptrdiff_t(ir) * kc;
+            const Real* pa = block + ptrdiff_t(ir) * kc;
             Real* ct = c + ptrdiff_t(ic + ir) * ldc + (jc + jr);
             const int mr = std::min(T::MR, mc - ir), nr = std::min(T::NR, nc - jr);
             if (mr == T::MR && nr == T::NR)
@@ -167,6 +168,46 @@ void Gemm<Real>::run(int m, int n, int k, const GemmOperand<Real>& a_t, const Ge
       }
     }
   }
+}
+
+template <class Real>
+void Gemm<Real>::run(int m, int n, int k, const GemmOperand<Real>& a_t, const GemmOperand<Real>& b, Real* c,
+                     ptrdiff_t ldc, bool accumulate) {
+  using T = Tile<Real>;
+  if (m > 0 && k > 0)
+    packed_a_.reserve_discard(size_t(round_up(std::min(m, T::MC), T::MR)) * size_t(std::min(k, T::KC)));
+  run_blocks(
+      m, n, k,
+      [&](int pc, int kc, int ic, int mc) {
+        a_t.pack(pc, kc, ic, mc, T::MR, packed_a_.data());
+        return static_cast<const Real*>(packed_a_.data());
+      },
+      b, c, ldc, accumulate);
+}
+
+// Layout: K block by K block (kc = min(KC, k − pc) rows each), each holding all of A's row
+// panels (round_up(m, MR) rows × kc); an M block starting at row ic is then at offset ic·kc.
+template <class Real>
+size_t Gemm<Real>::packed_a_size(int m, int k) {
+  return size_t(round_up(std::max(m, 1), Tile<Real>::MR)) * size_t(std::max(k, 1));
+}
+
+template <class Real>
+void Gemm<Real>::pack_a(int m, int k, const GemmOperand<Real>& a_t, Real* out) {
+  using T = Tile<Real>;
+  for (int pc = 0; pc < k; pc += T::KC) {
+    const int kc = std::min(T::KC, k - pc);
+    a_t.pack(pc, kc, 0, m, T::MR, out + ptrdiff_t(round_up(m, T::MR)) * pc);
+  }
+}
+
+template <class Real>
+void Gemm<Real>::run_packed(int m, int n, int k, const Real* packed_a, const GemmOperand<Real>& b, Real* c,
+                            ptrdiff_t ldc, bool accumulate) {
+  const ptrdiff_t rows = round_up(m, Tile<Real>::MR);
+  run_blocks(
+      m, n, k, [&](int pc, int kc, int ic, int) { return packed_a + rows * pc + ptrdiff_t(ic) * kc; }, b, c, ldc,
+      accumulate);
 }
 
 template void pack_transposed_panel<float>(const float*, ptrdiff_t, int, int, int, float*);

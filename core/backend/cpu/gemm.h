@@ -66,7 +66,22 @@ class Gemm {
     run(m, n, k, StridedOperand<Real>(a.transposed()), StridedOperand<Real>(b), c, ldc, accumulate);
   }
 
+  // A packed once for many products with the same A (a convolution's weights, reused for
+  // every group of images): all of A in the panel order run() uses, see pack_a.
+  static size_t packed_a_size(int m, int k);
+  static void pack_a(int m, int k, const GemmOperand<Real>& a_t, Real* out);
+  void run_packed(int m, int n, int k, const Real* packed_a, const GemmOperand<Real>& b, Real* c, ptrdiff_t ldc,
+                  bool accumulate);
+
+  // Values a B packer may write past the end of its block (the conv packers copy whole
+  // vectors and let the next copy overwrite the excess); the buffer reserves this much more.
+  static constexpr int kPackSlack = 64;
+
  private:
+  template <class PackA>
+  void run_blocks(int m, int n, int k, PackA&& pack_a_block, const GemmOperand<Real>& b, Real* c, ptrdiff_t ldc,
+                  bool accumulate);
+
   AlignedBuffer<Real> packed_a_, packed_b_;
 };
 

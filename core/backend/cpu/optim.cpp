@@ -1,3 +1,4 @@
+#include <algorithm>
 // Parameter updates and running statistics, elementwise.
 #include <cmath>
 
@@ -29,10 +30,20 @@ void adam_step(size_t count, Real* param, const Real* grad, Real* m, Real* v, Re
 
 template <class Real>
 void batch_mean_ema(int n, size_t stride, size_t count, const Real* x, Real decay, Real* ema) {
-  for (size_t i = 0; i < count; ++i) {
-    double sum = 0;
-    for (int img = 0; img < n; ++img) sum += x[size_t(img) * stride + i];
-    ema[i] = Real(double(decay) * ema[i] + (1 - double(decay)) * sum / n);
+  // Blocks of values, images in the outer loop: each image's block is one contiguous read
+  // (a column walk down the batch would touch a new cache line per value). Each value's sum
+  // still runs over the images in order.
+  constexpr size_t kBlock = 512;
+  double sum[kBlock];
+  for (size_t b = 0; b < count; b += kBlock) {
+    const size_t len = std::min(kBlock, count - b);
+    std::fill_n(sum, len, 0.0);
+    for (int img = 0; img < n; ++img) {
+      const Real* row = x + size_t(img) * stride + b;
+      for (size_t i = 0; i < len; ++i) sum[i] += row[i];
+    }
+    for (size_t i = 0; i < len; ++i)
+      ema[b + i] = Real(double(decay) * ema[b + i] + (1 - double(decay)) * sum[i] / n);
   }
 }
 
