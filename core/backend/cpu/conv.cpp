@@ -10,8 +10,8 @@ namespace drmm::cpu {
 namespace {
 
 // Walks columns [c0, c0+count) of im2col row r in runs that map to one stretch of one input
-// row: fn(offset in the run list, index into x or −1 for zero padding, length). im2col
-// copies these runs and col2im adds them back, so the two are adjoint by construction.
+// row: fn(offset in the run list, index into x or −1 for zero padding, length). col2im adds
+// these runs back into the image.
 template <class Fn>
 void for_each_run(const ConvGeometry& g, int r, int c0, int count, Fn&& fn) {
   const int kk = g.k * g.k, ci = r / kk, ky = r % kk / g.k, kx = r % g.k;
@@ -34,18 +34,8 @@ void for_each_run(const ConvGeometry& g, int r, int c0, int count, Fn&& fn) {
   }
 }
 
-// dst[0, count) = im2col row r, columns [c0, c0+count), of the images starting at x.
-template <class Real>
-void im2col_row(const ConvGeometry& g, const Real* x, int r, int c0, int count, Real* dst) {
-  for_each_run(g, r, c0, count, [&](int at, ptrdiff_t src, int len) {
-    if (src < 0)
-      std::fill(dst + at, dst + at + len, Real(0));
-    else
-      std::copy(x + src, x + src + len, dst + at);
-  });
-}
-
-// The adjoint: dx += src scattered back along im2col row r (columns [0, count)).
+// dx += src scattered back along im2col row r (columns [0, count)): the adjoint of reading
+// that row.
 template <class Real>
 void col2im_row_add(const ConvGeometry& g, const Real* src, int r, int count, Real* dx) {
   for_each_run(g, r, 0, count, [&](int at, ptrdiff_t dst, int len) {
@@ -80,16 +70,18 @@ PaddedImages<Real> pad_images(const ConvGeometry& g, const Real* x, int n, Align
   if (g.pad == 0) {
     std::copy_n(x, total, out);
   } else {
+    // One bulk zero fill, then the rows copied in: rows are short (6 to 32 values), so the
+    // copy is inline vector code rather than a library call per row.
+    using S = Simd<Real>;
+    std::fill_n(out, total, Real(0));
     for (ptrdiff_t plane = 0; plane < ptrdiff_t(n) * g.cin; ++plane) {
       const Real* src = x + plane * g.h * g.w;
-      Real* dst = out + plane * hp * wp;
-      std::fill_n(dst, ptrdiff_t(g.pad) * wp + g.pad, Real(0));  // top rows and the first left border
-      for (int y = 0; y < g.h; ++y) {
-        Real* row = dst + ptrdiff_t(y + g.pad) * wp + g.pad;
-        std::copy_n(src + ptrdiff_t(y) * g.w, g.w, row);
-        std::fill_n(row + g.w, 2 * g.pad, Real(0));  // this row's right and the next row's left border
+      Real* dst = out + plane * hp * wp + ptrdiff_t(g.pad) * wp + g.pad;
+      for (int y = 0; y < g.h; ++y, src += g.w, dst += wp) {
+        int i = 0;
+        for (; i + S::lanes <= g.w; i += S::lanes) S::store(dst + i, S::load(src + i));
+        for (; i < g.w; ++i) dst[i] = src[i];
       }
-      std::fill_n(dst + ptrdiff_t(g.h + g.pad) * wp + g.pad, ptrdiff_t(g.pad) * wp - g.pad, Real(0));
     }
   }
   std::fill_n(out + total, kPaddedSlack, Real(0));
@@ -160,24 +152,36 @@ class Im2colOperand final : public GemmOperand<Real> {
   ConvWorkspace<Real>& ws_;
 };
 
-// Its transpose (n·Ho·Wo × Cin·k·k), the B operand of the weight gradient: the `width` rows
-// of a panel are generated into scratch and transposed into it.
+// Its transpose (n·Ho·Wo × Cin·k·k), the B operand of the weight gradient: the `width` im2col
+// rows of a panel are copied from the padded images into scratch (whole vectors per run, the
+// next copy overwriting the excess) and transposed into the panel.
 template <class Real>
 class Im2rowOperand final : public GemmOperand<Real> {
  public:
-  Im2rowOperand(const ConvGeometry& g, const Real* x, Real* scratch) : g_(g), x_(x), scratch_(scratch) {}
+  Im2rowOperand(const ConvGeometry& g, const PaddedImages<Real>& x, ConvWorkspace<Real>& ws) : g_(g), x_(x), ws_(ws) {}
   void pack(int k0, int kc, int j0, int cols, int width, Real* out) const override {
+    using S = Simd<Real>;
+    column_runs(g_, x_, k0, kc, kc, ws_.runs, ws_.panel_runs);  // one "panel": all kc columns
+    const ConvRun* runs = ws_.runs.data();
+    const int count = int(ws_.runs.size());
+    Real* scratch = ws_.rows.data();
     for (int q = 0; q * width < cols; ++q) {
       const int w = std::min(width, cols - q * width);
-      for (int j = 0; j < w; ++j) im2col_row(g_, x_, j0 + q * width + j, k0, kc, scratch_ + ptrdiff_t(j) * kc);
-      pack_transposed_panel(scratch_, ptrdiff_t(kc), w, kc, width, out + ptrdiff_t(q) * kc * width);
+      for (int j = 0; j < w; ++j) {
+        const Real* src = x_.data + x_.row_offset(g_, j0 + q * width + j);
+        Real* dst = scratch + ptrdiff_t(j) * kc;
+        for (int i = 0; i < count; ++i)
+          for (int v = 0; v < runs[i].len; v += S::lanes)
+            S::store(dst + runs[i].at + v, S::load(src + runs[i].src + v));
+      }
+      pack_transposed_panel(scratch, ptrdiff_t(kc), w, kc, width, out + ptrdiff_t(q) * kc * width);
     }
   }
 
  private:
   ConvGeometry g_;
-  const Real* x_;
-  Real* scratch_;  // width rows of kc values
+  PaddedImages<Real> x_;
+  ConvWorkspace<Real>& ws_;
 };
 
 // dst (rows × n·pixels) = the `rows`×pixels planes of n consecutive images side by side.
@@ -270,8 +274,10 @@ void backward_weight_group(const ConvGeometry& g, const Real* x, const Real* dy,
   const Real* dy_wide = images_side_by_side(g, dy, n, ws);
   // Aᵀ = (dy as Cout × n·pixels)ᵀ; B = the im2col matrix transposed.
   const StridedOperand<Real> a_t(MatrixView<Real>::row_major(dy_wide, cols).transposed());
-  ws.rows.reserve_discard(size_t(32) * size_t(cols));  // ≥ one panel (NR ≤ 32 rows) of kc ≤ cols
-  ws.gemm.run(g.cout, g.patch(), cols, a_t, Im2rowOperand<Real>(g, x, ws.rows.data()), dw, g.patch(), true);
+  // ≥ one panel (NR ≤ 32 rows) of kc ≤ cols, and room for the last run's excess
+  ws.rows.reserve_discard(size_t(32) * size_t(cols) + kPaddedSlack);
+  const PaddedImages<Real> padded = pad_images(g, x, n, ws.padded);
+  ws.gemm.run(g.cout, g.patch(), cols, a_t, Im2rowOperand<Real>(g, padded, ws), dw, g.patch(), true);
 }
 
 }  // namespace
