@@ -7,6 +7,8 @@ accuracy, training time and prediction time, and writes it (Markdown and JSON) t
 Run with Debian's python3 (it has python3-sklearn and python3-numpy):
     /usr/bin/python3 tests/bench/tree_vs_sklearn.py --drmm build/bin/drmm --trees 100 --jobs 2
 Timings are wall-clock seconds; both sides use --jobs threads (sklearn n_jobs, drmm --threads).
+The CPU column (user + system seconds of all threads) is steadier than wall time on a shared
+machine; for drmm it is the whole `drmm tree train` process, so it includes reading the data.
 """
 import argparse
 import gzip
@@ -14,6 +16,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -43,6 +46,11 @@ def fashion_mnist(folder, limit):
     return x, y, images("t10k-images-idx3-ubyte.gz"), labels("t10k-labels-idx1-ubyte.gz")
 
 
+def cpu_seconds(who):
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_drmm(args, command):
     result = subprocess.run([args.drmm, "tree"] + command, capture_output=True, text=True)
     if result.returncode != 0:
@@ -61,30 +69,33 @@ def drmm_model(args, name, trees, extra, folder):
     path = os.path.join(folder, name + ".bin")
     common = ["--data", "fashion-mnist", "--threads", str(args.jobs)]
     limit = ["--limit", str(args.limit)] if args.limit else []
+    cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
     out = run_drmm(args, ["train", *common, *limit, "--trees", str(trees), "--depth", str(args.depth),
                           "--seed", str(args.seed), "--out", path, *extra, *args.drmm_option])
+    train_cpu_s = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu
     train_s = number_after("train time:", out)
     out = run_drmm(args, ["eval", "--forest", path, *common, "--split", "test"])
     return {"model": name, "trees": trees, "accuracy": number_after("accuracy:", out),
-            "train_s": train_s, "predict_s": number_after("predict time:", out)}
+            "train_s": train_s, "train_cpu_s": train_cpu_s, "predict_s": number_after("predict time:", out)}
 
 
 def sklearn_model(name, model, trees, data):
     x, y, xt, yt = data
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF)
     model.fit(x, y)
-    train_s = time.perf_counter() - start
+    train_s, train_cpu_s = time.perf_counter() - start, cpu_seconds(resource.RUSAGE_SELF) - cpu
     start = time.perf_counter()
     accuracy = float((model.predict(xt) == yt).mean())
-    return {"model": name, "trees": trees, "accuracy": accuracy, "train_s": train_s,
+    return {"model": name, "trees": trees, "accuracy": accuracy, "train_s": train_s, "train_cpu_s": train_cpu_s,
             "predict_s": time.perf_counter() - start}
 
 
 def table(rows):
-    lines = ["| model | trees | test accuracy | train time (s) | predict time (s) |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| model | trees | test accuracy | train time (s) | train CPU (s) | predict time (s) |",
+             "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r['model']} | {r['trees']} | {r['accuracy']:.4f} | {r['train_s']:.1f} | {r['predict_s']:.2f} |")
+        lines.append(f"| {r['model']} | {r['trees']} | {r['accuracy']:.4f} | {r['train_s']:.1f} | "
+                     f"{r['train_cpu_s']:.1f} | {r['predict_s']:.2f} |")
     return "\n".join(lines)
 
 
