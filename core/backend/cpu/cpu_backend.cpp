@@ -133,6 +133,16 @@ void CpuBackendT<Real>::parallel(size_t count, size_t cost_per_item, Fn&& fn) {
     pool_->parallel_for(count, fn);
 }
 
+template <class Real>
+template <class Fn>
+double CpuBackendT<Real>::parallel_sum(size_t count, size_t cost_per_item, Fn&& fn) {
+  std::vector<double> partial(workspaces_.size(), 0.0);
+  parallel(count, cost_per_item, [&](size_t b, size_t e, int t) { partial[size_t(t)] = fn(b, e); });
+  double sum = 0;
+  for (double p : partial) sum += p;  // in worker order: the same result every run
+  return sum;
+}
+
 // ---- memory ------------------------------------------------------------------------------
 
 template <class Real>
@@ -480,7 +490,11 @@ void CpuBackendT<Real>::reconstruction_loss(const Tensor& a, const Tensor& b, fl
   require_scalar("reconstruction_loss", "loss", loss);
   require(a.shape().n > 0, "reconstruction_loss", "empty batch " + a.shape().str());
   const double n = a.shape().n;
-  const double sum = cpu::squared_error(a.count(), data(a), data(b), Real(double(weight) / n), data(da));
+  const Real *ap = data(a), *bp = data(b);
+  Real* dap = data(da);
+  const double sum = parallel_sum(a.count(), 2, [&](size_t begin, size_t end) {
+    return cpu::squared_error(end - begin, ap + begin, bp + begin, Real(double(weight) / n), dap + begin);
+  });
   data(loss)[0] = Real(sum / n);
 }
 
@@ -491,7 +505,11 @@ void CpuBackendT<Real>::nonnegativity_loss(const Tensor& z, float weight, Tensor
   require_scalar("nonnegativity_loss", "loss", loss);
   require(z.shape().n > 0, "nonnegativity_loss", "empty batch " + z.shape().str());
   const double n = z.shape().n;
-  const double sum = cpu::negative_part_squared(z.count(), data(z), Real(double(weight) / n), data(dz));
+  const Real* zp = data(z);
+  Real* dzp = data(dz);
+  const double sum = parallel_sum(z.count(), 2, [&](size_t begin, size_t end) {
+    return cpu::negative_part_squared(end - begin, zp + begin, Real(double(weight) / n), dzp + begin);
+  });
   data(loss)[0] += Real(sum / n);
 }
 

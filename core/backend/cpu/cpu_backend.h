@@ -85,6 +85,10 @@ class CpuBackendT final : public Backend {
   // (roughly, values touched) is too small to pay for waking the workers.
   template <class Fn>
   void parallel(size_t count, size_t cost_per_item, Fn&& fn);
+  // The same for a reduction: fn(begin, end) returns its range's sum; the partial sums are
+  // added in worker order, so the result depends on the thread count but not on timing.
+  template <class Fn>
+  double parallel_sum(size_t count, size_t cost_per_item, Fn&& fn);
 
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::unique_ptr<cpu::ConvWorkspace<Real>>> workspaces_;  // one per worker

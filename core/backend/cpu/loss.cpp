@@ -1,11 +1,13 @@
 // The classifier and the DRMM losses (DESIGN.md §3.2; paper 002 eqs. 5–8). Sums are taken
-// in double; the batch is small (N×C) so these run on one thread.
+// in double. The classifier's losses see only N×C values and run on one thread; the two
+// image-sized losses work on a range so the backend can split them.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
 #include "core/backend/cpu/kernels.h"
+#include "core/backend/cpu/simd.h"
 
 namespace drmm::cpu {
 
@@ -76,26 +78,45 @@ double kl_loss(int n, int classes, const Real* q, bool paper_sign, Real weight, 
   return loss / n;
 }
 
+// The two elementwise losses below run over whole images: blocks small enough to stay in L1,
+// the gradient update in the tensor's precision (vectorised by the compiler) and the sum in
+// four double lanes.
+constexpr size_t kLossBlock = 1024;
+
 template <class Real>
 double squared_error(size_t count, const Real* a, const Real* b, Real scale, Real* da) {
-  double sum = 0;
-  for (size_t i = 0; i < count; ++i) {
-    const Real d = a[i] - b[i];
-    sum += double(d) * double(d);
-    da[i] += scale * 2 * d;
+  D4 acc{};
+  double tail = 0;
+  const Real s2 = scale * 2;
+  for (size_t b0 = 0; b0 < count; b0 += kLossBlock) {
+    const size_t end = std::min(count, b0 + kLossBlock);
+    for (size_t i = b0; i < end; ++i) da[i] += s2 * (a[i] - b[i]);
+    size_t i = b0;
+    for (; i + 4 <= end; i += 4) {
+      const D4 d = load_d4(a + i) - load_d4(b + i);
+      acc += d * d;
+    }
+    for (; i < end; ++i) tail += (double(a[i]) - double(b[i])) * (double(a[i]) - double(b[i]));
   }
-  return sum;
+  return sum_lanes(acc) + tail;
 }
 
 template <class Real>
 double negative_part_squared(size_t count, const Real* z, Real scale, Real* dz) {
-  double sum = 0;
-  for (size_t i = 0; i < count; ++i) {
-    const Real neg = std::min(z[i], Real(0));
-    sum += double(neg) * double(neg);
-    dz[i] += scale * 2 * neg;
+  D4 acc{};
+  double tail = 0;
+  const Real s2 = scale * 2;
+  for (size_t b0 = 0; b0 < count; b0 += kLossBlock) {
+    const size_t end = std::min(count, b0 + kLossBlock);
+    for (size_t i = b0; i < end; ++i) dz[i] += s2 * (z[i] < 0 ? z[i] : Real(0));
+    size_t i = b0;
+    for (; i + 4 <= end; i += 4) {
+      const D4 v = load_d4(z + i), neg = v < 0 ? v : D4{};
+      acc += neg * neg;
+    }
+    for (; i < end; ++i) tail += z[i] < 0 ? double(z[i]) * double(z[i]) : 0.0;
   }
-  return sum;
+  return sum_lanes(acc) + tail;
 }
 
 #define DRMM_INSTANTIATE(Real)                                                                 \

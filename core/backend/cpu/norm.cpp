@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/backend/cpu/kernels.h"
+#include "core/backend/cpu/simd.h"
 
 namespace drmm::cpu {
 
@@ -15,17 +16,41 @@ void for_each_plane(const NormGeometry& g, int c, Fn&& fn) {
   for (int img = 0; img < g.n; ++img) fn(g.at(img, c));
 }
 
+// Σ f(i) over i < n, f giving four lanes at a time (D4) or one value (double) for the tail.
+template <class Lanes, class One>
+double sum_plane(size_t n, Lanes&& lanes, One&& one) {
+  D4 acc0{}, acc1{};  // two chains: the adds' latency, not their throughput, bounds one
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc0 += lanes(i);
+    acc1 += lanes(i + 4);
+  }
+  for (; i + 4 <= n; i += 4) acc0 += lanes(i);
+  double tail = 0;
+  for (; i < n; ++i) tail += one(i);
+  return sum_lanes(acc0 + acc1) + tail;
+}
+
 // The batch mean and (biased) variance of channel c; two passes for accuracy.
 template <class Real>
 void channel_moments(const NormGeometry& g, int c, const Real* x, double& mean, double& var) {
   const double count = double(g.n) * double(g.plane);
   double sum = 0, sq = 0;
   for_each_plane(g, c, [&](size_t at) {
-    for (size_t i = 0; i < g.plane; ++i) sum += x[at + i];
+    const Real* p = x + at;
+    sum += sum_plane(g.plane, [&](size_t i) { return load_d4(p + i); }, [&](size_t i) { return double(p[i]); });
   });
   mean = sum / count;
+  const D4 m4 = D4{} + mean;
   for_each_plane(g, c, [&](size_t at) {
-    for (size_t i = 0; i < g.plane; ++i) sq += (x[at + i] - mean) * (x[at + i] - mean);
+    const Real* p = x + at;
+    sq += sum_plane(
+        g.plane,
+        [&](size_t i) {
+          const D4 d = load_d4(p + i) - m4;
+          return d * d;
+        },
+        [&](size_t i) { return (p[i] - mean) * (p[i] - mean); });
   });
   var = sq / count;
 }
@@ -76,21 +101,26 @@ void batchnorm_backward(const NormGeometry& g, int c0, int c1, const Real* dy, c
   const double count = double(g.n) * double(g.plane);
   for (int c = c0; c < c1; ++c) {
     const double mean = saved_mean[c], inv_std = saved_inv_std[c];
-    double sum_dy = 0, sum_dy_xhat = 0;
+    const D4 m4 = D4{} + mean;
+    double sum_dy = 0, sum_dy_centered = 0;  // Σ dy and Σ dy·(x − μ); Σ dy·x̂ = the latter / σ
     for_each_plane(g, c, [&](size_t at) {
-      for (size_t i = 0; i < g.plane; ++i) {
-        sum_dy += dy[at + i];
-        sum_dy_xhat += dy[at + i] * (x[at + i] - mean) * inv_std;
-      }
+      const Real *d = dy + at, *v = x + at;
+      sum_dy += sum_plane(g.plane, [&](size_t i) { return load_d4(d + i); }, [&](size_t i) { return double(d[i]); });
+      sum_dy_centered += sum_plane(
+          g.plane, [&](size_t i) { return load_d4(d + i) * (load_d4(v + i) - m4); },
+          [&](size_t i) { return double(d[i]) * (double(v[i]) - mean); });
     });
+    const double sum_dy_xhat = sum_dy_centered * inv_std;
     dgamma[c] += Real(sum_dy_xhat);
     dbeta[c] += Real(sum_dy);
+    // dx = k·(dy − mean_dy − x̂·mean_dy_xhat) = k·dy + b·(x − μ) + a, with the coefficients in
+    // double and the per-value work in the tensor's precision (vectorised).
     const double k = double(gamma[c]) * inv_std, mean_dy = sum_dy / count, mean_dy_xhat = sum_dy_xhat / count;
+    const Real ka = Real(k), kb = Real(-k * inv_std * mean_dy_xhat), kc = Real(-k * mean_dy), mu = Real(mean);
     for_each_plane(g, c, [&](size_t at) {
-      for (size_t i = 0; i < g.plane; ++i) {
-        const double xhat = (x[at + i] - mean) * inv_std;
-        dx[at + i] = Real(k * (dy[at + i] - mean_dy - xhat * mean_dy_xhat));
-      }
+      const Real *d = dy + at, *v = x + at;
+      Real* o = dx + at;
+      for (size_t i = 0; i < g.plane; ++i) o[i] = ka * d[i] + kb * (v[i] - mu) + kc;
     });
   }
 }

@@ -18,10 +18,38 @@ void for_each_window(const PoolGeometry& g, size_t planes, Fn&& fn) {
         fn(p * g.big_plane() + size_t(oy) * g.k * g.w + size_t(ox) * g.k, (p * sh + oy) * sw + ox);
 }
 
+// Calls fn(r0, r1, o) for every pair of big-side rows (r0, r1 = r0 + w, offsets into the big
+// side) and the pooled row o they fold into (offset into the pooled side): the 2×2 windows,
+// ConvSmall's only pooling, as straight loops over a row pair the compiler can vectorise.
+template <class Fn>
+void for_each_row_pair(const PoolGeometry& g, size_t planes, Fn&& fn) {
+  const size_t rows = planes * size_t(g.h / 2);
+  for (size_t r = 0; r < rows; ++r) fn(r * 2 * size_t(g.w), r * 2 * size_t(g.w) + size_t(g.w), r * size_t(g.w / 2));
+}
+
 }  // namespace
 
 template <class Real>
 void maxpool(const PoolGeometry& g, size_t planes, const Real* x, Real* y, Real* switches) {
+  if (g.k == 2) {
+    for_each_row_pair(g, planes, [&](size_t r0, size_t r1, size_t o) {
+      for (int ox = 0; ox < g.w / 2; ++ox) {
+        const Real a = x[r0 + 2 * ox], b = x[r0 + 2 * ox + 1], c = x[r1 + 2 * ox], d = x[r1 + 2 * ox + 1];
+        // The same scan as below: row-major, strict '>', the first maximum wins.
+        Real m = a;
+        int at = 0;
+        if (b > m) m = b, at = 1;
+        if (c > m) m = c, at = 2;
+        if (d > m) m = d, at = 3;
+        switches[r0 + 2 * ox] = at == 0 ? Real(1) : Real(0);
+        switches[r0 + 2 * ox + 1] = at == 1 ? Real(1) : Real(0);
+        switches[r1 + 2 * ox] = at == 2 ? Real(1) : Real(0);
+        switches[r1 + 2 * ox + 1] = at == 3 ? Real(1) : Real(0);
+        y[o + size_t(ox)] = m;
+      }
+    });
+    return;
+  }
   for_each_window(g, planes, [&](size_t at, size_t out) {
     // Row-major scan with a strict '>' keeps the first position that attains the max.
     size_t best = at;
@@ -38,6 +66,16 @@ void maxpool(const PoolGeometry& g, size_t planes, const Real* x, Real* y, Real*
 
 template <class Real>
 void unpool(const PoolGeometry& g, size_t planes, const Real* y, const Real* switches, Real* x) {
+  if (g.k == 2) {
+    for_each_row_pair(g, planes, [&](size_t r0, size_t r1, size_t o) {
+      for (int i = 0; i < g.w; ++i) {
+        const Real v = y[o + size_t(i / 2)];
+        x[r0 + size_t(i)] = switches[r0 + size_t(i)] * v;
+        x[r1 + size_t(i)] = switches[r1 + size_t(i)] * v;
+      }
+    });
+    return;
+  }
   for_each_window(g, planes, [&](size_t at, size_t out) {
     for (int dy = 0; dy < g.k; ++dy)
       for (int dx = 0; dx < g.k; ++dx) {
@@ -49,6 +87,16 @@ void unpool(const PoolGeometry& g, size_t planes, const Real* y, const Real* swi
 
 template <class Real>
 void unpool_backward(const PoolGeometry& g, size_t planes, const Real* dx, const Real* switches, Real* dy) {
+  if (g.k == 2) {
+    for_each_row_pair(g, planes, [&](size_t r0, size_t r1, size_t o) {
+      for (int ox = 0; ox < g.w / 2; ++ox) {
+        const size_t a = r0 + 2 * size_t(ox), c = r1 + 2 * size_t(ox);
+        dy[o + size_t(ox)] = switches[a] * dx[a] + switches[a + 1] * dx[a + 1] + switches[c] * dx[c] +
+                             switches[c + 1] * dx[c + 1];
+      }
+    });
+    return;
+  }
   for_each_window(g, planes, [&](size_t at, size_t out) {
     Real sum = 0;
     for (int r = 0; r < g.k; ++r)

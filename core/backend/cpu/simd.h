@@ -50,4 +50,21 @@ template <class Real>
 inline typename Simd<Real>::V Simd<Real>::fma(V a, V b, V c) { return a * b + c; }
 #endif
 
+// Four doubles: sums of float data are taken in double, four lanes at a time (a scalar double
+// accumulator would serialise on the adder's latency).
+typedef double D4 __attribute__((vector_size(32)));
+
+inline D4 load_d4(const double* p) {
+  D4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline D4 load_d4(const float* p) {
+  typedef float F4 __attribute__((vector_size(16)));
+  F4 v;
+  std::memcpy(&v, p, sizeof v);
+  return __builtin_convertvector(v, D4);
+}
+inline double sum_lanes(D4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
 }  // namespace drmm::cpu
