@@ -1,4 +1,5 @@
-// `drmm tree train|eval|path`: E-DRMM decision forests (DESIGN.md §3.6) on a dataset's pixels.
+// `drmm tree train|eval|path`: E-DRMM decision forests (DESIGN.md §3.6) on a dataset's pixels or on a
+// trained DRMM's features at one layer.
 #include <algorithm>
 #include <chrono>
 #include <iomanip>
@@ -7,8 +8,10 @@
 #include <numeric>
 
 #include "app/drmm/commands.h"
+#include "core/backend/cpu/cpu_backend.h"
 #include "core/data/dataset.h"
 #include "core/tree/forest.h"
+#include "core/train/model_state.h"
 #include "core/tree/forest_io.h"
 #include "core/util/error.h"
 
@@ -28,7 +31,45 @@ struct TreeCliOptions {
   size_t index = 0;
   int tree = 0;
   int threads = 0;
+  std::string features_from;  // a DRMM checkpoint: trees on its features instead of pixels
+  std::string layer;          // the level those features come from: a layer name or 1-based index
 };
+
+// The rows the trees see: the pixels, or a trained DRMM's bottom-up features at a layer
+// (DESIGN.md §3.6: "Input space: pixels, or the DRMM's features at any layer").
+struct FeatureSource {
+  std::vector<float> values;  // owned model features; empty for pixels
+  tree::Features view;
+};
+
+size_t resolve_layer(const ModelSpec& spec, const std::string& layer) {
+  for (size_t i = 0; i + 1 < spec.layers.size(); ++i)
+    if (spec.layers[i].name == layer || std::to_string(i + 1) == layer) return i;
+  std::string known;
+  for (size_t i = 0; i + 1 < spec.layers.size(); ++i) known += (i ? ", " : "") + spec.layers[i].name;
+  throw Error("--layer '" + layer + "' is not a layer of model '" + spec.name + "' (layers: " + known + ")");
+}
+
+FeatureSource features_of(const TreeCliOptions& o, const Dataset& data) {
+  FeatureSource source;
+  if (o.features_from.empty()) {
+    source.view = tree::pixel_features(data);
+    return source;
+  }
+  if (o.layer.empty()) throw Error("--features-from needs --layer (a layer name such as conv2, or its number)");
+  const CheckpointContents contents = read_checkpoint(o.features_from);
+  CpuBackend backend(o.threads);
+  const auto model = load_model(contents, o.features_from, backend);
+  const size_t level = resolve_layer(model->spec(), o.layer);
+  std::vector<size_t> indices(data.size());
+  std::iota(indices.begin(), indices.end(), size_t(0));
+  FeatureMatrix m = extract_features(*model, data, indices, level);
+  source.values = std::move(m.values);  // the view below points into this buffer
+  source.view = tree::make_features(source.values, m.rows, tree::FeatureShape{m.shape.c, m.shape.h, m.shape.w});
+  std::cout << "features:  " << model->spec().layers[level].describe() << " of " << o.features_from << ", "
+            << source.view.cols << " per image\n";
+  return source;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -50,10 +91,10 @@ Dataset load_split(const TreeCliOptions& o, Split fallback) {
   return data;
 }
 
-void check_compatible(const Forest& forest, const Dataset& data) {
-  if (int(data.image_size()) != forest.num_features)
-    throw Error("the forest was trained on " + std::to_string(forest.num_features) + " features per image, the data has " +
-                std::to_string(data.image_size()));
+void check_compatible(const Forest& forest, const Dataset& data, const tree::Features& features) {
+  if (int(features.cols) != forest.num_features)
+    throw Error("the forest was trained on " + std::to_string(forest.num_features) + " features per image, these have " +
+                std::to_string(features.cols) + " (train and use a forest on the same --features-from and --layer)");
   if (data.num_classes() > forest.num_classes)
     throw Error("the data has " + std::to_string(data.num_classes()) + " classes, the forest knows " +
                 std::to_string(forest.num_classes));
@@ -74,8 +115,9 @@ void run_train(TreeCliOptions& o) {
   o.train.threads = o.threads;
   const auto start = std::chrono::steady_clock::now();
   int reported = 0;
+  const FeatureSource features = features_of(o, data);
   const Forest forest = tree::train_forest(
-      tree::pixel_features(data), data.labels, data.class_names, o.train, [&](int finished, int total) {
+      features.view, data.labels, data.class_names, o.train, [&](int finished, int total) {
         if (finished * 10 / total > reported) reported = finished * 10 / total, std::cerr << "trained " << finished << "/" << total << " trees\n";
       });
   const double train_seconds = seconds_since(start);
@@ -88,10 +130,11 @@ void run_train(TreeCliOptions& o) {
 void run_eval(const TreeCliOptions& o) {
   const Forest forest = tree::load_forest(o.forest);
   const Dataset data = load_split(o, Split::Test);
-  check_compatible(forest, data);
+  const FeatureSource features = features_of(o, data);
+  check_compatible(forest, data, features.view);
   print_forest_summary(forest);
   const auto start = std::chrono::steady_clock::now();
-  const tree::Evaluation e = tree::evaluate(forest, tree::pixel_features(data), data.labels, o.threads);
+  const tree::Evaluation e = tree::evaluate(forest, features.view, data.labels, o.threads);
   const double predict_seconds = seconds_since(start);
   std::cout << std::fixed << std::setprecision(4) << "accuracy:  " << e.accuracy() << " (" << e.correct << " of "
             << e.samples << ")\n"
@@ -106,11 +149,12 @@ void run_eval(const TreeCliOptions& o) {
 void run_path(const TreeCliOptions& o) {
   const Forest forest = tree::load_forest(o.forest);
   const Dataset data = load_split(o, Split::Test);
-  check_compatible(forest, data);
+  const FeatureSource features = features_of(o, data);
+  check_compatible(forest, data, features.view);
   if (o.index >= data.size()) throw Error("--index " + std::to_string(o.index) + " is past the " + std::to_string(data.size()) + " images");
   if (o.tree < 0 || o.tree >= int(forest.trees.size()))
     throw Error("--tree " + std::to_string(o.tree) + ": the forest has " + std::to_string(forest.trees.size()) + " trees");
-  const float* input = tree::pixel_features(data).row(o.index);
+  const float* input = features.view.row(o.index);
   const tree::ObliqueTree& t = forest.trees[o.tree];
   std::cout << "image " << o.index << ", label " << data.labels[o.index] << " (" << data.class_names[data.labels[o.index]]
             << "); tree " << o.tree << ": score of child g = <W(c,g)|I0> + b(c,g)\n";
@@ -143,6 +187,9 @@ void add_data_options(CLI::App& cmd, TreeCliOptions& o, const char* default_spli
       ->check(CLI::IsMember({"train", "test"}));
   cmd.add_option("--limit", o.limit, "Use only the first N images (0: all)");
   cmd.add_option("--threads", o.threads, "Threads (0: all cores)");
+  cmd.add_option("--features-from", o.features_from,
+                 "A DRMM checkpoint: use its bottom-up features at --layer instead of the pixels");
+  cmd.add_option("--layer", o.layer, "With --features-from: the layer (name such as conv2, or number from 1)");
 }
 
 }  // namespace
