@@ -35,8 +35,9 @@ struct ConvCase {
 // Odd sizes, pads 0 / 1 / k−1, kernels 1 / 3 / 5, channel counts off the 6×16 tile, images
 // small enough that several share one GEMM, and a layer big enough to cross the K (256) and
 // M (144) cache blocks. The last rows are ConvSmall's layers at a small batch; the two
-// before them have Cin ≥ 16 at odd sizes, where the transposed convolution runs as a forward
-// convolution with flipped filters.
+// before them have Cin ≥ 16 at odd sizes with padding, where the transposed convolution runs
+// as a forward convolution with flipped filters (ConvSmall's conv3 and 1×1 layer take that
+// path too, its conv2 and conv4 the GEMM + col2im one).
 std::vector<ConvCase> conv_cases() {
   return {{1, 1, 1, 1, 1, 1, 0},   {2, 1, 3, 5, 7, 3, 0},   {3, 2, 5, 6, 5, 3, 1},   {2, 3, 7, 4, 4, 3, 2},
           {5, 4, 13, 3, 3, 1, 0},  {1, 3, 17, 9, 11, 5, 4}, {4, 7, 6, 7, 7, 5, 2},   {9, 5, 11, 2, 3, 3, 2},

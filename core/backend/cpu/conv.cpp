@@ -9,41 +9,6 @@ namespace drmm::cpu {
 
 namespace {
 
-// Walks columns [c0, c0+count) of im2col row r in runs that map to one stretch of one input
-// row: fn(offset in the run list, index into x or −1 for zero padding, length). col2im adds
-// these runs back into the image.
-template <class Fn>
-void for_each_run(const ConvGeometry& g, int r, int c0, int count, Fn&& fn) {
-  const int kk = g.k * g.k, ci = r / kk, ky = r % kk / g.k, kx = r % g.k;
-  const int pixels = g.pixels();
-  for (int c = c0, end = c0 + count; c < end;) {
-    const int img = c / pixels, oy = c % pixels / g.wo, ox = c % g.wo;
-    const int len = std::min(g.wo - ox, end - c), at = c - c0;
-    const int iy = oy + ky - g.pad, ix0 = ox + kx - g.pad;
-    c += len;
-    if (iy < 0 || iy >= g.h) {
-      fn(at, ptrdiff_t(-1), len);
-      continue;
-    }
-    // Columns [lo, hi) of this run fall inside the input row; the rest is padding.
-    const int lo = std::clamp(-ix0, 0, len), hi = std::max(lo, std::clamp(g.w - ix0, 0, len));
-    if (lo > 0) fn(at, ptrdiff_t(-1), lo);
-    if (hi > lo)
-      fn(at + lo, ptrdiff_t(img) * ptrdiff_t(g.in_image()) + (ptrdiff_t(ci) * g.h + iy) * g.w + ix0 + lo, hi - lo);
-    if (len > hi) fn(at + hi, ptrdiff_t(-1), len - hi);
-  }
-}
-
-// dx += src scattered back along im2col row r (columns [0, count)): the adjoint of reading
-// that row.
-template <class Real>
-void col2im_row_add(const ConvGeometry& g, const Real* src, int r, int count, Real* dx) {
-  for_each_run(g, r, 0, count, [&](int at, ptrdiff_t dst, int len) {
-    if (dst < 0) return;
-    for (int i = 0; i < len; ++i) dx[dst + i] += src[at + i];
-  });
-}
-
 // A group of images copied with their zero border into [img][ci][h+2·pad][w+2·pad], followed
 // by kPaddedSlack zeros: im2col row (ci, ky, kx), column (img, oy, ox) is then
 // data[img·image + (ci·hp + ky)·wp + kx + oy·wp + ox], a plain read with no bounds tests, and
@@ -253,9 +218,19 @@ void backward_input_group(const ConvGeometry& g, const Real* dy, const Real* w, 
                 accumulate);
     return;
   }
-  if (!accumulate) std::fill(dx, dx + g.in_image() * size_t(n), Real(0));
+  // col2im adds into a zero-bordered copy of dx (the padded layout of pad_images), where every
+  // im2col row is a few whole runs with no bounds tests; the interior then goes into dx.
+  const int hp = g.h + 2 * g.pad, wp = g.w + 2 * g.pad;
+  const ptrdiff_t image = ptrdiff_t(g.cin) * hp * wp, total = image * n;
+  ws.padded.reserve_discard(size_t(total) + kPaddedSlack);
+  Real* sum = ws.padded.data();
+  std::fill_n(sum, total, Real(0));
+  const PaddedImages<Real> padded{sum, hp, wp, image};
+  column_runs(g, padded, 0, cols, cols, ws.runs, ws.panel_runs);  // one "panel": all columns
+  const ConvRun* runs = ws.runs.data();
+  const int run_count = int(ws.runs.size());
   // The im2col matrix of dx in slices of whole channels (≤ ~256 rows), so each slice is
-  // still in cache when col2im adds it into dx.
+  // still in cache when col2im adds it up.
   const int kk = g.k * g.k, channels_per_slice = std::max(1, 256 / kk);
   ws.product.reserve_discard(size_t(channels_per_slice * kk) * size_t(cols));
   for (int c0 = 0; c0 < g.cin; c0 += channels_per_slice) {
@@ -263,8 +238,25 @@ void backward_input_group(const ConvGeometry& g, const Real* dy, const Real* w, 
     // Aᵀ = w viewed as Cout × (Cin·k·k), columns [r0, r0+rows).
     const StridedOperand<Real> a_t(MatrixView<Real>::row_major(w + r0, g.patch()));
     ws.gemm.run(rows, cols, g.cout, a_t, b, ws.product.data(), cols, false);
-    for (int r = 0; r < rows; ++r) col2im_row_add(g, ws.product.data() + ptrdiff_t(r) * cols, r0 + r, cols, dx);
+    for (int r = 0; r < rows; ++r) {
+      const Real* src = ws.product.data() + ptrdiff_t(r) * cols;
+      Real* dst = sum + padded.row_offset(g, r0 + r);
+      for (int i = 0; i < run_count; ++i) {
+        Real* d = dst + runs[i].src;
+        const Real* from = src + runs[i].at;
+        for (int v = 0; v < runs[i].len; ++v) d[v] += from[v];
+      }
+    }
   }
+  for (ptrdiff_t plane = 0; plane < ptrdiff_t(n) * g.cin; ++plane)
+    for (int y = 0; y < g.h; ++y) {
+      const Real* from = sum + plane * hp * wp + ptrdiff_t(y + g.pad) * wp + g.pad;
+      Real* to = dx + (plane * g.h + y) * g.w;
+      if (accumulate)
+        for (int i = 0; i < g.w; ++i) to[i] += from[i];
+      else
+        for (int i = 0; i < g.w; ++i) to[i] = from[i];
+    }
 }
 
 template <class Real>
@@ -306,7 +298,10 @@ void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int image
 template <class Real>
 void conv_backward_input(const ConvGeometry& g, const Real* dy, const Real* w, int images, Real* dx, bool accumulate,
                          ConvWorkspace<Real>& ws) {
-  if (!accumulate && g.cin >= kMinTransposedChannels) {
+  // Only where that convolution does (almost) no more work than this one: for a valid
+  // convolution's transpose the full convolution also multiplies dy's zero border.
+  const bool flip_pays = 8 * ptrdiff_t(g.h) * g.w <= 9 * ptrdiff_t(g.pixels());
+  if (!accumulate && g.cin >= kMinTransposedChannels && flip_pays) {
     // The transposed convolution is a convolution of dy with the flipped, transposed filters
     // w'[ci, co, ky, kx] = w[co, ci, k−1−ky, k−1−kx] and padding k−1−pad: the forward GEMM
     // (dx's channels are its rows) with no col2im pass and no zero fill of dx.
