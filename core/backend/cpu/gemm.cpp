@@ -83,8 +83,39 @@ inline void transpose_8x8(const float* src, ptrdiff_t ld, float* dst, ptrdiff_t 
   }
 }
 
-// The vector part of pack_transposed_panel: whole 8×8 blocks; returns the k rows done.
+// 6 source rows × 8 k values into 8 panel rows of width 6 (the micro-kernel's A panels):
+// each panel row is stored as a whole vector whose last two lanes the next store overwrites,
+// so the caller's buffer needs 2 values of slack after the panel (Gemm::kPackSlack).
+inline void transpose_6x8(const float* src, ptrdiff_t ld, float* dst) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+  r[6] = r[7] = _mm256_setzero_ps();
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(dst + i * 6, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(dst + (i + 4) * 6, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+
+// The vector part of pack_transposed_panel: whole 8×8 blocks (6×8 for a full A panel);
+// returns the k rows done.
 inline int transpose_blocks(const float* src, ptrdiff_t ld, int rows, int kc, int width, float* out) {
+  if (rows == 6 && width == 6) {
+    int p = 0;
+    for (; p + 8 <= kc; p += 8) transpose_6x8(src + p, ld, out + p * 6);
+    return p;
+  }
   if (rows % 8 != 0 || width % 8 != 0) return 0;
   int p = 0;
   for (; p + 8 <= kc; p += 8)
@@ -175,7 +206,8 @@ void Gemm<Real>::run(int m, int n, int k, const GemmOperand<Real>& a_t, const Ge
                      ptrdiff_t ldc, bool accumulate) {
   using T = Tile<Real>;
   if (m > 0 && k > 0)
-    packed_a_.reserve_discard(size_t(round_up(std::min(m, T::MC), T::MR)) * size_t(std::min(k, T::KC)));
+    packed_a_.reserve_discard(size_t(round_up(std::min(m, T::MC), T::MR)) * size_t(std::min(k, T::KC)) +
+                              size_t(kPackSlack));
   run_blocks(
       m, n, k,
       [&](int pc, int kc, int ic, int mc) {
@@ -189,7 +221,7 @@ void Gemm<Real>::run(int m, int n, int k, const GemmOperand<Real>& a_t, const Ge
 // panels (round_up(m, MR) rows × kc); an M block starting at row ic is then at offset ic·kc.
 template <class Real>
 size_t Gemm<Real>::packed_a_size(int m, int k) {
-  return size_t(round_up(std::max(m, 1), Tile<Real>::MR)) * size_t(std::max(k, 1));
+  return size_t(round_up(std::max(m, 1), Tile<Real>::MR)) * size_t(std::max(k, 1)) + size_t(kPackSlack);
 }
 
 template <class Real>
