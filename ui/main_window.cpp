@@ -31,6 +31,7 @@
 #include "core/util/error.h"
 #include "ui/imgui_panel_host.h"
 #include "ui/panels/dataset_browser_panel.h"
+#include "ui/panels/decision_tree_panel.h"
 #include "ui/panels/filters_panel.h"
 #include "ui/panels/reconstructions_panel.h"
 #include "ui/panels/training_panel.h"
@@ -40,7 +41,7 @@ namespace drmm::ui {
 namespace {
 
 // Bumped when the set of docks changes, so an old saved layout is not applied to new docks.
-constexpr int kLayoutVersion = 1;
+constexpr int kLayoutVersion = 2;
 // The frame clock: display rate. Panels paint only when they have something new.
 constexpr int kFrameIntervalMs = 16;
 // Status-bar widgets are ordinary Qt widgets: each repaint re-uploads part of the window on
@@ -106,7 +107,8 @@ void MainWindow::create_docks() {
   auto* reconstructions = new ReconstructionsPanel(session_, &stats_);
   auto* filters = new FiltersPanel(session_, &stats_);
   auto* browser = new DatasetBrowserPanel(session_, &stats_);
-  panels_ = {training, reconstructions, filters, browser};
+  auto* trees = new DecisionTreePanel(session_, &stats_);
+  panels_ = {training, reconstructions, filters, browser, trees};
   for (ImGuiPanelHost* panel : panels_) {
     auto* dock = new QDockWidget(panel->title(), this);
     dock->setObjectName("dock_" + panel->objectName());  // saveState() keys the layout by it
@@ -117,14 +119,17 @@ void MainWindow::create_docks() {
     // A composition was swapped (inside the window's repaint, see event()).
     connect(panel, &QOpenGLWidget::frameSwapped, this, [this] { stats_.frame_presented(); });
   }
-  // Left column: training (top) and the dataset (bottom); right: reconstructions over filters.
+  // Left column: training (top) and the dataset (bottom); right: reconstructions over filters
+  // and decision trees side by side.
   addDockWidget(Qt::LeftDockWidgetArea, docks_[0]);
   splitDockWidget(docks_[0], docks_[1], Qt::Horizontal);
   splitDockWidget(docks_[0], docks_[3], Qt::Vertical);
   splitDockWidget(docks_[1], docks_[2], Qt::Vertical);
+  splitDockWidget(docks_[2], docks_[4], Qt::Horizontal);
   resizeDocks({docks_[0], docks_[1]}, {560, 840}, Qt::Horizontal);
   resizeDocks({docks_[0], docks_[3]}, {520, 330}, Qt::Vertical);
-  resizeDocks({docks_[1], docks_[2]}, {520, 330}, Qt::Vertical);
+  resizeDocks({docks_[1], docks_[2]}, {470, 380}, Qt::Vertical);
+  resizeDocks({docks_[2], docks_[4]}, {280, 560}, Qt::Horizontal);
 }
 
 void MainWindow::create_actions() {
@@ -443,8 +448,8 @@ void MainWindow::show_guide() {
     html += "<h3>" + panel->title().toHtmlEscaped() + "</h3><p>" +
             panel->help_text().toHtmlEscaped().replace("\n", "<br>") + "</p>";
   html += tr("<p>Papers: 000/003 Patel, Nguyen, Baraniuk, NIPS 2016; 002 Nguyen et al., CVPR 2017 "
-             "(the objective, eq. 5–8, and the generation process, App. B eq. 11–14); 004 Ho et al., "
-             "Neural Rendering Model, 2019.</p>");
+             "(the objective, eq. 5–8, and the generation process, App. B eq. 11–14); 001 Patel, Nguyen, "
+             "Baraniuk, 2015 (E-DRMM decision trees, sec. 4); 004 Ho et al., Neural Rendering Model, 2019.</p>");
   text->setHtml(html);
   auto* layout = new QVBoxLayout(dialog);
   layout->addWidget(text);

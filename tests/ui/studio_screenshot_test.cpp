@@ -97,14 +97,17 @@ TEST(StudioGui, ScreenshotAfterTrainingShowsEveryPanel) {
   const QJsonObject root = QJsonDocument::fromJson(file.readAll()).object();
   EXPECT_GE(root["step"].toInteger(), 20);
 
-  const std::set<std::string> expected_panels{"training", "reconstructions", "filters", "dataset_browser"};
+  const std::set<std::string> expected_panels{"training", "reconstructions", "filters", "dataset_browser",
+                                              "decision_tree"};
   // The regions where each panel draws its content; each must show real variation, not a flat fill.
   const std::map<std::string, size_t> expected_regions{{"training.losses", 8},
                                                         {"training.accuracy", 4},
                                                         {"reconstructions.strip", 64},
                                                         {"filters.grid", 16},
                                                         {"filters.renderings", 16},
-                                                        {"dataset_browser.grid", 64}};
+                                                        {"dataset_browser.grid", 64},
+                                                        {"decision_tree.tree", 16},
+                                                        {"decision_tree.vote", 8}};
   std::set<std::string> seen_panels, seen_regions;
   for (const QJsonValue& value : root["panels"].toArray()) {
     const QJsonObject panel = value.toObject();

@@ -1,0 +1,122 @@
+// The Decision trees panel in the real window under Xvfb: a forest is trained on a worker thread
+// when the data arrives, a drag on the drawing canvas paints and routes the drawing, a click in
+// the dataset browser routes that image, and the wheel zooms the tree.
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <string>
+
+#include <QApplication>
+#include <QMouseEvent>
+#include <QWheelEvent>
+#include <gtest/gtest.h>
+
+#include "ui/gl_setup.h"
+#include "ui/main_window.h"
+#include "ui/panels/decision_tree_panel.h"
+#include "ui/session_controller.h"
+
+namespace drmm::ui {
+namespace {
+
+bool rerun_under_xvfb(const char* test_name) {
+  if (std::getenv("DISPLAY") != nullptr) return false;
+  const std::string command = "DRMM_UI_TEST_NESTED=1 xvfb-run -a -s '-screen 0 1400x900x24' /proc/" +
+                              std::to_string(::getpid()) + "/exe --gtest_filter='" + test_name + "' 2>&1";
+  if (std::getenv("DRMM_UI_TEST_NESTED") != nullptr || std::system("command -v xvfb-run > /dev/null 2>&1") != 0) {
+    ADD_FAILURE() << "no display and no xvfb-run";
+    return true;
+  }
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return true;
+}
+
+bool wait_until(const std::function<bool()>& done, int timeout_ms) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    if (done()) return true;
+  }
+  return false;
+}
+
+void pump(int ms) {
+  wait_until([] { return false; }, ms);
+}
+
+void mouse(QWidget* widget, QEvent::Type type, QPointF at, Qt::MouseButton button, Qt::MouseButtons buttons) {
+  QMouseEvent event(type, at, widget->mapToGlobal(at), button, buttons, Qt::NoModifier);
+  QCoreApplication::sendEvent(widget, &event);
+}
+
+TEST(DecisionTreePanel, TrainsDrawsRoutesAndZooms) {
+  if (rerun_under_xvfb("DecisionTreePanel.TrainsDrawsRoutesAndZooms")) return;
+  configure_opengl_before_qapplication();
+  int argc = 1;
+  char name[] = "drmm_ui_tests";
+  char* argv[] = {name, nullptr};
+  QApplication app(argc, argv);
+  StudioOptions options;
+  options.use_settings = false;
+  options.config.threads = 1;
+  MainWindow window(options);
+  window.show();
+
+  auto* panel = window.findChild<DecisionTreePanel*>("decision_tree");
+  auto* browser = window.findChild<ImGuiPanelHost*>("dataset_browser");
+  auto* session = window.findChild<SessionController*>();
+  ASSERT_NE(panel, nullptr);
+  ASSERT_NE(browser, nullptr);
+  // The forest trains by itself once the data is there; then the tree, the canvas and a path show.
+  ASSERT_TRUE(wait_until([&] {
+    return panel->regions().count("decision_tree.tree") && panel->regions().count("decision_tree.drawing") &&
+           !panel->path().empty();
+  }, 120000)) << "no trained tree on screen";
+  EXPECT_FALSE(panel->showing_drawing());
+  EXPECT_EQ(panel->current_probe(), session->probes().front());
+
+  // A left drag across the canvas paints a stroke, and the drawing becomes the routed input.
+  const PanelRect canvas = panel->regions().at("decision_tree.drawing");
+  const float y = 0.5f * (canvas.min.y + canvas.max.y);
+  mouse(panel, QEvent::MouseMove, QPointF(canvas.min.x + 8, y), Qt::NoButton, Qt::NoButton);
+  mouse(panel, QEvent::MouseButtonPress, QPointF(canvas.min.x + 8, y), Qt::LeftButton, Qt::LeftButton);
+  pump(80);
+  for (float x = canvas.min.x + 8; x < canvas.max.x - 8; x += 10) {
+    mouse(panel, QEvent::MouseMove, QPointF(x, y), Qt::NoButton, Qt::LeftButton);
+    pump(40);
+  }
+  mouse(panel, QEvent::MouseButtonRelease, QPointF(canvas.max.x - 8, y), Qt::LeftButton, Qt::NoButton);
+  EXPECT_TRUE(wait_until([&] { return panel->showing_drawing() && panel->drawing_ink() > 10; }, 5000))
+      << "ink " << panel->drawing_ink();
+  EXPECT_TRUE(wait_until([&] { return !panel->path().empty(); }, 5000));
+
+  // A click on an image of the browser that is not a probe yet routes that image.
+  const PanelRect grid = browser->regions().at("dataset_browser.grid");
+  // Tiles are 28 × 2 pixels with 4 between them; image 2 is not among the default probes (the first
+  // image of each class).
+  const QPointF third_tile(grid.min.x + 2 * 60 + 20, grid.min.y + 20);
+  mouse(browser, QEvent::MouseMove, third_tile, Qt::NoButton, Qt::NoButton);
+  mouse(browser, QEvent::MouseButtonPress, third_tile, Qt::LeftButton, Qt::LeftButton);
+  mouse(browser, QEvent::MouseButtonRelease, third_tile, Qt::LeftButton, Qt::NoButton);
+  const auto is_probe = [&] { return std::find(session->probes().begin(), session->probes().end(), size_t(2)) != session->probes().end(); };
+  ASSERT_FALSE(is_probe());
+  ASSERT_TRUE(wait_until(is_probe, 5000)) << "the click did not add image 2 to the probes";
+  EXPECT_FALSE(panel->showing_drawing());
+  EXPECT_EQ(panel->current_probe(), size_t(2));
+
+  // The wheel over the tree zooms it.
+  const PanelRect tree = panel->regions().at("decision_tree.tree");
+  const QPointF centre(0.5f * (tree.min.x + tree.max.x), 0.5f * (tree.min.y + tree.max.y));
+  const float zoom = panel->zoom();
+  mouse(panel, QEvent::MouseMove, centre, Qt::NoButton, Qt::NoButton);
+  pump(60);
+  QWheelEvent wheel(centre, panel->mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+                    Qt::NoScrollPhase, false);
+  QCoreApplication::sendEvent(panel, &wheel);
+  EXPECT_TRUE(wait_until([&] { return panel->zoom() > zoom * 1.1f; }, 5000)) << panel->zoom() << " vs " << zoom;
+  window.close();
+}
+
+}  // namespace
+}  // namespace drmm::ui
