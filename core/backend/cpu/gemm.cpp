@@ -11,12 +11,14 @@ namespace {
 
 // Register tile MR×NR: 6 rows × 2 vectors = 12 accumulators, plus 2 B vectors and one
 // broadcast A value, fits the 16 vector registers of AVX2 (the shape BLIS uses on Haswell
-// and Zen). KC keeps a B micro-panel (KC·NR values, 16 KB in float) in L1; MC keeps the
-// packed A block (MC·KC, 144 KB in float) in L2; NC bounds the packed B block.
+// and Zen). KC keeps a B micro-panel (KC·NR values, ≤ 20 KB in float) in L1; MC keeps the
+// packed A block (MC·KC, ≤ 180 KB in float) in L2; NC bounds the packed B block. K is cut
+// into equal blocks of at most KC (k_block), so 3×3 layers of 32 and 64 channels (K = 288,
+// 576) take one and two blocks.
 template <class Real>
 struct Tile {
   static constexpr int MR = 6, NR = 2 * Simd<Real>::lanes;
-  static constexpr int KC = 256, MC = 144, NC = 2048;
+  static constexpr int KC = 320, MC = 144, NC = 2048;
 };
 
 // c[MR×NR] (+)= A-panel · B-panel over kc steps; a: kc×MR packed, b: kc×NR packed.
@@ -130,6 +132,16 @@ int transpose_blocks(const Real*, ptrdiff_t, int, int, int, Real*) {
 
 inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
+// The K block size for a product of depth k: the fewest blocks of at most KC, of equal size
+// (a 576-deep product runs as 2 × 288, not 256 + 256 + 64, whose last thin block would pay
+// the C tile's loads and stores for a quarter of the work).
+template <class Real>
+int k_block(int k) {
+  constexpr int KC = Tile<Real>::KC;
+  const int blocks = (k + KC - 1) / KC;
+  return (k + blocks - 1) / blocks;
+}
+
 }  // namespace
 
 template <class Real>
@@ -173,12 +185,12 @@ void Gemm<Real>::run_blocks(int m, int n, int k, PackA&& pack_a_block, const Gem
       for (int i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, Real(0));
     return;
   }
-  packed_b_.reserve_discard(size_t(round_up(std::min(n, T::NC), T::NR)) * size_t(std::min(k, T::KC)) +
-                            size_t(kPackSlack));
+  const int kb = k_block<Real>(k);
+  packed_b_.reserve_discard(size_t(round_up(std::min(n, T::NC), T::NR)) * size_t(kb) + size_t(kPackSlack));
   for (int jc = 0; jc < n; jc += T::NC) {
     const int nc = std::min(T::NC, n - jc);
-    for (int pc = 0; pc < k; pc += T::KC) {
-      const int kc = std::min(T::KC, k - pc);
+    for (int pc = 0; pc < k; pc += kb) {
+      const int kc = std::min(kb, k - pc);
       const bool acc = accumulate || pc > 0;  // later K blocks add to the first one's result
       b.pack(pc, kc, jc, nc, T::NR, packed_b_.data());
       for (int ic = 0; ic < m; ic += T::MC) {
@@ -206,7 +218,7 @@ void Gemm<Real>::run(int m, int n, int k, const GemmOperand<Real>& a_t, const Ge
                      ptrdiff_t ldc, bool accumulate) {
   using T = Tile<Real>;
   if (m > 0 && k > 0)
-    packed_a_.reserve_discard(size_t(round_up(std::min(m, T::MC), T::MR)) * size_t(std::min(k, T::KC)) +
+    packed_a_.reserve_discard(size_t(round_up(std::min(m, T::MC), T::MR)) * size_t(k_block<Real>(k)) +
                               size_t(kPackSlack));
   run_blocks(
       m, n, k,
@@ -227,8 +239,9 @@ size_t Gemm<Real>::packed_a_size(int m, int k) {
 template <class Real>
 void Gemm<Real>::pack_a(int m, int k, const GemmOperand<Real>& a_t, Real* out) {
   using T = Tile<Real>;
-  for (int pc = 0; pc < k; pc += T::KC) {
-    const int kc = std::min(T::KC, k - pc);
+  const int kb = k_block<Real>(k);
+  for (int pc = 0; pc < k; pc += kb) {
+    const int kc = std::min(kb, k - pc);
     a_t.pack(pc, kc, 0, m, T::MR, out + ptrdiff_t(round_up(m, T::MR)) * pc);
   }
 }
