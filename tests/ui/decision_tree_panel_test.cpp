@@ -12,6 +12,7 @@
 #include <QWheelEvent>
 #include <gtest/gtest.h>
 
+#include "tests/ui/xvfb_test_support.h"
 #include "ui/gl_setup.h"
 #include "ui/main_window.h"
 #include "ui/panels/decision_tree_panel.h"
@@ -20,30 +21,9 @@
 namespace drmm::ui {
 namespace {
 
-bool rerun_under_xvfb(const char* test_name) {
-  if (std::getenv("DISPLAY") != nullptr) return false;
-  const std::string command = "DRMM_UI_TEST_NESTED=1 xvfb-run -a -s '-screen 0 1400x900x24' /proc/" +
-                              std::to_string(::getpid()) + "/exe --gtest_filter='" + test_name + "' 2>&1";
-  if (std::getenv("DRMM_UI_TEST_NESTED") != nullptr || std::system("command -v xvfb-run > /dev/null 2>&1") != 0) {
-    ADD_FAILURE() << "no display and no xvfb-run";
-    return true;
-  }
-  EXPECT_EQ(std::system(command.c_str()), 0) << command;
-  return true;
-}
-
-bool wait_until(const std::function<bool()>& done, int timeout_ms) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < end) {
-    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    if (done()) return true;
-  }
-  return false;
-}
-
-void pump(int ms) {
-  wait_until([] { return false; }, ms);
-}
+using test::pump;
+using test::rerun_under_xvfb;
+using test::wait_until;
 
 void mouse(QWidget* widget, QEvent::Type type, QPointF at, Qt::MouseButton button, Qt::MouseButtons buttons) {
   QMouseEvent event(type, at, widget->mapToGlobal(at), button, buttons, Qt::NoModifier);

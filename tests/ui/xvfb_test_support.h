@@ -1,0 +1,44 @@
+#pragma once
+// Helpers for tests that drive the real main window in-process: re-running under Xvfb when
+// there is no display (ctest has no X server), and pumping Qt events until a condition holds.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <string>
+
+#include <QCoreApplication>
+#include <gtest/gtest.h>
+
+namespace drmm::ui::test {
+
+// Without a display the test runs itself again under xvfb-run; returns true when the caller
+// must stop (the nested run did the work, or it could not run).
+inline bool rerun_under_xvfb(const char* test_name) {
+  if (std::getenv("DISPLAY") != nullptr) return false;
+  const std::string command = "DRMM_UI_TEST_NESTED=1 xvfb-run -a -s '-screen 0 1400x900x24' /proc/" +
+                              std::to_string(::getpid()) + "/exe --gtest_filter='" + test_name + "' 2>&1";
+  if (std::getenv("DRMM_UI_TEST_NESTED") != nullptr || std::system("command -v xvfb-run > /dev/null 2>&1") != 0) {
+    ADD_FAILURE() << "no display and no xvfb-run";
+    return true;
+  }
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return true;
+}
+
+// Processes Qt events until `done` holds or `timeout_ms` pass; returns whether it held.
+inline bool wait_until(const std::function<bool()>& done, int timeout_ms) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    if (done()) return true;
+  }
+  return false;
+}
+
+inline void pump(int ms) {
+  wait_until([] { return false; }, ms);
+}
+
+}  // namespace drmm::ui::test
