@@ -63,6 +63,8 @@ class SessionController : public QObject {
   static constexpr size_t kMaxProbes = 8;
 
   std::shared_ptr<const Snapshot> latest() const;
+  // The current run, for work that must run between its batches (model features for trees).
+  std::shared_ptr<TrainingSession> training_session() const { return session_; }
   std::shared_ptr<const BrowsedDataset> dataset() const;
 
   // Saves on a background thread; `checkpoint_saved` reports the outcome.

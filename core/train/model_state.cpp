@@ -52,30 +52,38 @@ Tensor upload_images(Backend& backend, const Dataset& data, size_t first, size_t
   return images;
 }
 
-FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level) {
-  const auto& layers = model.spec().layers;
-  if (level >= layers.size()) throw Error("no level " + std::to_string(level) + " in model '" + model.spec().name + "'");
+FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, size_t level) {
+  const ModelSpec& spec = model.spec();
+  if (level >= spec.layers.size()) throw Error("no level " + std::to_string(level) + " in model '" + spec.name + "'");
+  const size_t image_size = size_t(spec.channels) * size_t(spec.height) * size_t(spec.width);
+  if (pixels.size() % image_size != 0)
+    throw Error("extract_features: " + std::to_string(pixels.size()) + " values are not whole images of " +
+                std::to_string(image_size));
   FeatureMatrix result;
-  result.rows = indices.size();
-  result.shape = layers[level].output;
+  result.rows = pixels.size() / image_size;
+  result.shape = spec.layers[level].output;
   result.values.reserve(result.rows * result.shape.count());
   Backend& backend = model.backend();
-  std::vector<float> pixels;
-  for (size_t first = 0; first < indices.size(); first += kEvalBatch) {
-    const size_t n = std::min(kEvalBatch, indices.size() - first);
-    pixels.clear();
-    for (size_t i = first; i < first + n; ++i) {
-      if (indices[i] >= data.size()) throw Error("extract_features: image " + std::to_string(indices[i]) + " is out of range");
-      const auto image = data.image(indices[i]);
-      pixels.insert(pixels.end(), image.begin(), image.end());
-    }
-    Tensor images = backend.alloc(Shape{int(n), data.channels, data.height, data.width});
-    backend.upload(images, pixels);
+  for (size_t first = 0; first < result.rows; first += kEvalBatch) {
+    const size_t n = std::min(kEvalBatch, result.rows - first);
+    Tensor images = backend.alloc(Shape{int(n), spec.channels, spec.height, spec.width});
+    backend.upload(images, pixels.subspan(first * image_size, n * image_size));
     model.bottom_up(images, false);
     const std::vector<float> out = backend.download(model.level_output(level));
     result.values.insert(result.values.end(), out.begin(), out.end());
   }
   return result;
+}
+
+FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level) {
+  std::vector<float> pixels;
+  pixels.reserve(indices.size() * data.image_size());
+  for (size_t index : indices) {
+    if (index >= data.size()) throw Error("extract_features: image " + std::to_string(index) + " is out of range");
+    const auto image = data.image(index);
+    pixels.insert(pixels.end(), image.begin(), image.end());
+  }
+  return extract_features(model, pixels, level);
 }
 
 EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit) {

@@ -36,6 +36,8 @@ struct FeatureMatrix {
 
 // The bottom-up output of layer `level` (inference mode) for images `indices` of `data`.
 FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level);
+// The same for `pixels`: whole images of the model's input size, one after the other.
+FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, size_t level);
 
 // Uploads images [first, first + count) of `data` as one N×C×H×W tensor.
 Tensor upload_images(Backend& backend, const Dataset& data, size_t first, size_t count);

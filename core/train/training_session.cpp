@@ -97,6 +97,12 @@ FeatureMatrix TrainingSession::features(size_t level, std::vector<size_t> datase
   return result;
 }
 
+FeatureMatrix TrainingSession::features_of_images(size_t level, std::vector<float> pixels) {
+  FeatureMatrix result;
+  run_between_batches([&](Trainer& trainer) { result = extract_features(trainer.model(), pixels, level); });
+  return result;
+}
+
 std::shared_ptr<const Snapshot> TrainingSession::latest() const {
   std::lock_guard lock(mutex_);
   return latest_;

@@ -42,6 +42,8 @@ class TrainingSession {
   // images, computed between two batches: input for E-DRMM trees on the model's features.
   // Blocks until done; call it from a worker thread, not the GUI thread.
   FeatureMatrix features(size_t level, std::vector<size_t> dataset_indices);
+  // The same for any images (a drawing, a subset gathered elsewhere): whole input-size images.
+  FeatureMatrix features_of_images(size_t level, std::vector<float> pixels);
   // The newest snapshot; never null (an empty one before the model exists).
   std::shared_ptr<const Snapshot> latest() const;
   const TrainConfig& config() const { return config_; }

@@ -229,6 +229,12 @@ TEST(TrainingSession, StartPauseStepAndSaveFromAnotherThread) {
   ASSERT_EQ(features.values.size(), 3u * 32 * 10 * 10);
   EXPECT_GT(*std::max_element(features.values.begin(), features.values.end()), 0.0f);
   EXPECT_THROW(session.features(99, {0}), Error);
+  const Dataset data = load_dataset("synthetic", Split::Train);
+  std::vector<float> pixels(data.image(1).begin(), data.image(1).end());
+  const FeatureMatrix drawn = session.features_of_images(2, pixels);
+  ASSERT_EQ(drawn.rows, 1u);
+  EXPECT_TRUE(std::equal(drawn.values.begin(), drawn.values.end(), features.values.begin() + 3200));  // image 1 = row 1
+  EXPECT_THROW(session.features_of_images(2, std::vector<float>(5)), Error);
 }
 
 TEST(TrainingSession, ABadDatasetIsReportedInTheSnapshot) {
