@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -95,6 +96,16 @@ TEST(DecisionTreePanel, TrainsDrawsRoutesAndZooms) {
                     Qt::NoScrollPhase, false);
   QCoreApplication::sendEvent(panel, &wheel);
   EXPECT_TRUE(wait_until([&] { return panel->zoom() > zoom * 1.1f; }, 5000)) << panel->zoom() << " vs " << zoom;
+
+  // A forest on the model's features at conv2 (level 2 of the tiny preset), taken from the run,
+  // routes the current image through those features once the session has computed them.
+  panel->train_on_level(2);
+  EXPECT_TRUE(wait_until([&] { return panel->forest_level() == 2 && !panel->training() && !panel->path().empty(); },
+                         120000))
+      << "no forest on model features";
+  pump(300);
+  std::filesystem::create_directories(std::string(DRMM_BIN_DIR) + "/../test-output");
+  window.grab().save(QString::fromStdString(std::string(DRMM_BIN_DIR) + "/../test-output/decision_tree_features.png"));
   window.close();
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #endif
 
+#include "core/train/training_session.h"
 #include "core/tree/features.h"
 #include "core/util/error.h"
 #include "core/util/random.h"
@@ -125,7 +126,8 @@ QString DecisionTreePanel::help_text() const {
       "Learning is InfoMax (eq. 33): each split maximises the information gain between labels and children "
       "over candidate mutations (class means, the mutation templates α = mean(cluster) − mean(node) of a "
       "K-means clustering of the node's data, random projections).\n"
-      "Train forest: trees on a random subset of the training images' pixels (the accuracy shown is on other "
+      "Train forest: trees on a random subset of the training images' pixels, or on the model's bottom-up features "
+      "at a level chosen beside it, taken from the run as it trains (the accuracy shown is on other "
       "training images held out). The wheel zooms, dragging pans, a double click fits the tree. The current "
       "image is the probe last clicked in the dataset browser; draw in the canvas (left drag paints, right drag "
       "erases) and watch the path change.");
@@ -150,13 +152,15 @@ void DecisionTreePanel::start_training() {
   // The trainer has one core and the GUI needs one: on a small machine the forest takes what is left.
   options.threads = std::max(1, int(std::thread::hardware_concurrency()) - 2);
   const size_t images = size_t(images_);
+  const int level = feature_level_;
+  const std::shared_ptr<TrainingSession> run = session()->training_session();
   cancel_ = false;
   job_done_ = false;
   progress_finished_ = 0;
   progress_total_ = trees_;
   job_active_ = true;
   error_.clear();
-  worker_ = std::thread([this, dataset, options, images] {
+  worker_ = std::thread([this, dataset, options, images, level, run] {
 #ifdef __linux__
     // Below the GUI and the trainer: a forest may take a few seconds longer, frames must not.
     setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), 10);
@@ -166,7 +170,7 @@ void DecisionTreePanel::start_training() {
     try {
       const auto start = std::chrono::steady_clock::now();
       const Dataset& data = *dataset->data;
-      const tree::FeatureShape shape{data.channels, data.height, data.width};
+      tree::FeatureShape shape{data.channels, data.height, data.width};
       std::vector<size_t> order(data.size());
       std::iota(order.begin(), order.end(), size_t(0));
       Random rng(options.seed);
@@ -182,18 +186,29 @@ void DecisionTreePanel::start_training() {
           labels[i] = data.labels[order[first + i]];
         }
       };
+      // The model's features at `level` instead of the pixels (DESIGN.md §3.6), from the run as
+      // it is now: computed by the training session between two of its batches.
+      const auto to_features = [&](std::vector<float>& values) {
+        if (level < 0 || !run) return;
+        FeatureMatrix features = run->features_of_images(size_t(level), std::move(values));
+        values = std::move(features.values);
+        shape = tree::FeatureShape{features.shape.c, features.shape.h, features.shape.w};
+      };
       std::vector<float> values;
       std::vector<int> labels;
       gather(0, train_n, values, labels);
+      to_features(values);
       result->forest = tree::train_forest(tree::make_features(values, train_n, shape), labels, data.class_names, options,
                                           [this](int finished, int) {
                                             progress_finished_ = finished;
                                             if (cancel_) throw Cancelled{};
                                           });
       result->dataset_version = dataset->version;
+      result->level = run ? level : -1;
       result->train_images = train_n;
       if (heldout_n > 0) {
         gather(train_n, heldout_n, values, labels);
+        to_features(values);
         result->heldout_images = heldout_n;
         result->heldout_accuracy =
             tree::evaluate(result->forest, tree::make_features(values, heldout_n, shape), labels, 1).accuracy();
@@ -260,6 +275,7 @@ void DecisionTreePanel::select_tree(int index) {
   atlas_ = build_atlas(items, columns);
   view_request_ = ViewRequest::Overview;
   input_key_ = 0;  // recompute the path
+  clear_path();    // its nodes belong to the previous tree until then (feature paths arrive later)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,15 +298,27 @@ void DecisionTreePanel::on_probes_changed() {
   last_probes_ = probes;
 }
 
+bool DecisionTreePanel::forest_fits(const Dataset& data) const {
+  if (!trained_ || trained_->forest.trees.empty()) return false;
+  return trained_->level >= 0 || size_t(trained_->forest.num_features) == data.image_size();
+}
+
 void DecisionTreePanel::update_path() {
-  if (!trained_ || !dataset_ || !dataset_->data || trained_->forest.trees.empty()) return;
+  if (!dataset_ || !dataset_->data || !forest_fits(*dataset_->data)) return;
   const Dataset& data = *dataset_->data;
-  const tree::Forest& forest = trained_->forest;
-  if (size_t(forest.num_features) != data.image_size()) return;
+  if (pending_features_.valid() && pending_features_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    try {
+      const FeatureMatrix features = pending_features_.get();
+      if (features.values.size() == size_t(trained_->forest.num_features)) route(features.values.data());
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
+  }
   uint64_t key = forest_generation_ * 0x9e3779b97f4a7c15ull + uint64_t(tree_index_) * 1315423911ull;
   key ^= source_ == Source::Drawing ? (drawing_version_ << 1) | 1 : (uint64_t(probe_index_) + 1) << 1;
   key ^= dataset_->version << 40;
-  if (key == input_key_) return;
+  // One feature request at a time: a newer input waits for the one in flight (no stall on it).
+  if (key == input_key_ || pending_features_.valid()) return;
   input_key_ = key;
   const float* input = nullptr;
   if (source_ == Source::Drawing) {
@@ -300,14 +328,32 @@ void DecisionTreePanel::update_path() {
     input = drawing_input_.data();
   } else {
     if (!have_probe_ || probe_index_ >= data.size()) {
-      path_.clear();
-      on_path_.clear();
-      vote_.clear();
-      leaf_histogram_.clear();
+      clear_path();
       return;
     }
     input = data.image(probe_index_).data();
   }
+  if (trained_->level < 0) {
+    route(input);
+    return;
+  }
+  const std::shared_ptr<TrainingSession> run = session()->training_session();
+  if (!run) return;
+  pending_features_ = std::async(std::launch::async, [run, level = size_t(trained_->level),
+                                                      pixels = std::vector<float>(input, input + data.image_size())] {
+    return run->features_of_images(level, pixels);
+  });
+}
+
+void DecisionTreePanel::clear_path() {
+  path_.clear();
+  on_path_.clear();
+  vote_.clear();
+  leaf_histogram_.clear();
+}
+
+void DecisionTreePanel::route(const float* input) {
+  const tree::Forest& forest = trained_->forest;
   const tree::ObliqueTree& t = forest.trees[size_t(tree_index_)];
   path_ = t.path(input);
   on_path_.assign(t.nodes.size(), 0);
@@ -319,7 +365,8 @@ void DecisionTreePanel::update_path() {
 // ---------------------------------------------------------------------------------------------
 // Drawing
 
-void DecisionTreePanel::draw(const Snapshot&) {
+void DecisionTreePanel::draw(const Snapshot& snapshot) {
+  level_names_ = snapshot.level_names;
   adopt_finished_job();
   if (!dataset_) dataset_ = session()->dataset();
   const Dataset* data = dataset_ && dataset_->data ? dataset_->data.get() : nullptr;
@@ -328,7 +375,7 @@ void DecisionTreePanel::draw(const Snapshot&) {
   if (data && !trained_ && !job_active_ && error_.empty()) start_training();  // first time only
   draw_controls(data);
   if (!data) return;
-  if (!trained_ || trained_->forest.trees.empty() || size_t(trained_->forest.num_features) != data->image_size()) {
+  if (!forest_fits(*data)) {
     if (!job_active_) ImGui::TextDisabled("Press \"Train forest\" to grow an E-DRMM forest on the training images.");
     return;
   }
@@ -350,8 +397,12 @@ void DecisionTreePanel::draw_controls(const Dataset* data) {
     for (const tree::ObliqueTree& t : f.trees) nodes += t.nodes.size();
     ImGui::Text("forest: %zu trees, %zu images", f.trees.size(), trained_->train_images);
     if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("%zu trees, %zu nodes in all, trained on %zu training images' pixels in %.1f s", f.trees.size(),
-                        nodes, trained_->train_images, trained_->seconds);
+      ImGui::SetTooltip("%zu trees, %zu nodes in all, trained on %zu training images' %s in %.1f s", f.trees.size(), nodes,
+                        trained_->train_images,
+                        trained_->level >= 0 && size_t(trained_->level) < level_names_.size()
+                            ? (level_names_[size_t(trained_->level)] + " features").c_str()
+                            : "pixels",
+                        trained_->seconds);
     if (trained_->heldout_images > 0) {
       ImGui::SameLine();
       ImGui::TextColored(ImVec4(0.55f, 0.85f, 0.55f, 1), "acc %.3f", trained_->heldout_accuracy);
@@ -377,7 +428,7 @@ void DecisionTreePanel::draw_controls(const Dataset* data) {
     if (ImGui::Button("Train forest")) start_training();
     ImGui::EndDisabled();
     if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("Grow a new forest (InfoMax, bagging) on the training images' pixels, on a worker thread");
+      ImGui::SetTooltip("Grow a new forest (InfoMax, bagging) on the chosen input, on a worker thread");
     ImGui::SameLine();
   }
   const int max_images = data ? int(std::max<size_t>(100, data->size())) : 60000;
@@ -395,7 +446,20 @@ void DecisionTreePanel::draw_controls(const Dataset* data) {
   ImGui::SetNextItemWidth(110);
   ImGui::DragInt("##images", &images_, 50.0f, std::min(100, max_images), max_images, "%d images",
                  ImGuiSliderFlags_AlwaysClamp);
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Training images (a random subset; on pixels). Drag to change.");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Training images (a random subset). Drag to change.");
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(120);
+  const bool level_known = feature_level_ >= 0 && size_t(feature_level_) < level_names_.size();
+  if (!level_known) feature_level_ = -1;
+  if (ImGui::BeginCombo("##input", level_known ? level_names_[size_t(feature_level_)].c_str() : "pixels")) {
+    if (ImGui::Selectable("pixels", feature_level_ < 0)) feature_level_ = -1;
+    for (size_t i = 0; i < level_names_.size(); ++i)
+      if (ImGui::Selectable(level_names_[i].c_str(), feature_level_ == int(i))) feature_level_ = int(i);
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("What the trees see: the pixels, or the model's bottom-up features at a level, taken from the "
+                      "run as it trains (press Train forest again to follow the model)");
   if (!error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", error_.c_str());
 
   if (!trained_ || trained_->forest.trees.empty()) return;

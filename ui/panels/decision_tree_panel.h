@@ -5,6 +5,7 @@
 // with each child's score ⟨W(c,g)|I0⟩ + b(c,g); beside it the input, the leaf's histogram and the
 // forest's vote. The input is a probe from the dataset browser or a 28×28 drawing.
 #include <atomic>
+#include <future>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/train/model_state.h"
 #include "core/tree/forest.h"
 #include "ui/image_atlas.h"
 #include "ui/imgui_panel_host.h"
@@ -38,18 +40,26 @@ class DecisionTreePanel : public ImGuiPanelHost {
   float drawing_ink() const;
   float zoom() const { return view_.zoom; }
   bool training() const { return job_active_; }
+  // The level of the model the shown forest was trained on (−1: pixels), and a new forest on the
+  // model's features at `level` (as the Train forest button with that input chosen).
+  int forest_level() const { return trained_ ? trained_->level : -1; }
+  void train_on_level(int level) {
+    feature_level_ = level;
+    start_training();
+  }
 
  protected:
   void draw(const Snapshot& snapshot) override;
   uint64_t view_key(const Snapshot&) override { return 0; }  // repaints on input, new data and training only
   // While a forest trains (and until its result is on screen): the progress line moves, and the
   // screenshot hook waits for the finished tree.
-  bool animating() const override { return job_active_; }
+  bool animating() const override { return job_active_ || pending_features_.valid(); }
 
  private:
   // A trained forest and what it was trained from.
   struct TrainedForest {
     tree::Forest forest;
+    int level = -1;  // the model level whose features it was trained on; −1: pixels
     uint64_t dataset_version = 0;
     size_t train_images = 0, heldout_images = 0;
     double heldout_accuracy = 0, seconds = 0;
@@ -62,6 +72,9 @@ class DecisionTreePanel : public ImGuiPanelHost {
   void on_probes_changed();
   void select_tree(int index);
   void update_path();  // routes the current input through the selected tree and the forest
+  void route(const float* input);  // the path, leaf histogram and vote of one feature row
+  void clear_path();
+  bool forest_fits(const Dataset& data) const;
 
   void draw_controls(const Dataset* data);
   void draw_tree(ImVec2 size);
@@ -73,6 +86,8 @@ class DecisionTreePanel : public ImGuiPanelHost {
 
   // Training options (the controls).
   int trees_ = 10, depth_ = 8, children_ = 2, images_ = 10000;
+  int feature_level_ = -1;                // −1: pixels; else a level of the model being trained
+  std::vector<std::string> level_names_;  // of the newest snapshot
 
   // The worker thread and its hand-over (the GUI thread owns everything else).
   std::thread worker_;
@@ -114,6 +129,9 @@ class DecisionTreePanel : public ImGuiPanelHost {
   std::vector<float> vote_;            // forest predict_proba
   std::vector<float> leaf_histogram_;  // p(c̃ | leaf) of the selected tree
   uint64_t input_key_ = 0;             // what the path was computed for
+  // A forest on model features routes the input's features, which the training session computes
+  // between two batches: asked for off the GUI thread, routed when they arrive.
+  std::future<FeatureMatrix> pending_features_;
 };
 
 }  // namespace drmm::ui
