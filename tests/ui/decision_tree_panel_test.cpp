@@ -22,27 +22,16 @@
 namespace drmm::ui {
 namespace {
 
+using test::mouse;
 using test::pump;
+using test::StudioUnderTest;
 using test::rerun_under_xvfb;
 using test::wait_until;
 
-void mouse(QWidget* widget, QEvent::Type type, QPointF at, Qt::MouseButton button, Qt::MouseButtons buttons) {
-  QMouseEvent event(type, at, widget->mapToGlobal(at), button, buttons, Qt::NoModifier);
-  QCoreApplication::sendEvent(widget, &event);
-}
-
 TEST(DecisionTreePanel, TrainsDrawsRoutesAndZooms) {
   if (rerun_under_xvfb("DecisionTreePanel.TrainsDrawsRoutesAndZooms")) return;
-  configure_opengl_before_qapplication();
-  int argc = 1;
-  char name[] = "drmm_ui_tests";
-  char* argv[] = {name, nullptr};
-  QApplication app(argc, argv);
-  StudioOptions options;
-  options.use_settings = false;
-  options.config.threads = 1;
-  MainWindow window(options);
-  window.show();
+  StudioUnderTest studio;
+  MainWindow& window = studio.window();
 
   auto* panel = window.findChild<DecisionTreePanel*>("decision_tree");
   auto* browser = window.findChild<ImGuiPanelHost*>("dataset_browser");

@@ -22,6 +22,7 @@ namespace drmm::ui {
 namespace {
 
 using test::pump;
+using test::StudioUnderTest;
 using test::rerun_under_xvfb;
 using test::wait_until;
 
@@ -37,16 +38,8 @@ void click(QWidget* widget, QPointF at) {
 
 TEST(StudioInteraction, ClickingADatasetImageTogglesItAsAProbe) {
   if (rerun_under_xvfb("StudioInteraction.ClickingADatasetImageTogglesItAsAProbe")) return;
-  configure_opengl_before_qapplication();
-  int argc = 1;
-  char name[] = "drmm_ui_tests";
-  char* argv[] = {name, nullptr};
-  QApplication app(argc, argv);
-  StudioOptions options;
-  options.use_settings = false;
-  options.config.threads = 1;
-  MainWindow window(options);
-  window.show();
+  StudioUnderTest studio;
+  MainWindow& window = studio.window();
 
   auto* browser = window.findChild<ImGuiPanelHost*>("dataset_browser");
   auto* session = window.findChild<SessionController*>();

@@ -8,8 +8,14 @@
 #include <functional>
 #include <string>
 
+#include <QApplication>
 #include <QCoreApplication>
+#include <QMouseEvent>
 #include <gtest/gtest.h>
+
+#include "ui/gl_setup.h"
+#include "ui/main_window.h"
+#include "ui/studio_options.h"
 
 namespace drmm::ui::test {
 
@@ -40,5 +46,31 @@ inline bool wait_until(const std::function<bool()>& done, int timeout_ms) {
 inline void pump(int ms) {
   wait_until([] { return false; }, ms);
 }
+
+inline void mouse(QWidget* widget, QEvent::Type type, QPointF at, Qt::MouseButton button, Qt::MouseButtons buttons) {
+  QMouseEvent event(type, at, widget->mapToGlobal(at), button, buttons, Qt::NoModifier);
+  QCoreApplication::sendEvent(widget, &event);
+}
+
+// The real main window, shown, with a reproducible configuration: no saved settings, and the
+// trainer on one thread as in the app.
+class StudioUnderTest {
+ public:
+  StudioUnderTest() : app_((configure_opengl_before_qapplication(), argc_), argv_), window_(options()) { window_.show(); }
+  MainWindow& window() { return window_; }
+
+ private:
+  static StudioOptions options() {
+    StudioOptions o;
+    o.use_settings = false;
+    o.config.threads = 1;
+    return o;
+  }
+  int argc_ = 1;
+  char name_[16] = "drmm_ui_tests";
+  char* argv_[2] = {name_, nullptr};
+  QApplication app_;
+  MainWindow window_;
+};
 
 }  // namespace drmm::ui::test
