@@ -65,6 +65,12 @@ void draw_image(const ImageView& image, Normalization normalization, RgbaImage& 
   }
 }
 
+int square_columns(size_t count) {
+  int columns = 1;
+  while (size_t(columns) * size_t(columns) < count) ++columns;
+  return columns;
+}
+
 ImageAtlas build_atlas(std::span<const AtlasItem> items, int columns, int padding) {
   ImageAtlas atlas;
   if (items.empty()) return atlas;

@@ -51,6 +51,8 @@ struct ImageAtlas {
 };
 
 ImageAtlas build_atlas(std::span<const AtlasItem> items, int columns, int padding = 1);
+// The column count of a near-square grid of `count` cells: the smallest c with c·c ≥ count.
+int square_columns(size_t count);
 
 // Writes `image` normalised into `out` at (x, y). One channel → gray, three → RGB, other counts
 // show the first channel. Images with no data (width 0) leave the pixels transparent.

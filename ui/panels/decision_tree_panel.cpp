@@ -270,9 +270,7 @@ void DecisionTreePanel::select_tree(int index) {
                      Normalization::MinMax});
     atlas_tile_[size_t(order[i])] = int(i);
   }
-  int columns = 1;
-  while (size_t(columns) * size_t(columns) < items.size()) ++columns;
-  atlas_ = build_atlas(items, columns);
+  atlas_ = build_atlas(items, square_columns(items.size()));
   view_request_ = ViewRequest::Overview;
   input_key_ = 0;  // recompute the path
   clear_path();    // its nodes belong to the previous tree until then (feature paths arrive later)

@@ -20,12 +20,6 @@ ImageAtlas atlas_of(const std::vector<ImageF>& images, int columns) {
   return build_atlas(items, columns);
 }
 
-int square_columns(size_t count) {
-  int columns = 1;
-  while (size_t(columns) * size_t(columns) < count) ++columns;
-  return columns;
-}
-
 }  // namespace
 
 FiltersPanel::FiltersPanel(SessionController* session, FrameStats* stats, QWidget* parent)
