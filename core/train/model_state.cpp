@@ -75,15 +75,21 @@ FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, 
   return result;
 }
 
-FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level) {
+std::vector<float> gather_images(const Dataset& data, std::span<const size_t> indices) {
   std::vector<float> pixels;
   pixels.reserve(indices.size() * data.image_size());
   for (size_t index : indices) {
-    if (index >= data.size()) throw Error("extract_features: image " + std::to_string(index) + " is out of range");
+    if (index >= data.size())
+      throw Error("image " + std::to_string(index) + " is out of range: " + data.name + " has " +
+                  std::to_string(data.size()));
     const auto image = data.image(index);
     pixels.insert(pixels.end(), image.begin(), image.end());
   }
-  return extract_features(model, pixels, level);
+  return pixels;
+}
+
+FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level) {
+  return extract_features(model, gather_images(data, indices), level);
 }
 
 EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit) {

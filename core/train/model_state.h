@@ -39,6 +39,9 @@ FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<
 // The same for `pixels`: whole images of the model's input size, one after the other.
 FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, size_t level);
 
+// Images `indices` of `data`, one after the other (CHW each); throws Error for an index out of range.
+std::vector<float> gather_images(const Dataset& data, std::span<const size_t> indices);
+
 // Uploads images [first, first + count) of `data` as one N×C×H×W tensor.
 Tensor upload_images(Backend& backend, const Dataset& data, size_t first, size_t count);
 

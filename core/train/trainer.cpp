@@ -212,12 +212,9 @@ void Trainer::fill_views(Snapshot& snapshot, const std::vector<size_t>& probe_in
     if (i < train_.size()) indices.push_back(i);
   if (!indices.empty()) {
     const Shape shape{int(indices.size()), train_.channels, train_.height, train_.width};
-    std::vector<float> pixels, labels;
-    for (size_t i : indices) {
-      const auto image = train_.image(i);
-      pixels.insert(pixels.end(), image.begin(), image.end());
-      labels.push_back(float(train_.labels[i]));
-    }
+    const std::vector<float> pixels = gather_images(train_, indices);
+    std::vector<float> labels;
+    for (size_t i : indices) labels.push_back(float(train_.labels[i]));
     Tensor images = backend_->alloc(shape), label_tensor = backend_->alloc(Shape{shape.n, 1, 1, 1});
     backend_->upload(images, pixels);
     backend_->upload(label_tensor, labels);
