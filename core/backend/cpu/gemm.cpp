@@ -21,27 +21,29 @@ struct Tile {
   static constexpr int KC = 320, MC = 144, NC = 2048;
 };
 
-// c[MR×NR] (+)= A-panel · B-panel over kc steps; a: kc×MR packed, b: kc×NR packed.
-template <class Real>
+// c[Rows×NR] (+)= A-panel · B-panel over kc steps; a: kc×MR packed (only its first Rows
+// columns are read), b: kc×NR packed. Rows < MR serves the last tile of a matrix whose row
+// count is not a multiple of MR (64 = 10·6 + 4), at the cost of its own rows only.
+template <class Real, int Rows>
 void micro_kernel(int kc, const Real* __restrict a, const Real* __restrict b, Real* __restrict c,
                   ptrdiff_t ldc, bool accumulate) {
   using S = Simd<Real>;
   using V = typename S::V;
   constexpr int MR = Tile<Real>::MR, NR = Tile<Real>::NR, L = S::lanes;
-  V acc[MR][2];
+  V acc[Rows][2];
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = S::zero();
+  for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = S::zero();
   for (int p = 0; p < kc; ++p, a += MR, b += NR) {
     const V b0 = S::load(b), b1 = S::load(b + L);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < Rows; ++i) {
       const V ai = S::broadcast(a[i]);
       acc[i][0] = S::fma(ai, b0, acc[i][0]);
       acc[i][1] = S::fma(ai, b1, acc[i][1]);
     }
   }
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < Rows; ++i) {
     Real* ci = c + i * ldc;
     if (accumulate) {
       acc[i][0] += S::load(ci);
@@ -52,16 +54,33 @@ void micro_kernel(int kc, const Real* __restrict a, const Real* __restrict b, Re
   }
 }
 
-// A tile cut by the matrix edge: compute the whole tile into a local buffer (the packed
-// panels are zero-padded) and copy out the m×n part that exists.
-template <class Real>
-void edge_kernel(int kc, const Real* a, const Real* b, Real* c, ptrdiff_t ldc, bool accumulate, int m,
-                 int n) {
-  constexpr int MR = Tile<Real>::MR, NR = Tile<Real>::NR;
-  alignas(64) Real tile[MR * NR];
-  micro_kernel(kc, a, b, tile, NR, false);
-  for (int i = 0; i < m; ++i)
+// A tile of m ≤ MR rows and n ≤ NR columns: the kernel for exactly m rows, straight into C
+// when the tile has all NR columns, else into a local tile (the packed B panel is
+// zero-padded) of which the n columns that exist are copied out.
+template <class Real, int Rows>
+void rows_kernel(int kc, const Real* a, const Real* b, Real* c, ptrdiff_t ldc, bool accumulate, int n) {
+  constexpr int NR = Tile<Real>::NR;
+  if (n == NR) {
+    micro_kernel<Real, Rows>(kc, a, b, c, ldc, accumulate);
+    return;
+  }
+  alignas(64) Real tile[Rows * NR];
+  micro_kernel<Real, Rows>(kc, a, b, tile, NR, false);
+  for (int i = 0; i < Rows; ++i)
     for (int j = 0; j < n; ++j) c[i * ldc + j] = (accumulate ? c[i * ldc + j] : Real(0)) + tile[i * NR + j];
+}
+
+template <class Real>
+void tile_kernel(int kc, const Real* a, const Real* b, Real* c, ptrdiff_t ldc, bool accumulate, int m, int n) {
+  static_assert(Tile<Real>::MR == 6, "one case per row count below");
+  switch (m) {
+    case 6: rows_kernel<Real, 6>(kc, a, b, c, ldc, accumulate, n); break;
+    case 5: rows_kernel<Real, 5>(kc, a, b, c, ldc, accumulate, n); break;
+    case 4: rows_kernel<Real, 4>(kc, a, b, c, ldc, accumulate, n); break;
+    case 3: rows_kernel<Real, 3>(kc, a, b, c, ldc, accumulate, n); break;
+    case 2: rows_kernel<Real, 2>(kc, a, b, c, ldc, accumulate, n); break;
+    default: rows_kernel<Real, 1>(kc, a, b, c, ldc, accumulate, n); break;
+  }
 }
 
 #if defined(__AVX__)
@@ -201,11 +220,7 @@ void Gemm<Real>::run_blocks(int m, int n, int k, PackA&& pack_a_block, const Gem
           for (int ir = 0; ir < mc; ir += T::MR) {
             const Real* pa = block + ptrdiff_t(ir) * kc;
             Real* ct = c + ptrdiff_t(ic + ir) * ldc + (jc + jr);
-            const int mr = std::min(T::MR, mc - ir), nr = std::min(T::NR, nc - jr);
-            if (mr == T::MR && nr == T::NR)
-              micro_kernel(kc, pa, pb, ct, ldc, acc);
-            else
-              edge_kernel(kc, pa, pb, ct, ldc, acc, mr, nr);
+            tile_kernel(kc, pa, pb, ct, ldc, acc, std::min(T::MR, mc - ir), std::min(T::NR, nc - jr));
           }
         }
       }
