@@ -44,7 +44,8 @@ class CpuPool : public ::testing::TestWithParam<int> {};  // thread count
 TEST_P(CpuPool, MaxpoolSwitchesAreOneHotAtTheFirstMax) {
   CpuBackend cpu(GetParam());
   std::mt19937 rng(1);
-  for (const Shape& s : {Shape{2, 3, 4, 6}, Shape{3, 5, 6, 6}, Shape{1, 1, 2, 2}, Shape{2, 70, 16, 16}}) {
+  for (const Shape& s : {Shape{2, 3, 4, 6}, Shape{3, 5, 6, 6}, Shape{1, 1, 2, 2}, Shape{2, 70, 16, 16},
+                         Shape{2, 3, 4, 38}}) {  // 19 windows a row: vectors and a scalar tail
     for (int k : {1, 2, 3}) {
       if (s.h % k || s.w % k) continue;
       // Few distinct values, so windows often hold ties.
@@ -73,6 +74,41 @@ TEST_P(CpuPool, MaxpoolSwitchesAreOneHotAtTheFirstMax) {
             EXPECT_EQ(y[size_t(p) * (s.h / k) * (s.w / k) + size_t(oy) * (s.w / k) + size_t(ox)], best);
           }
     }
+  }
+}
+
+// In float, with rows of 8 to 19 windows: the vectorised 2×2 loops and their scalar tails.
+TEST_P(CpuPool, UnpoolAndItsAdjointFollowTheSwitchesInFloat) {
+  CpuBackend cpu(GetParam());
+  std::mt19937 rng(2);
+  for (const Shape& big : {Shape{3, 4, 6, 38}, Shape{2, 32, 32, 32}, Shape{1, 2, 2, 16}}) {
+    SCOPED_TRACE(big.str());
+    const Shape small{big.n, big.c, big.h / 2, big.w / 2};
+    auto randoms = [&](const Shape& s) {
+      std::vector<float> v(s.count());
+      for (auto& x : v) x = float(int(rng() % 2001) - 1000) / 256.0f;
+      return v;
+    };
+    const auto x = randoms(big), y = randoms(small), dx = randoms(big);
+    Tensor tx = cpu.alloc(big), ts = cpu.alloc(big), pooled = cpu.alloc(small), ty = cpu.alloc(small);
+    Tensor tdx = cpu.alloc(big), out = cpu.alloc(big), tdy = cpu.alloc(small);
+    cpu.upload(tx, x);
+    cpu.upload(ty, y);
+    cpu.upload(tdx, dx);
+    cpu.maxpool(tx, 2, pooled, ts);
+    cpu.unpool(ty, ts, 2, out);
+    cpu.unpool_backward(tdx, ts, 2, tdy);
+    const auto sw = cpu.download(ts), o = cpu.download(out), dy = cpu.download(tdy);
+    for (int p = 0; p < big.n * big.c; ++p)
+      for (int r = 0; r < big.h; ++r)
+        for (int col = 0; col < big.w; ++col) {
+          const size_t i = size_t(p) * big.plane() + size_t(r) * big.w + size_t(col);
+          const size_t j = size_t(p) * small.plane() + size_t(r / 2) * small.w + size_t(col / 2);
+          ASSERT_EQ(o[i], sw[i] * y[j]) << "unpool at " << i;
+          if (sw[i] == 1.0f) {  // one switch per window
+            ASSERT_EQ(dy[j], dx[i]) << "unpool_backward at " << j;
+          }
+        }
   }
 }
 

@@ -6,7 +6,9 @@
 //
 // Why explicit fma(): the project builds with -std=c++20 (not gnu++20), under which GCC
 // does not contract a*b+c into one FMA instruction, and the GEMM is FMA-bound.
+#include <cstddef>
 #include <cstring>
+#include <utility>
 
 #if defined(__FMA__)
 #include <immintrin.h>
@@ -49,6 +51,36 @@ inline Simd<double>::V Simd<double>::broadcast(double s) { return _mm256_set1_pd
 template <class Real>
 inline typename Simd<Real>::V Simd<Real>::fma(V a, V b, V c) { return a * b + c; }
 #endif
+
+// Pairs of neighbours, for 2×2 pooling: the even- and odd-indexed values of the 2·lanes
+// values a, b (a first), and its inverse, which interleaves x and y into x0 y0 x1 y1 …
+// (first: the lower halves of x and y, second: the upper halves).
+template <class V, size_t... I>
+V take_even(V a, V b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, (2 * I)...);
+}
+template <class V, size_t... I>
+V take_odd(V a, V b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, (2 * I + 1)...);
+}
+template <class V, size_t... I>
+V interleave_low(V x, V y, std::index_sequence<I...>) {
+  return __builtin_shufflevector(x, y, (I / 2 + (I % 2) * sizeof...(I))...);
+}
+template <class V, size_t... I>
+V interleave_high(V x, V y, std::index_sequence<I...>) {
+  return __builtin_shufflevector(x, y, (sizeof...(I) / 2 + I / 2 + (I % 2) * sizeof...(I))...);
+}
+
+template <class Real>
+struct Pairs {
+  using V = typename Simd<Real>::V;
+  using Lanes = std::make_index_sequence<size_t(Simd<Real>::lanes)>;
+  static V even(V a, V b) { return take_even(a, b, Lanes{}); }
+  static V odd(V a, V b) { return take_odd(a, b, Lanes{}); }
+  static V first(V x, V y) { return interleave_low(x, y, Lanes{}); }
+  static V second(V x, V y) { return interleave_high(x, y, Lanes{}); }
+};
 
 // Four doubles: sums of float data are taken in double, four lanes at a time (a scalar double
 // accumulator would serialise on the adder's latency).
