@@ -1,8 +1,32 @@
 #include "core/util/thread_pool.h"
 
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace drmm {
 
 namespace {
+// How long a thread polls for the next job (or for the workers to finish) before it
+// blocks: longer than the gap between two ops of a training step, short enough that an
+// idle pool returns its cores almost at once.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+// Polls `ready` until it holds or kSpin has passed; returns whether it holds.
+template <class Ready>
+bool spin_until(Ready&& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    if (i % 64 == 63 && std::chrono::steady_clock::now() > deadline) return false;
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+  }
+}
+
 // Set while a thread runs a chunk: a nested parallel_for then runs inline instead of
 // waiting for workers that are busy with the outer job (which would deadlock).
 thread_local bool t_inside_chunk = false;
@@ -62,16 +86,18 @@ void ThreadPool::parallel_for(size_t count, const RangeFn& fn) {
     std::lock_guard lock(mutex_);
     job_ = &fn;
     job_count_ = count;
-    pending_ = int(workers_.size());
+    pending_.store(int(workers_.size()), std::memory_order_relaxed);
     error_ = nullptr;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   run_chunk(0);
   std::exception_ptr error;
+  const auto all_done = [this] { return pending_.load(std::memory_order_acquire) == 0; };
+  spin_until(all_done);
   {
     std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
+    done_.wait(lock, all_done);
     job_ = nullptr;
     error = error_;
   }
@@ -80,20 +106,19 @@ void ThreadPool::parallel_for(size_t count, const RangeFn& fn) {
 
 void ThreadPool::worker_loop(int worker) {
   unsigned long seen = 0;
+  const auto new_job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
   for (;;) {
-    {
+    if (!spin_until(new_job)) {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      wake_.wait(lock, [&] { return stopping_ || new_job(); });
       if (stopping_) return;
-      seen = generation_;
     }
+    seen = generation_.load(std::memory_order_acquire);
     run_chunk(worker);
-    bool last;
-    {
-      std::lock_guard lock(mutex_);
-      last = --pending_ == 0;
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      { std::lock_guard lock(mutex_); }  // the caller is now either waiting or will see 0
+      done_.notify_one();
     }
-    if (last) done_.notify_one();
   }
 }
 
