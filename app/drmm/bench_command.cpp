@@ -1,13 +1,14 @@
 // drmm bench: images/s of one full DRMM training step per preset and backend, GFLOP/s of
 // the convolution kernels, and (with --torch) PyTorch's figure for the same step measured in
 // the same run, so the ratio is taken on one machine in one state.
-#include <cstdio>
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "app/drmm/commands.h"
+#include "app/drmm/torch_reference.h"
 #include "core/backend/select/backend_factory.h"
 #include "core/backend/select/kernel_timing.h"
 #include "core/train/step_benchmark.h"
@@ -19,31 +20,43 @@ namespace {
 struct BenchOptions {
   std::string backend = "cpu";
   std::vector<std::string> presets{"tiny", "convsmall"};
-  int batch = 100, steps = 10, warmup = 2, threads = 2, kernel_repeats = 5;
+  int batch = 100, steps = 10, rounds = 5, warmup = 2, threads = 2, kernel_repeats = 5;
   bool torch = false, kernels = false;
 };
 
-std::string torch_script() { return std::string(DRMM_ASSETS_DIR) + "/../tests/bench/drmm_step_torch.py"; }
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
 
-// Runs the PyTorch reference (Debian's python3-torch) and returns its images/s, or −1 with a
-// message on stderr when it cannot run.
-double torch_images_per_second(const std::string& preset, const BenchOptions& o) {
-  std::ostringstream command;
-  command << "/usr/bin/python3 '" << torch_script() << "' --preset '" << preset << "' --batch " << o.batch
-          << " --labeled " << o.batch / 2 << " --steps " << o.steps << " --warmup " << o.warmup << " --threads "
-          << o.threads << " 2>&1";
-  FILE* pipe = ::popen(command.str().c_str(), "r");
-  if (!pipe) return -1;
-  std::string output;
-  char buffer[512];
-  while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
-  const int status = ::pclose(pipe);
-  const auto at = output.find("images_per_second ");
-  if (status != 0 || at == std::string::npos) {
-    std::cerr << "torch reference failed (" << command.str() << "):\n" << output;
-    return -1;
+// Images/s of each round, ours and (when it answers) PyTorch's, and their ratio per round.
+struct RoundFigures {
+  std::vector<double> ours, torch, ratios;
+};
+
+// `rounds` rounds of `steps` steps, ours and PyTorch's alternating, PyTorch first in every
+// other round, so that a change in the machine's load between rounds hits both sides alike.
+RoundFigures time_rounds(TrainingStepTimer& timer, TorchReference* torch, const BenchOptions& o) {
+  RoundFigures f;
+  auto time_torch = [&] {
+    if (!torch) return;
+    const double seconds = torch->seconds_for(o.steps);
+    if (seconds <= 0) {
+      std::cerr << "the PyTorch reference stopped answering; no ratio\n";
+      torch = nullptr;
+      return;
+    }
+    f.torch.push_back(double(o.batch) * o.steps / seconds);
+  };
+  for (int r = 0; r < o.rounds; ++r) {
+    if (r % 2) time_torch();
+    f.ours.push_back(timer.time(o.steps).images_per_second);
+    if (r % 2 == 0) time_torch();
+    if (torch) f.ratios.push_back(f.ours.back() / f.torch.back());
   }
-  return std::stod(output.substr(at + 18));
+  if (!torch) f.ratios.clear();
+  return f;
 }
 
 std::vector<std::string> backends_of(const std::string& choice) {
@@ -64,14 +77,30 @@ void print_kernels(Backend& backend, const BenchOptions& o) {
             << " images/s\n";
 }
 
-void run_bench(const BenchOptions& o) {
+void print_header(const BenchOptions& o) {
   std::cout << "DRMM training step (bottom-up + top-down, L_H + L_RC + L_KL + L_NN, both passes' gradients, "
                "SGD), batch "
-            << o.batch << ", " << o.threads << " threads, " << o.steps << " timed steps\n";
+            << o.batch << ", " << o.threads << " threads; median of " << o.rounds << " rounds of " << o.steps
+            << " timed steps" << (o.torch ? ", ours and PyTorch's alternating" : "") << "\n";
   std::cout << std::left << std::setw(12) << "preset" << std::setw(34) << "backend" << std::right << std::setw(12)
             << "images/s";
-  if (o.torch) std::cout << std::setw(14) << "torch img/s" << std::setw(10) << "ratio";
+  if (o.torch) std::cout << std::setw(14) << "torch img/s" << std::setw(10) << "ratio" << "   ratio range";
   std::cout << "\n";
+}
+
+void print_row(const std::string& preset, const std::string& backend, const RoundFigures& f) {
+  std::cout << std::left << std::setw(12) << preset << std::setw(34) << backend << std::right << std::fixed
+            << std::setprecision(1) << std::setw(12) << median(f.ours);
+  if (!f.ratios.empty()) {
+    const auto [low, high] = std::minmax_element(f.ratios.begin(), f.ratios.end());
+    std::cout << std::setw(14) << median(f.torch) << std::setw(9) << std::setprecision(2) << median(f.ratios)
+              << "x   " << *low << "-" << *high << "x";
+  }
+  std::cout << "\n" << std::flush;
+}
+
+void run_bench(const BenchOptions& o) {
+  print_header(o);
   std::vector<std::unique_ptr<Backend>> backends;
   for (const std::string& name : backends_of(o.backend)) {
     std::string notice;
@@ -80,15 +109,15 @@ void run_bench(const BenchOptions& o) {
   }
   for (const std::string& preset : o.presets) {
     const ModelSpec spec = load_model_spec(preset);
-    const double torch = o.torch ? torch_images_per_second(preset, o) : -1;
+    std::unique_ptr<TorchReference> torch;
+    if (o.torch) {
+      std::string error;
+      torch = TorchReference::start({preset, o.batch, o.warmup, o.threads}, error);
+      if (!torch) std::cerr << error << "\n";
+    }
     for (auto& backend : backends) {
-      const StepTiming t = time_training_step(*backend, spec, o.batch, o.steps, o.warmup);
-      std::cout << std::left << std::setw(12) << spec.name << std::setw(34) << backend->name() << std::right
-                << std::fixed << std::setprecision(1) << std::setw(12) << t.images_per_second;
-      if (o.torch && torch > 0)
-        std::cout << std::setw(14) << torch << std::setw(9) << std::setprecision(2) << t.images_per_second / torch
-                  << "x";
-      std::cout << "\n" << std::flush;
+      TrainingStepTimer timer(*backend, spec, o.batch, o.warmup);
+      print_row(spec.name, backend->name(), time_rounds(timer, torch.get(), o));
     }
   }
   if (o.kernels)
@@ -106,7 +135,10 @@ void register_bench_command(CLI::App& app) {
       ->capture_default_str();
   bench->add_option("--presets", o->presets, "Presets to time")->delimiter(',')->capture_default_str();
   bench->add_option("--batch", o->batch, "Images per step")->check(CLI::Range(2, 10000))->capture_default_str();
-  bench->add_option("--steps", o->steps, "Timed steps")->check(CLI::Range(1, 100000))->capture_default_str();
+  bench->add_option("--steps", o->steps, "Timed steps per round")->check(CLI::Range(1, 100000))->capture_default_str();
+  bench->add_option("--rounds", o->rounds, "Rounds; the figures are their medians")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   bench->add_option("--warmup", o->warmup, "Untimed steps first")->capture_default_str();
   bench->add_option("--threads", o->threads, "CPU threads, ours and PyTorch's (0: all cores)")->capture_default_str();
   bench->add_flag("--torch", o->torch,

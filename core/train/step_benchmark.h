@@ -1,7 +1,10 @@
 #pragma once
 // Times the full DRMM training step (bottom-up, top-down, all four losses, gradients through
 // both passes, an SGD update) on random data, for `drmm bench`.
+#include <memory>
+
 #include "core/backend/backend.h"
+#include "core/model/drmm_model.h"
 #include "core/model/model_spec.h"
 
 namespace drmm {
@@ -11,7 +14,21 @@ struct StepTiming {
   double seconds_per_step = 0;
 };
 
-// Half of each batch labeled, as in training; `warmup` untimed steps first.
-StepTiming time_training_step(Backend& backend, const ModelSpec& spec, int batch, int steps, int warmup);
+// One model and one batch (half of it labeled, as in training), set up and warmed up once,
+// then timed as often as asked: `drmm bench` interleaves rounds of it with rounds of the
+// PyTorch reference so that both see the machine in the same state.
+class TrainingStepTimer {
+ public:
+  TrainingStepTimer(Backend& backend, const ModelSpec& spec, int batch, int warmup);
+  StepTiming time(int steps);
+
+ private:
+  void one_step();
+
+  int batch_;
+  std::unique_ptr<DrmmModel> model_;
+  Tensor images_, labels_;
+  StepOptions options_;
+};
 
 }  // namespace drmm

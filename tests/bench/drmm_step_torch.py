@@ -10,11 +10,14 @@ Written to be as fast as PyTorch 1.13 allows on a CPU: the transposed convolutio
 top-down pass use conv2d with flipped, transposed weights (conv_transpose2d is more than 10x
 slower there for stride 1), the masks are detached tensors, and max_unpool2d applies t.
 Run with Debian's interpreter: /usr/bin/python3 tests/bench/drmm_step_torch.py --preset tiny
-Prints one line: `images_per_second <value>`.
+Prints one line: `images_per_second <value>`. With --serve it warms up, then reads step counts
+from stdin, one per line, and answers each with `seconds <time those steps took>` (how
+`drmm bench --torch` interleaves its rounds with ours); it ends at the end of its input.
 """
 import argparse
 import json
 import os
+import sys
 import time
 
 import torch
@@ -116,6 +119,7 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--serve", action="store_true", help="time the step counts read from stdin")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -134,13 +138,20 @@ def main():
         model.step_loss(images, labels, args.labeled, alpha).backward()
         optimizer.step()
 
+    def timed(steps):
+        start = time.perf_counter()
+        for _ in range(steps):
+            one_step()
+        return time.perf_counter() - start
+
     for _ in range(args.warmup):
         one_step()
-    start = time.perf_counter()
-    for _ in range(args.steps):
-        one_step()
-    seconds = time.perf_counter() - start
-    print("images_per_second %.1f" % (args.batch * args.steps / seconds))
+    if args.serve:
+        print("ready", flush=True)
+        for line in sys.stdin:
+            print("seconds %.6f" % timed(int(line)), flush=True)
+        return
+    print("images_per_second %.1f" % (args.batch * args.steps / timed(args.steps)))
 
 
 if __name__ == "__main__":
