@@ -140,12 +140,14 @@ TrainConfig fashion_tiny_config(double epochs, size_t test_limit) {
   return c;
 }
 
-// The tiny preset's defaults (all four losses, 100 labels) for 300 steps on Fashion-MNIST: the
+// The tiny preset's defaults (all four losses, 100 labels) for 600 steps on Fashion-MNIST: the
 // class-rendered Î of test images must be much closer to them than the untrained model's
-// (measured: the squared error per image falls from 170 to 85; the bound is 0.6×).
+// (measured: the squared error per image falls from 170 to 36; the bound is 0.6×). Not fewer steps: whether L_RC has fallen by step 300 depends on the
+// trajectory (seed 1 stayed near its initial value in one build and halved in another, from
+// rounding differences alone), while by step 600 every trajectory tried had reached a third.
 TEST(Trainer, TrainingMakesTheTopDownReconstructionCloserToTheInput) {
   if (!fashion_mnist_installed()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  Trainer trainer(fashion_tiny_config(0.25, 500));
+  Trainer trainer(fashion_tiny_config(0.5, 500));
   const Dataset test = load_dataset("fashion-mnist", Split::Test);
   const double before = reconstruction_error(trainer, test, 200);
   while (!trainer.finished()) trainer.step();

@@ -286,6 +286,10 @@ int conv_group_size(const ConvGeometry& g, int images) {
 template <class Real>
 void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y, ConvWorkspace<Real>& ws) {
   if (images <= 0) return;
+  if (winograd_applies(g)) {
+    winograd_forward(g, x, w, images, y, ws);
+    return;
+  }
   // The weights (Cout × Cin·k·k) are the GEMM's A for every group: packed once here.
   ws.packed_w.reserve_discard(Gemm<Real>::packed_a_size(g.cout, g.patch()));
   Gemm<Real>::pack_a(g.cout, g.patch(), StridedOperand<Real>(MatrixView<Real>::row_major(w, g.patch()).transposed()),
@@ -298,13 +302,15 @@ void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int image
 template <class Real>
 void conv_backward_input(const ConvGeometry& g, const Real* dy, const Real* w, int images, Real* dx, bool accumulate,
                          ConvWorkspace<Real>& ws) {
-  // Only where that convolution does (almost) no more work than this one: for a valid
-  // convolution's transpose the full convolution also multiplies dy's zero border.
-  const bool flip_pays = 8 * ptrdiff_t(g.h) * g.w <= 9 * ptrdiff_t(g.pixels());
+  // The transposed convolution is a convolution of dy with the flipped, transposed filters
+  // w'[ci, co, ky, kx] = w[co, ci, k−1−ky, k−1−kx] and padding k−1−pad: the forward GEMM
+  // (dx's channels are its rows) with no col2im pass and no zero fill of dx. Only where that
+  // convolution does (almost) no more work than this one (for a valid convolution's
+  // transpose the full convolution also multiplies dy's zero border), or where it runs as
+  // Winograd's, whose 2.25× fewer multiplications outweigh that border.
+  const ConvGeometry t{g.cout, g.cin, g.ho, g.wo, g.k, g.k - 1 - g.pad, g.h, g.w};
+  const bool flip_pays = 8 * ptrdiff_t(g.h) * g.w <= 9 * ptrdiff_t(g.pixels()) || winograd_applies(t);
   if (!accumulate && g.cin >= kMinTransposedChannels && flip_pays) {
-    // The transposed convolution is a convolution of dy with the flipped, transposed filters
-    // w'[ci, co, ky, kx] = w[co, ci, k−1−ky, k−1−kx] and padding k−1−pad: the forward GEMM
-    // (dx's channels are its rows) with no col2im pass and no zero fill of dx.
     const int kk = g.k * g.k;
     ws.flipped.reserve_discard(size_t(g.cout) * size_t(g.patch()));
     Real* f = ws.flipped.data();
@@ -312,7 +318,6 @@ void conv_backward_input(const ConvGeometry& g, const Real* dy, const Real* w, i
       for (int ci = 0; ci < g.cin; ++ci)
         for (int t = 0; t < kk; ++t)
           f[(ptrdiff_t(ci) * g.cout + co) * kk + (kk - 1 - t)] = w[(ptrdiff_t(co) * g.cin + ci) * kk + t];
-    const ConvGeometry t{g.cout, g.cin, g.ho, g.wo, g.k, g.k - 1 - g.pad, g.h, g.w};
     conv_forward(t, dy, f, images, dx, ws);
     return;
   }

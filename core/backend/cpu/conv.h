@@ -45,6 +45,8 @@ struct ConvWorkspace {
   AlignedBuffer<Real> padded;    // a group of images with their zero border (see conv.cpp)
   AlignedBuffer<Real> packed_w;  // the weights as the GEMM's packed A, once per call
   AlignedBuffer<Real> flipped;   // the weights of the transposed convolution
+  AlignedBuffer<Real> transformed_w;       // Winograd: the transformed filters U
+  AlignedBuffer<Real> tiles_in, tiles_out;  // Winograd: V and M of a group of images
   std::vector<ConvRun> runs;     // im2col column runs of the panels being packed
   std::vector<int> panel_runs;   // panel q's runs: [panel_runs[q], panel_runs[q+1])
   std::vector<ptrdiff_t> row_offsets;  // padded-image offset of each im2col row being packed
@@ -58,6 +60,12 @@ int conv_group_size(const ConvGeometry& g, int images);
 template <class Real>
 void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y,
                   ConvWorkspace<Real>& ws);
+// The same by Winograd's F(2×2, 3×3) (winograd.cpp), which conv_forward uses where it
+// applies: 3×3 kernels with outputs at least 12 wide.
+bool winograd_applies(const ConvGeometry& g);
+template <class Real>
+void winograd_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y,
+                      ConvWorkspace<Real>& ws);
 // dx[img] (+)= convᵀ(dy[img], w): the GEMM wᵀ·dy gives the im2col matrix of dx, which
 // col2im sums back into the image (overlapping windows add up).
 template <class Real>

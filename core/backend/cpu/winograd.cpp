@@ -1,0 +1,220 @@
+// 3×3 stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016,
+// "Fast Algorithms for Convolutional Neural Networks", §4, with their B, G and A): each 2×2
+// block of outputs is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A of the 4×4 input tile d around it, so the 36
+// multiplications per block and channel pair of the direct form become 16. Summed over the
+// input channels, the elementwise products are 16 GEMMs (one per tile position ξ):
+//   M[ξ] (Cout × tiles) = U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles),
+// U = the transformed filters, V = the transformed input tiles, and the outputs are the
+// inverse transform of M. Tiles run along the rows of a padded copy of the images; the
+// transforms work on `lanes` tiles of one tile row at once (their inputs are every other
+// column of 4 image rows: the Pairs even/odd split).
+#include <algorithm>
+
+#include "core/backend/cpu/conv.h"
+#include "core/backend/cpu/simd.h"
+
+namespace drmm::cpu {
+
+namespace {
+
+constexpr int kPositions = 16;  // ξ: the 4×4 positions of a transformed tile
+
+// The tiling of one image: tiles_y × tiles_x blocks of 2×2 outputs, read from a zero-bordered
+// copy of the image that is 2·tiles + 2 values high and wide (the layer's padding on the top
+// and left, and as much as the last tiles need on the bottom and right).
+struct Tiling {
+  int tiles_y = 0, tiles_x = 0, hp = 0, wp = 0;
+  explicit Tiling(const ConvGeometry& g)
+      : tiles_y((g.ho + 1) / 2), tiles_x((g.wo + 1) / 2), hp(2 * tiles_y + 2), wp(2 * tiles_x + 2) {}
+  int per_image() const { return tiles_y * tiles_x; }
+  ptrdiff_t plane() const { return ptrdiff_t(hp) * wp; }
+};
+
+inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// U[ξ] = (G g Gᵀ)[ξ] for every filter, packed as the GEMM's A (Cout × Cin) per ξ.
+template <class Real>
+void transform_filters(const ConvGeometry& g, const Real* w, ConvWorkspace<Real>& ws) {
+  const size_t pairs = size_t(g.cout) * size_t(g.cin);
+  ws.transformed_w.reserve_discard(kPositions * pairs);
+  Real* u = ws.transformed_w.data();  // U[ξ][co][ci]
+  for (size_t pair = 0; pair < pairs; ++pair) {
+    const Real* f = w + pair * 9;
+    Real s[4][3];  // G g: rows g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2
+    for (int c = 0; c < 3; ++c) {
+      s[0][c] = f[c];
+      s[1][c] = (f[c] + f[3 + c] + f[6 + c]) / 2;
+      s[2][c] = (f[c] - f[3 + c] + f[6 + c]) / 2;
+      s[3][c] = f[6 + c];
+    }
+    for (int r = 0; r < 4; ++r) {  // (G g) Gᵀ: the same on the columns
+      u[(r * 4 + 0) * pairs + pair] = s[r][0];
+      u[(r * 4 + 1) * pairs + pair] = (s[r][0] + s[r][1] + s[r][2]) / 2;
+      u[(r * 4 + 2) * pairs + pair] = (s[r][0] - s[r][1] + s[r][2]) / 2;
+      u[(r * 4 + 3) * pairs + pair] = s[r][2];
+    }
+  }
+  const size_t packed = Gemm<Real>::packed_a_size(g.cout, g.cin);
+  ws.packed_w.reserve_discard(kPositions * packed);
+  for (int xi = 0; xi < kPositions; ++xi)
+    Gemm<Real>::pack_a(g.cout, g.cin,
+                       StridedOperand<Real>(MatrixView<Real>::row_major(u + xi * pairs, g.cin).transposed()),
+                       ws.packed_w.data() + xi * packed);
+}
+
+// n images into ws.padded in the Tiling's layout (and zeros after them for whole-vector reads).
+template <class Real>
+const Real* pad_for_tiles(const ConvGeometry& g, const Tiling& t, const Real* x, int n, ConvWorkspace<Real>& ws) {
+  constexpr size_t kSlack = 64;
+  const ptrdiff_t planes = ptrdiff_t(n) * g.cin, total = planes * t.plane();
+  ws.padded.reserve_discard(size_t(total) + kSlack);
+  Real* out = ws.padded.data();
+  std::fill_n(out, size_t(total) + kSlack, Real(0));
+  for (ptrdiff_t p = 0; p < planes; ++p)
+    for (int y = 0; y < g.h; ++y)
+      std::copy_n(x + (p * g.h + y) * g.w, g.w, out + p * t.plane() + ptrdiff_t(y + g.pad) * t.wp + g.pad);
+  return out;
+}
+
+// The 1-D transforms, on rows of tiles (vectors) or single values.
+template <class V>
+void input_1d(const V (&d)[4], V (&out)[4]) {  // Bᵀ d
+  out[0] = d[0] - d[2];
+  out[1] = d[1] + d[2];
+  out[2] = d[2] - d[1];
+  out[3] = d[1] - d[3];
+}
+template <class V>
+void output_1d(const V (&m)[4], V (&out)[2]) {  // Aᵀ m
+  out[0] = m[0] + m[1] + m[2];
+  out[1] = m[1] - m[2] - m[3];
+}
+
+// V[ξ][ci][tile] for the n images' tiles; a row of V is `ld` values long (whole vectors of
+// tiles are stored, the excess of a tile row's last vector landing in the next tile row's
+// place before that row overwrites it, or in the row's padding).
+template <class Real>
+void transform_input(const ConvGeometry& g, const Tiling& t, const Real* padded, int n, Real* v, ptrdiff_t ld) {
+  using S = Simd<Real>;
+  using P = Pairs<Real>;
+  using V = typename S::V;
+  constexpr int L = S::lanes;
+  const ptrdiff_t position_stride = ld * g.cin;
+  for (int img = 0; img < n; ++img)
+    for (int ci = 0; ci < g.cin; ++ci) {
+      const Real* plane = padded + (ptrdiff_t(img) * g.cin + ci) * t.plane();
+      Real* row_out = v + ptrdiff_t(ci) * ld + ptrdiff_t(img) * t.per_image();
+      for (int ty = 0; ty < t.tiles_y; ++ty, row_out += t.tiles_x)
+        for (int tx = 0; tx < t.tiles_x; tx += L) {
+          V d[4][4];  // d[r][c]: input (2ty + r, 2tx + c) of L neighbouring tiles
+          for (int r = 0; r < 4; ++r) {
+            const Real* src = plane + ptrdiff_t(2 * ty + r) * t.wp + 2 * tx;
+            const V a = S::load(src), b = S::load(src + L), c = S::load(src + 2), e = S::load(src + 2 + L);
+            d[r][0] = P::even(a, b);
+            d[r][1] = P::odd(a, b);
+            d[r][2] = P::even(c, e);
+            d[r][3] = P::odd(c, e);
+          }
+          V rows[4][4], cols[4];
+          for (int c = 0; c < 4; ++c) {  // Bᵀ d, column by column
+            const V column[4] = {d[0][c], d[1][c], d[2][c], d[3][c]};
+            input_1d(column, cols);
+            for (int r = 0; r < 4; ++r) rows[r][c] = cols[r];
+          }
+          for (int r = 0; r < 4; ++r) {  // (Bᵀ d) B, row by row
+            V out[4];
+            input_1d(rows[r], out);
+            for (int c = 0; c < 4; ++c) S::store(row_out + (r * 4 + c) * position_stride + tx, out[c]);
+          }
+        }
+    }
+}
+
+// y of the n images from M[ξ][co][tile] (rows `ld` apart): Aᵀ m A per tile, the 2×2 outputs
+// interleaved back into image rows; the last tiles of odd-sized outputs drop what is outside.
+template <class Real>
+void transform_output(const ConvGeometry& g, const Tiling& t, const Real* m, ptrdiff_t ld, int n, Real* y) {
+  using S = Simd<Real>;
+  using P = Pairs<Real>;
+  using V = typename S::V;
+  constexpr int L = S::lanes;
+  const ptrdiff_t position_stride = ld * g.cout;
+  for (int img = 0; img < n; ++img)
+    for (int co = 0; co < g.cout; ++co) {
+      Real* plane = y + (ptrdiff_t(img) * g.cout + co) * g.pixels();
+      const Real* row_in = m + ptrdiff_t(co) * ld + ptrdiff_t(img) * t.per_image();
+      for (int ty = 0; ty < t.tiles_y; ++ty, row_in += t.tiles_x)
+        for (int tx = 0; tx < t.tiles_x; tx += L) {
+          V cols[4][2];  // Aᵀ m: 2 rows × 4 columns
+          for (int c = 0; c < 4; ++c) {
+            const V column[4] = {S::load(row_in + (0 * 4 + c) * position_stride + tx),
+                                 S::load(row_in + (1 * 4 + c) * position_stride + tx),
+                                 S::load(row_in + (2 * 4 + c) * position_stride + tx),
+                                 S::load(row_in + (3 * 4 + c) * position_stride + tx)};
+            V out[2];
+            output_1d(column, out);
+            cols[c][0] = out[0];
+            cols[c][1] = out[1];
+          }
+          for (int r = 0; r < 2 && 2 * ty + r < g.ho; ++r) {
+            const V row[4] = {cols[0][r], cols[1][r], cols[2][r], cols[3][r]};
+            V out[2];  // (Aᵀ m) A: outputs (2ty + r, 2tx + 2i) and (…, 2tx + 2i + 1)
+            output_1d(row, out);
+            Real* dst = plane + ptrdiff_t(2 * ty + r) * g.wo + 2 * tx;
+            const int count = std::min(2 * L, g.wo - 2 * tx);
+            if (count == 2 * L) {
+              S::store(dst, P::first(out[0], out[1]));
+              S::store(dst + L, P::second(out[0], out[1]));
+            } else {
+              alignas(64) Real values[2 * L];
+              S::store(values, P::first(out[0], out[1]));
+              S::store(values + L, P::second(out[0], out[1]));
+              std::copy_n(values, count, dst);
+            }
+          }
+        }
+    }
+}
+
+}  // namespace
+
+// The transforms handle a vector of tiles of one tile row at a time: on outputs narrower than
+// 12 (ConvSmall's 6×6 and 8×8 conv4) most of their lanes would be wasted, and the direct
+// GEMM was as fast there (measured).
+bool winograd_applies(const ConvGeometry& g) { return g.k == 3 && g.wo >= 12 && g.ho >= 2; }
+
+template <class Real>
+void winograd_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y,
+                      ConvWorkspace<Real>& ws) {
+  if (images <= 0) return;
+  constexpr int L = Simd<Real>::lanes;
+  transform_filters(g, w, ws);
+  const Tiling t(g);
+  // Enough tiles per GEMM (≥ 64 columns) to fill the micro-kernel's panels; few enough that
+  // V and M of a group (16 × channels × tiles each) stay in L2.
+  const int group = std::clamp((64 + t.per_image() - 1) / t.per_image(), 1, images);
+  const int tiles = group * t.per_image();
+  const ptrdiff_t ld = round_up(tiles, L) + L;  // room for the last tile row's whole vector
+  ws.tiles_in.reserve_discard(size_t(kPositions) * size_t(g.cin) * size_t(ld));
+  ws.tiles_out.reserve_discard(size_t(kPositions) * size_t(g.cout) * size_t(ld));
+  const size_t packed = Gemm<Real>::packed_a_size(g.cout, g.cin);
+  for (int first = 0; first < images; first += group) {
+    const int n = std::min(group, images - first), columns = n * t.per_image();
+    const Real* padded = pad_for_tiles(g, t, x + g.in_image() * size_t(first), n, ws);
+    transform_input(g, t, padded, n, ws.tiles_in.data(), ld);
+    for (int row = 0; row < kPositions * g.cout; ++row)  // the columns past the tiles: read, never used
+      std::fill(ws.tiles_out.data() + row * ld + columns, ws.tiles_out.data() + (row + 1) * ld, Real(0));
+    for (int xi = 0; xi < kPositions; ++xi)
+      ws.gemm.run_packed(g.cout, columns, g.cin, ws.packed_w.data() + xi * packed,
+                         StridedOperand<Real>(MatrixView<Real>::row_major(ws.tiles_in.data() + xi * ld * g.cin, ld)),
+                         ws.tiles_out.data() + xi * ld * g.cout, ld, false);
+    transform_output(g, t, ws.tiles_out.data(), ld, n, y + g.out_image() * size_t(first));
+  }
+}
+
+template void winograd_forward<float>(const ConvGeometry&, const float*, const float*, int, float*,
+                                      ConvWorkspace<float>&);
+template void winograd_forward<double>(const ConvGeometry&, const double*, const double*, int, double*,
+                                       ConvWorkspace<double>&);
+
+}  // namespace drmm::cpu
