@@ -7,6 +7,24 @@
 
 namespace drmm::cpu {
 
+template <class Real>
+void pad_planes(const Real* x, ptrdiff_t planes, int h, int w, int pad, int hp, int wp, Real* out, size_t slack) {
+  // One bulk zero fill, then the rows copied in: rows are short (6 to 32 values), so the
+  // copy is inline vector code rather than a library call per row.
+  using S = Simd<Real>;
+  const ptrdiff_t plane_size = ptrdiff_t(hp) * wp;
+  std::fill_n(out, size_t(planes * plane_size) + slack, Real(0));
+  for (ptrdiff_t plane = 0; plane < planes; ++plane) {
+    const Real* src = x + plane * h * w;
+    Real* dst = out + plane * plane_size + ptrdiff_t(pad) * wp + pad;
+    for (int y = 0; y < h; ++y, src += w, dst += wp) {
+      int i = 0;
+      for (; i + S::lanes <= w; i += S::lanes) S::store(dst + i, S::load(src + i));
+      for (; i < w; ++i) dst[i] = src[i];
+    }
+  }
+}
+
 namespace {
 
 // A group of images copied with their zero border into [img][ci][h+2·pad][w+2·pad], followed
@@ -34,22 +52,10 @@ PaddedImages<Real> pad_images(const ConvGeometry& g, const Real* x, int n, Align
   Real* out = buffer.data();
   if (g.pad == 0) {
     std::copy_n(x, total, out);
+    std::fill_n(out + total, kPaddedSlack, Real(0));
   } else {
-    // One bulk zero fill, then the rows copied in: rows are short (6 to 32 values), so the
-    // copy is inline vector code rather than a library call per row.
-    using S = Simd<Real>;
-    std::fill_n(out, total, Real(0));
-    for (ptrdiff_t plane = 0; plane < ptrdiff_t(n) * g.cin; ++plane) {
-      const Real* src = x + plane * g.h * g.w;
-      Real* dst = out + plane * hp * wp + ptrdiff_t(g.pad) * wp + g.pad;
-      for (int y = 0; y < g.h; ++y, src += g.w, dst += wp) {
-        int i = 0;
-        for (; i + S::lanes <= g.w; i += S::lanes) S::store(dst + i, S::load(src + i));
-        for (; i < g.w; ++i) dst[i] = src[i];
-      }
-    }
+    pad_planes(x, ptrdiff_t(n) * g.cin, g.h, g.w, g.pad, hp, wp, out, kPaddedSlack);
   }
-  std::fill_n(out + total, kPaddedSlack, Real(0));
   return {out, hp, wp, image};
 }
 
@@ -336,6 +342,7 @@ void conv_backward_weight(const ConvGeometry& g, const Real* x, const Real* dy, 
 }
 
 #define DRMM_INSTANTIATE(Real)                                                                                  \
+  template void pad_planes<Real>(const Real*, ptrdiff_t, int, int, int, int, int, Real*, size_t);               \
   template void conv_forward<Real>(const ConvGeometry&, const Real*, const Real*, int, Real*,                  \
                                    ConvWorkspace<Real>&);                                                      \
   template void conv_backward_input<Real>(const ConvGeometry&, const Real*, const Real*, int, Real*, bool,     \

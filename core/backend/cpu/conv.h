@@ -52,6 +52,12 @@ struct ConvWorkspace {
   std::vector<ptrdiff_t> row_offsets;  // padded-image offset of each im2col row being packed
 };
 
+// `planes` h×w planes into planes of hp×wp rows and columns at row and column `pad` (zeros
+// around them; hp and wp may leave more zeros on the bottom and right than `pad`), followed
+// by `slack` zeros so that packers may read whole vectors past the end.
+template <class Real>
+void pad_planes(const Real* x, ptrdiff_t planes, int h, int w, int pad, int hp, int wp, Real* out, size_t slack);
+
 // How many consecutive images one GEMM should cover: enough columns (n·Ho·Wo ≥ ~256) to
 // keep the micro-kernel's B panels full when the layer's images are small.
 int conv_group_size(const ConvGeometry& g, int images);

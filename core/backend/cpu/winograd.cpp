@@ -66,14 +66,10 @@ void transform_filters(const ConvGeometry& g, const Real* w, ConvWorkspace<Real>
 template <class Real>
 const Real* pad_for_tiles(const ConvGeometry& g, const Tiling& t, const Real* x, int n, ConvWorkspace<Real>& ws) {
   constexpr size_t kSlack = 64;
-  const ptrdiff_t planes = ptrdiff_t(n) * g.cin, total = planes * t.plane();
-  ws.padded.reserve_discard(size_t(total) + kSlack);
-  Real* out = ws.padded.data();
-  std::fill_n(out, size_t(total) + kSlack, Real(0));
-  for (ptrdiff_t p = 0; p < planes; ++p)
-    for (int y = 0; y < g.h; ++y)
-      std::copy_n(x + (p * g.h + y) * g.w, g.w, out + p * t.plane() + ptrdiff_t(y + g.pad) * t.wp + g.pad);
-  return out;
+  const ptrdiff_t planes = ptrdiff_t(n) * g.cin;
+  ws.padded.reserve_discard(size_t(planes * t.plane()) + kSlack);
+  pad_planes(x, planes, g.h, g.w, g.pad, t.hp, t.wp, ws.padded.data(), kSlack);
+  return ws.padded.data();
 }
 
 // The 1-D transforms, on rows of tiles (vectors) or single values.
