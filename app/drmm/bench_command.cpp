@@ -77,19 +77,24 @@ void print_kernels(Backend& backend, const BenchOptions& o) {
             << " images/s\n";
 }
 
-void print_header(const BenchOptions& o) {
+// The table's columns: the backend column fits the longest device name (a GPU's can be long).
+struct Columns {
+  int preset = 12, backend = 34;
+};
+
+void print_header(const BenchOptions& o, const Columns& w) {
   std::cout << "DRMM training step (bottom-up + top-down, L_H + L_RC + L_KL + L_NN, both passes' gradients, "
                "SGD), batch "
             << o.batch << ", " << o.threads << " threads; median of " << o.rounds << " rounds of " << o.steps
             << " timed steps" << (o.torch ? ", ours and PyTorch's alternating" : "") << "\n";
-  std::cout << std::left << std::setw(12) << "preset" << std::setw(34) << "backend" << std::right << std::setw(12)
-            << "images/s";
+  std::cout << std::left << std::setw(w.preset) << "preset" << std::setw(w.backend) << "backend" << std::right
+            << std::setw(12) << "images/s";
   if (o.torch) std::cout << std::setw(14) << "torch img/s" << std::setw(10) << "ratio" << "   ratio range";
   std::cout << "\n";
 }
 
-void print_row(const std::string& preset, const std::string& backend, const RoundFigures& f) {
-  std::cout << std::left << std::setw(12) << preset << std::setw(34) << backend << std::right << std::fixed
+void print_row(const Columns& w, const std::string& preset, const std::string& backend, const RoundFigures& f) {
+  std::cout << std::left << std::setw(w.preset) << preset << std::setw(w.backend) << backend << std::right << std::fixed
             << std::setprecision(1) << std::setw(12) << median(f.ours);
   if (!f.ratios.empty()) {
     const auto [low, high] = std::minmax_element(f.ratios.begin(), f.ratios.end());
@@ -100,13 +105,16 @@ void print_row(const std::string& preset, const std::string& backend, const Roun
 }
 
 void run_bench(const BenchOptions& o) {
-  print_header(o);
   std::vector<std::unique_ptr<Backend>> backends;
+  Columns columns;
   for (const std::string& name : backends_of(o.backend)) {
     std::string notice;
     backends.push_back(make_backend(name, o.threads, &notice));
     if (!notice.empty()) std::cerr << notice << "\n";
+    columns.backend = std::max(columns.backend, int(backends.back()->name().size()) + 2);
   }
+  for (const std::string& preset : o.presets) columns.preset = std::max(columns.preset, int(preset.size()) + 2);
+  print_header(o, columns);
   for (const std::string& preset : o.presets) {
     const ModelSpec spec = load_model_spec(preset);
     std::unique_ptr<TorchReference> torch;
@@ -117,7 +125,7 @@ void run_bench(const BenchOptions& o) {
     }
     for (auto& backend : backends) {
       TrainingStepTimer timer(*backend, spec, o.batch, o.warmup);
-      print_row(spec.name, backend->name(), time_rounds(timer, torch.get(), o));
+      print_row(columns, spec.name, backend->name(), time_rounds(timer, torch.get(), o));
     }
   }
   if (o.kernels)
