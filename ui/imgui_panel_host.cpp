@@ -153,7 +153,14 @@ void ImGuiPanelHost::draw_header_tools() {
   float width = ImGui::CalcTextSize("(?)").x;
   for (const QString& format : formats)
     width += style.ItemSpacing.x + ImGui::CalcTextSize(format.toUpper().toUtf8().constData()).x + style.FramePadding.x * 2;
-  ImGui::SameLine(std::max(ImGui::GetWindowContentRegionMax().x - width, ImGui::GetCursorPosX()));
+  // Right-aligned on the header's line, or right-aligned below it when the header text would
+  // run under them (a narrow panel).
+  const float tools_x = std::max(ImGui::GetWindowContentRegionMax().x - width, ImGui::GetCursorPosX());
+  const float header_end = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x;
+  if (header_end + style.ItemSpacing.x <= tools_x)
+    ImGui::SameLine(tools_x);
+  else
+    ImGui::SetCursorPosX(tools_x);
   for (const QString& format : formats) {
     const QByteArray label = format.toUpper().toUtf8();
     if (ImGui::SmallButton(label.constData())) {

@@ -8,7 +8,7 @@
 namespace drmm::ui {
 namespace {
 
-double to_axis(double y, bool log_y) { return log_y ? std::log10(std::max(y, 1e-12)) : y; }
+double to_axis(double y, bool symlog_y) { return symlog_y ? symlog(y) : y; }
 
 // Round tick spacing (1, 2 or 5 times a power of ten) giving about `count` ticks over `span`.
 double nice_step(double span, int count) {
@@ -25,6 +25,16 @@ void format_value(char* text, size_t size, double v) {
 }
 
 }  // namespace
+
+double symlog(double y) {
+  const double a = std::abs(y);
+  return a <= kSymlogLinear ? y / kSymlogLinear : std::copysign(1 + std::log10(a / kSymlogLinear), y);
+}
+
+double symlog_inverse(double a) {
+  const double m = std::abs(a);
+  return m <= 1 ? a * kSymlogLinear : std::copysign(kSymlogLinear * std::pow(10.0, m - 1), a);
+}
 
 PlotSeries decimate(const PlotSeries& series, int buckets) {
   const size_t n = std::min(series.x.size(), series.y.size());
@@ -66,10 +76,10 @@ PlotRange plot_range(std::span<const PlotSeries> series, const PlotOptions& opti
   for (const PlotSeries& s : series) {
     const size_t n = std::min(s.x.size(), s.y.size());
     for (size_t i = 0; i < n; ++i) {
-      if (!std::isfinite(s.y[i]) || (options.log_y && s.y[i] <= 0)) continue;
+      if (!std::isfinite(s.y[i])) continue;
       r.x0 = std::min(r.x0, s.x[i]);
       r.x1 = std::max(r.x1, s.x[i]);
-      const double y = to_axis(s.y[i], options.log_y);
+      const double y = to_axis(s.y[i], options.symlog_y);
       r.y0 = std::min(r.y0, y);
       r.y1 = std::max(r.y1, y);
     }
@@ -77,12 +87,12 @@ PlotRange plot_range(std::span<const PlotSeries> series, const PlotOptions& opti
   if (!(r.x0 <= r.x1)) r.x0 = 0, r.x1 = 1;
   if (r.x1 - r.x0 < 1e-12) r.x1 = r.x0 + 1;
   if (options.fixed_y) {
-    r.y0 = to_axis(options.y_min, options.log_y);
-    r.y1 = to_axis(options.y_max, options.log_y);
+    r.y0 = to_axis(options.y_min, options.symlog_y);
+    r.y1 = to_axis(options.y_max, options.symlog_y);
   } else if (!(r.y0 <= r.y1)) {
     r.y0 = 0, r.y1 = 1;
   } else {
-    const double pad = std::max((r.y1 - r.y0) * 0.05, options.log_y ? 0.05 : 1e-9);
+    const double pad = std::max((r.y1 - r.y0) * 0.05, options.symlog_y ? 0.05 : 1e-9);
     r.y0 -= pad;
     r.y1 += pad;
   }
@@ -113,11 +123,12 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   // Grid and tick labels.
   char text[32];
   const ImU32 grid = IM_COL32(70, 74, 82, 255), label = IM_COL32(160, 165, 175, 255);
-  const double y_step = options.log_y ? 1.0 : nice_step(r.y1 - r.y0, 4);
+  // Symlog ticks at whole decades, at most about six of them.
+  const double y_step = options.symlog_y ? std::max(1.0, std::ceil((r.y1 - r.y0) / 6)) : nice_step(r.y1 - r.y0, 4);
   for (double y = std::ceil(r.y0 / y_step) * y_step; y <= r.y1 + 1e-12; y += y_step) {
     const float sy = py(y);
     draw->AddLine(ImVec2(area.min.x, sy), ImVec2(area.max.x, sy), grid);
-    format_value(text, sizeof text, options.log_y ? std::pow(10.0, y) : y);
+    format_value(text, sizeof text, options.symlog_y ? symlog_inverse(y) : y);
     // Kept inside the plot's height so the top label never runs into the title.
     draw->AddText(ImVec2(frame.min.x + 4, std::clamp(sy - line_h * 0.5f, area.min.y - 2, area.max.y - line_h + 2)), label, text);
   }
@@ -137,8 +148,8 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
     points.clear();
     const size_t n = std::min(s.x.size(), s.y.size());
     for (size_t i = 0; i < n; ++i) {
-      if (!std::isfinite(s.y[i]) || (options.log_y && s.y[i] <= 0)) continue;
-      points.emplace_back(px(s.x[i]), py(to_axis(s.y[i], options.log_y)));
+      if (!std::isfinite(s.y[i])) continue;
+      points.emplace_back(px(s.x[i]), py(to_axis(s.y[i], options.symlog_y)));
     }
     if (points.size() == 1) draw->AddCircleFilled(points[0], 2.5f, s.color);
     else if (points.size() > 1) draw->AddPolyline(points.data(), int(points.size()), s.color, ImDrawFlags_None, 1.5f);

@@ -21,7 +21,9 @@ struct PlotSeries {
 struct PlotOptions {
   const char* title = "";
   const char* x_label = "step";
-  bool log_y = false;            // losses span decades: a log axis keeps every term readable
+  // Losses span decades, and L_KL with the authors' sign (so the total L too) goes negative: a
+  // symmetric log axis (symlog below) keeps every term and its sign readable.
+  bool symlog_y = false;
   bool fixed_y = false;          // use [y_min, y_max] instead of the data's range
   double y_min = 0, y_max = 1;
 };
@@ -31,7 +33,13 @@ struct PlotOptions {
 // is short enough.
 PlotSeries decimate(const PlotSeries& series, int buckets);
 
-// The data range the plot will show (after log if asked); public for tests.
+// The symmetric log axis: linear within ±kSymlogLinear, one unit per decade beyond, sign kept
+// (y = ±kSymlogLinear·10^(|a|−1) for |a| ≥ 1). Public for tests.
+inline constexpr double kSymlogLinear = 1e-3;
+double symlog(double y);
+double symlog_inverse(double a);
+
+// The data range the plot will show (on the symlog axis if asked); public for tests.
 struct PlotRange {
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
 };

@@ -34,16 +34,29 @@ TEST(LinePlot, DecimationBoundsPointsAndKeepsSpikesAndEnds) {
   EXPECT_TRUE(std::is_sorted(d.x.begin(), d.x.end()));
 }
 
-TEST(LinePlot, LogRangeSkipsNonPositiveValues) {
-  const PlotSeries s{"loss", 0, {1, 2, 3}, {0.0, 0.01, 100.0}};
+TEST(LinePlot, SymlogIsMonotonicKeepsTheSignAndInverts) {
+  double last = -1e9;
+  for (double y : {-1e4, -2.0, -1e-3, -1e-5, 0.0, 1e-5, 1e-3, 0.5, 2.0, 1e4}) {
+    const double a = symlog(y);
+    EXPECT_GT(a, last) << y;
+    EXPECT_EQ(a < 0, y < 0) << y;
+    EXPECT_NEAR(symlog_inverse(a), y, 1e-12 * (1 + std::abs(y))) << y;
+    last = a;
+  }
+  EXPECT_DOUBLE_EQ(symlog(10 * kSymlogLinear), 2.0);  // one unit per decade
+  EXPECT_DOUBLE_EQ(symlog(-100 * kSymlogLinear), -3.0);
+}
+
+TEST(LinePlot, SymlogRangeKeepsNegativeAndZeroValues) {
+  const PlotSeries s{"loss", 0, {1, 2, 3, 4}, {-2.0, 0.0, 0.01, 100.0}};
   PlotOptions options;
-  options.log_y = true;
+  options.symlog_y = true;
   const PlotRange r = plot_range({&s, 1}, options);
-  EXPECT_LT(r.y0, -2.0);  // log10(0.01) minus padding
-  EXPECT_GT(r.y1, 2.0);
-  EXPECT_GT(r.y0, -3.0);
-  EXPECT_DOUBLE_EQ(r.x0, 2.0);  // the point at y = 0 is not drawn on a log axis
-  EXPECT_DOUBLE_EQ(r.x1, 3.0);
+  EXPECT_LT(r.y0, symlog(-2.0));  // the negative total L is on the axis
+  EXPECT_GT(r.y0, symlog(-2.0) - 1.0);
+  EXPECT_GT(r.y1, symlog(100.0));
+  EXPECT_DOUBLE_EQ(r.x0, 1.0);
+  EXPECT_DOUBLE_EQ(r.x1, 4.0);
 }
 
 TEST(LinePlot, FixedRangeAndEmptySeries) {

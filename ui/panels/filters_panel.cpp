@@ -52,8 +52,8 @@ void FiltersPanel::rebuild_atlases(const Snapshot& snapshot) {  filters_ = atlas
 }
 
 void FiltersPanel::draw(const Snapshot& snapshot) {
-  ImGui::Text("Γ⁽¹⁾: %zu first-layer templates; deepest layer's templates rendered to pixels",
-              snapshot.first_layer_filters.size());
+  ImGui::Text("%zu first-layer, %zu deepest templates", snapshot.first_layer_filters.size(),
+              snapshot.filter_renderings.size());
   draw_header_tools();
   if (snapshot.first_layer_filters.empty()) {
     ImGui::TextDisabled("Waiting for the model…");

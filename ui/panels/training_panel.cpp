@@ -202,7 +202,7 @@ void TrainingPanel::draw_curves(const Snapshot& snapshot) {
   if (snapshot.version != series_version_ || buckets != series_buckets_) rebuild_series(snapshot, buckets);
   const float spacing = ImGui::GetStyle().ItemSpacing.y;
   const float height = std::max(60.0f, avail.y - 2 * spacing);
-  PlotOptions loss_options{"losses (log scale)", "step", true};
+  PlotOptions loss_options{"losses (symmetric log scale)", "step", true};
   PlotOptions accuracy_options{"accuracy", "step", false, true, 0.0, 1.0};
   PlotOptions speed_options{"images/s", "step"};
   const PanelRect loss_rect = draw_line_plot("##losses", ImVec2(avail.x, height * 0.45f), losses_, loss_options);
