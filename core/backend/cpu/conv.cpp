@@ -336,6 +336,10 @@ void conv_backward_input(const ConvGeometry& g, const Real* dy, const Real* w, i
 template <class Real>
 void conv_backward_weight(const ConvGeometry& g, const Real* x, const Real* dy, int images, Real* dw,
                           ConvWorkspace<Real>& ws) {
+  if (winograd_applies(g)) {
+    winograd_backward_weight(g, x, dy, images, dw, ws);
+    return;
+  }
   for_each_group(g, images, [&](int first, int n) {
     backward_weight_group(g, x + g.in_image() * size_t(first), dy + g.out_image() * size_t(first), n, dw, ws);
   });

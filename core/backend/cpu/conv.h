@@ -66,12 +66,15 @@ int conv_group_size(const ConvGeometry& g, int images);
 template <class Real>
 void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y,
                   ConvWorkspace<Real>& ws);
-// The same by Winograd's F(2×2, 3×3) (winograd.cpp), which conv_forward uses where it
-// applies: 3×3 kernels with outputs at least 12 wide.
+// conv_forward and conv_backward_weight by Winograd's F(2×2, 3×3) (winograd.cpp), which those
+// two use where it applies: 3×3 kernels with outputs at least 12 wide.
 bool winograd_applies(const ConvGeometry& g);
 template <class Real>
 void winograd_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y,
                       ConvWorkspace<Real>& ws);
+template <class Real>
+void winograd_backward_weight(const ConvGeometry& g, const Real* x, const Real* dy, int images, Real* dw,
+                              ConvWorkspace<Real>& ws);
 // dx[img] (+)= convᵀ(dy[img], w): the GEMM wᵀ·dy gives the im2col matrix of dx, which
 // col2im sums back into the image (overlapping windows add up).
 template <class Real>
