@@ -75,6 +75,7 @@ class MainWindow : public QMainWindow {
   QLabel* speed_label_ = nullptr;
   QLabel* backend_label_ = nullptr;
   QElapsedTimer status_clock_;
+  bool status_running_ = false;  // the run state the status bar shows
 
   QTimer frame_timer_;
   uint64_t shown_version_ = ~uint64_t(0);

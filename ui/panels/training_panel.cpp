@@ -1,6 +1,7 @@
 #include "ui/panels/training_panel.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cstdio>
 #include <cstring>
 
@@ -110,6 +111,10 @@ void TrainingPanel::draw_controls(const Snapshot& snapshot) {
               snapshot.epoch, total_epochs, last ? last->images_per_second : 0.0,
               snapshot.backend_name.empty() ? run.config().backend.c_str() : snapshot.backend_name.c_str(),
               seconds / 60, seconds % 60, training_ ? "training" : "");
+  const float done = total_epochs > 0 ? float(std::clamp(snapshot.epoch / total_epochs, 0.0, 1.0)) : 0.0f;
+  char progress[32];
+  std::snprintf(progress, sizeof progress, "%.1f%% of the run", 100.0 * double(done));
+  ImGui::ProgressBar(done, ImVec2(-FLT_MIN, 0), progress);
   if (!snapshot.status.empty()) {
     const bool error = snapshot.status.rfind("error", 0) == 0;
     if (error) ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 110, 100, 255));
