@@ -37,36 +37,6 @@ struct Tiling {
 
 inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
-// U[ξ] = (G g Gᵀ)[ξ] for every filter, packed as the GEMM's A (Cout × Cin) per ξ.
-template <class Real>
-void transform_filters(const ConvGeometry& g, const Real* w, ConvWorkspace<Real>& ws) {
-  const size_t pairs = size_t(g.cout) * size_t(g.cin);
-  ws.transformed_w.reserve_discard(kPositions * pairs);
-  Real* u = ws.transformed_w.data();  // U[ξ][co][ci]
-  for (size_t pair = 0; pair < pairs; ++pair) {
-    const Real* f = w + pair * 9;
-    Real s[4][3];  // G g: rows g0, (g0+g1+g2)/2, (g0−g1+g2)/2, g2
-    for (int c = 0; c < 3; ++c) {
-      s[0][c] = f[c];
-      s[1][c] = (f[c] + f[3 + c] + f[6 + c]) / 2;
-      s[2][c] = (f[c] - f[3 + c] + f[6 + c]) / 2;
-      s[3][c] = f[6 + c];
-    }
-    for (int r = 0; r < 4; ++r) {  // (G g) Gᵀ: the same on the columns
-      u[(r * 4 + 0) * pairs + pair] = s[r][0];
-      u[(r * 4 + 1) * pairs + pair] = (s[r][0] + s[r][1] + s[r][2]) / 2;
-      u[(r * 4 + 2) * pairs + pair] = (s[r][0] - s[r][1] + s[r][2]) / 2;
-      u[(r * 4 + 3) * pairs + pair] = s[r][2];
-    }
-  }
-  const size_t packed = Gemm<Real>::packed_a_size(g.cout, g.cin);
-  ws.packed_w.reserve_discard(kPositions * packed);
-  for (int xi = 0; xi < kPositions; ++xi)
-    Gemm<Real>::pack_a(g.cout, g.cin,
-                       StridedOperand<Real>(MatrixView<Real>::row_major(u + xi * pairs, g.cin).transposed()),
-                       ws.packed_w.data() + xi * packed);
-}
-
 // n images into ws.padded in the Tiling's layout (and zeros after them for whole-vector reads).
 template <class Real>
 const Real* pad_for_tiles(const ConvGeometry& g, const Tiling& t, const Real* x, int n, ConvWorkspace<Real>& ws) {
@@ -78,6 +48,13 @@ const Real* pad_for_tiles(const ConvGeometry& g, const Tiling& t, const Real* x,
 }
 
 // The 1-D transforms, on rows of tiles (vectors) or single values.
+template <class V>
+void filter_1d(const V (&f)[3], V (&out)[4]) {  // G f
+  out[0] = f[0];
+  out[1] = (f[0] + f[1] + f[2]) / 2;
+  out[2] = (f[0] - f[1] + f[2]) / 2;
+  out[3] = f[2];
+}
 template <class V>
 void input_1d(const V (&d)[4], V (&out)[4]) {  // Bᵀ d
   out[0] = d[0] - d[2];
@@ -102,6 +79,40 @@ void filter_gradient_1d(const V (&s)[4], V (&out)[3]) {  // Gᵀ s, the adjoint 
   out[0] = s[0] + (s[1] + s[2]) / 2;
   out[1] = (s[1] - s[2]) / 2;
   out[2] = (s[1] + s[2]) / 2 + s[3];
+}
+
+// The 2-D transform X in ↦ T X Tᵀ of an N×N block, T being the 1-D transform one_d (N → M
+// values): one_d on every column, then on every row.
+template <int N, int M, class T, class OneD>
+void transform_2d(const T (&in)[N][N], T (&out)[M][M], OneD&& one_d) {
+  T columns_done[M][N];
+  for (int c = 0; c < N; ++c) {
+    T column[N], lifted[M];
+    for (int r = 0; r < N; ++r) column[r] = in[r][c];
+    one_d(column, lifted);
+    for (int r = 0; r < M; ++r) columns_done[r][c] = lifted[r];
+  }
+  for (int r = 0; r < M; ++r) one_d(columns_done[r], out[r]);
+}
+
+// U[ξ] = (G g Gᵀ)[ξ] for every filter, packed as the GEMM's A (Cout × Cin) per ξ.
+template <class Real>
+void transform_filters(const ConvGeometry& g, const Real* w, ConvWorkspace<Real>& ws) {
+  const size_t pairs = size_t(g.cout) * size_t(g.cin);
+  ws.transformed_w.reserve_discard(kPositions * pairs);
+  Real* u = ws.transformed_w.data();  // U[ξ][co][ci]
+  for (size_t pair = 0; pair < pairs; ++pair) {
+    Real f[3][3], lifted[4][4];
+    std::copy_n(w + pair * 9, 9, &f[0][0]);
+    transform_2d(f, lifted, filter_1d<Real>);
+    for (int xi = 0; xi < kPositions; ++xi) u[size_t(xi) * pairs + pair] = lifted[xi / 4][xi % 4];
+  }
+  const size_t packed = Gemm<Real>::packed_a_size(g.cout, g.cin);
+  ws.packed_w.reserve_discard(kPositions * packed);
+  for (int xi = 0; xi < kPositions; ++xi)
+    Gemm<Real>::pack_a(g.cout, g.cin,
+                       StridedOperand<Real>(MatrixView<Real>::row_major(u + xi * pairs, g.cin).transposed()),
+                       ws.packed_w.data() + xi * packed);
 }
 
 // V[ξ][ci][tile] for the n images' tiles; a row of V is `ld` values long (whole vectors of
@@ -129,17 +140,10 @@ void transform_input(const ConvGeometry& g, const Tiling& t, const Real* padded,
             d[r][2] = P::even(c, e);
             d[r][3] = P::odd(c, e);
           }
-          V rows[4][4], cols[4];
-          for (int c = 0; c < 4; ++c) {  // Bᵀ d, column by column
-            const V column[4] = {d[0][c], d[1][c], d[2][c], d[3][c]};
-            input_1d(column, cols);
-            for (int r = 0; r < 4; ++r) rows[r][c] = cols[r];
-          }
-          for (int r = 0; r < 4; ++r) {  // (Bᵀ d) B, row by row
-            V out[4];
-            input_1d(rows[r], out);
-            for (int c = 0; c < 4; ++c) S::store(row_out + (r * 4 + c) * position_stride + tx, out[c]);
-          }
+          V out[4][4];  // Bᵀ d B
+          transform_2d(d, out, input_1d<V>);
+          for (int xi = 0; xi < kPositions; ++xi)
+            S::store(row_out + xi * position_stride + tx, out[xi / 4][xi % 4]);
         }
     }
 }
@@ -159,30 +163,19 @@ void transform_output(const ConvGeometry& g, const Tiling& t, const Real* m, ptr
       const Real* row_in = m + ptrdiff_t(co) * ld + ptrdiff_t(img) * t.per_image();
       for (int ty = 0; ty < t.tiles_y; ++ty, row_in += t.tiles_x)
         for (int tx = 0; tx < t.tiles_x; tx += L) {
-          V cols[4][2];  // Aᵀ m: 2 rows × 4 columns
-          for (int c = 0; c < 4; ++c) {
-            const V column[4] = {S::load(row_in + (0 * 4 + c) * position_stride + tx),
-                                 S::load(row_in + (1 * 4 + c) * position_stride + tx),
-                                 S::load(row_in + (2 * 4 + c) * position_stride + tx),
-                                 S::load(row_in + (3 * 4 + c) * position_stride + tx)};
-            V out[2];
-            output_1d(column, out);
-            cols[c][0] = out[0];
-            cols[c][1] = out[1];
-          }
+          V block[4][4], out[2][2];  // Aᵀ m A: outputs (2ty + r, 2tx + 2i + c) in out[r][c], lane i
+          for (int xi = 0; xi < kPositions; ++xi) block[xi / 4][xi % 4] = S::load(row_in + xi * position_stride + tx);
+          transform_2d(block, out, output_1d<V>);
           for (int r = 0; r < 2 && 2 * ty + r < g.ho; ++r) {
-            const V row[4] = {cols[0][r], cols[1][r], cols[2][r], cols[3][r]};
-            V out[2];  // (Aᵀ m) A: outputs (2ty + r, 2tx + 2i) and (…, 2tx + 2i + 1)
-            output_1d(row, out);
             Real* dst = plane + ptrdiff_t(2 * ty + r) * g.wo + 2 * tx;
             const int count = std::min(2 * L, g.wo - 2 * tx);
             if (count == 2 * L) {
-              S::store(dst, P::first(out[0], out[1]));
-              S::store(dst + L, P::second(out[0], out[1]));
+              S::store(dst, P::first(out[r][0], out[r][1]));
+              S::store(dst + L, P::second(out[r][0], out[r][1]));
             } else {
               alignas(64) Real values[2 * L];
-              S::store(values, P::first(out[0], out[1]));
-              S::store(values + L, P::second(out[0], out[1]));
+              S::store(values, P::first(out[r][0], out[r][1]));
+              S::store(values + L, P::second(out[r][0], out[r][1]));
               std::copy_n(values, count, dst);
             }
           }
@@ -205,20 +198,13 @@ void transform_gradient(const ConvGeometry& g, const Tiling& t, const Real* padd
       Real* row_out = out + ptrdiff_t(co) * ld + ptrdiff_t(img) * t.per_image();
       for (int ty = 0; ty < t.tiles_y; ++ty, row_out += t.tiles_x)
         for (int tx = 0; tx < t.tiles_x; tx += L) {
-          V rows[4][2];  // A dY: 4 rows × 2 columns of L blocks
-          for (int c = 0; c < 2; ++c) {
-            const Real* top = plane + 2 * ty * row + 2 * tx;
-            const V a = S::load(top), b = S::load(top + L), d = S::load(top + row), e = S::load(top + row + L);
-            const V column[2] = {c == 0 ? P::even(a, b) : P::odd(a, b), c == 0 ? P::even(d, e) : P::odd(d, e)};
-            V lifted[4];
-            gradient_1d(column, lifted);
-            for (int r = 0; r < 4; ++r) rows[r][c] = lifted[r];
-          }
-          for (int r = 0; r < 4; ++r) {  // (A dY) Aᵀ, row by row
-            V lifted[4];
-            gradient_1d(rows[r], lifted);
-            for (int c = 0; c < 4; ++c) S::store(row_out + (r * 4 + c) * position_stride + tx, lifted[c]);
-          }
+          const Real* top = plane + 2 * ty * row + 2 * tx;
+          const V a = S::load(top), b = S::load(top + L), d = S::load(top + row), e = S::load(top + row + L);
+          const V block[2][2] = {{P::even(a, b), P::odd(a, b)}, {P::even(d, e), P::odd(d, e)}};
+          V lifted[4][4];  // A dY Aᵀ
+          transform_2d(block, lifted, gradient_1d<V>);
+          for (int xi = 0; xi < kPositions; ++xi)
+            S::store(row_out + xi * position_stride + tx, lifted[xi / 4][xi % 4]);
         }
     }
 }
@@ -228,20 +214,10 @@ template <class Real>
 void add_filter_gradients(const ConvGeometry& g, const Real* sums, Real* dw) {
   const size_t pairs = size_t(g.cout) * size_t(g.cin);
   for (size_t pair = 0; pair < pairs; ++pair) {
-    Real rows[3][4];  // Gᵀ S, column by column
-    for (int c = 0; c < 4; ++c) {
-      const Real column[4] = {sums[(0 * 4 + c) * pairs + pair], sums[(1 * 4 + c) * pairs + pair],
-                              sums[(2 * 4 + c) * pairs + pair], sums[(3 * 4 + c) * pairs + pair]};
-      Real reduced[3];
-      filter_gradient_1d(column, reduced);
-      for (int r = 0; r < 3; ++r) rows[r][c] = reduced[r];
-    }
-    Real* f = dw + pair * 9;
-    for (int r = 0; r < 3; ++r) {  // (Gᵀ S) G, row by row
-      Real reduced[3];
-      filter_gradient_1d(rows[r], reduced);
-      for (int c = 0; c < 3; ++c) f[r * 3 + c] += reduced[c];
-    }
+    Real sum[4][4], reduced[3][3];
+    for (int xi = 0; xi < kPositions; ++xi) sum[xi / 4][xi % 4] = sums[size_t(xi) * pairs + pair];
+    transform_2d(sum, reduced, filter_gradient_1d<Real>);
+    for (int k = 0; k < 9; ++k) dw[pair * 9 + size_t(k)] += reduced[k / 3][k % 3];
   }
 }
 
