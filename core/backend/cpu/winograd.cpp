@@ -95,6 +95,21 @@ void transform_2d(const T (&in)[N][N], T (&out)[M][M], OneD&& one_d) {
   for (int r = 0; r < M; ++r) one_d(columns_done[r], out[r]);
 }
 
+// Calls fn(plane, column, ty, tx) for every vector of `lanes` tiles of one tile row: tiles
+// (ty, tx …) of channel plane `plane` (image·channels + channel) of n images, whose
+// transformed values sit at `column` of their rows of V, M or Ŷ (channel·ld + their index
+// among the n images' tiles).
+template <class Fn>
+void for_each_tile_vector(const Tiling& t, int n, int channels, ptrdiff_t ld, int lanes, Fn&& fn) {
+  for (int img = 0; img < n; ++img)
+    for (int channel = 0; channel < channels; ++channel) {
+      const ptrdiff_t plane = ptrdiff_t(img) * channels + channel;
+      const ptrdiff_t first = ptrdiff_t(channel) * ld + ptrdiff_t(img) * t.per_image();
+      for (int ty = 0; ty < t.tiles_y; ++ty)
+        for (int tx = 0; tx < t.tiles_x; tx += lanes) fn(plane, first + ptrdiff_t(ty) * t.tiles_x + tx, ty, tx);
+    }
+}
+
 // U[ξ] = (G g Gᵀ)[ξ] for every filter, packed as the GEMM's A (Cout × Cin) per ξ.
 template <class Real>
 void transform_filters(const ConvGeometry& g, const Real* w, ConvWorkspace<Real>& ws) {
@@ -125,27 +140,20 @@ void transform_input(const ConvGeometry& g, const Tiling& t, const Real* padded,
   using V = typename S::V;
   constexpr int L = S::lanes;
   const ptrdiff_t position_stride = ld * g.cin;
-  for (int img = 0; img < n; ++img)
-    for (int ci = 0; ci < g.cin; ++ci) {
-      const Real* plane = padded + (ptrdiff_t(img) * g.cin + ci) * t.plane();
-      Real* row_out = v + ptrdiff_t(ci) * ld + ptrdiff_t(img) * t.per_image();
-      for (int ty = 0; ty < t.tiles_y; ++ty, row_out += t.tiles_x)
-        for (int tx = 0; tx < t.tiles_x; tx += L) {
-          V d[4][4];  // d[r][c]: input (2ty + r, 2tx + c) of L neighbouring tiles
-          for (int r = 0; r < 4; ++r) {
-            const Real* src = plane + ptrdiff_t(2 * ty + r) * t.wp + 2 * tx;
-            const V a = S::load(src), b = S::load(src + L), c = S::load(src + 2), e = S::load(src + 2 + L);
-            d[r][0] = P::even(a, b);
-            d[r][1] = P::odd(a, b);
-            d[r][2] = P::even(c, e);
-            d[r][3] = P::odd(c, e);
-          }
-          V out[4][4];  // Bᵀ d B
-          transform_2d(d, out, input_1d<V>);
-          for (int xi = 0; xi < kPositions; ++xi)
-            S::store(row_out + xi * position_stride + tx, out[xi / 4][xi % 4]);
-        }
+  for_each_tile_vector(t, n, g.cin, ld, L, [&](ptrdiff_t plane, ptrdiff_t column, int ty, int tx) {
+    V d[4][4];  // d[r][c]: input (2ty + r, 2tx + c) of L neighbouring tiles
+    for (int r = 0; r < 4; ++r) {
+      const Real* src = padded + plane * t.plane() + ptrdiff_t(2 * ty + r) * t.wp + 2 * tx;
+      const V a = S::load(src), b = S::load(src + L), c = S::load(src + 2), e = S::load(src + 2 + L);
+      d[r][0] = P::even(a, b);
+      d[r][1] = P::odd(a, b);
+      d[r][2] = P::even(c, e);
+      d[r][3] = P::odd(c, e);
     }
+    V out[4][4];  // Bᵀ d B
+    transform_2d(d, out, input_1d<V>);
+    for (int xi = 0; xi < kPositions; ++xi) S::store(v + column + xi * position_stride, out[xi / 4][xi % 4]);
+  });
 }
 
 // y of the n images from M[ξ][co][tile] (rows `ld` apart): Aᵀ m A per tile, the 2×2 outputs
@@ -157,30 +165,24 @@ void transform_output(const ConvGeometry& g, const Tiling& t, const Real* m, ptr
   using V = typename S::V;
   constexpr int L = S::lanes;
   const ptrdiff_t position_stride = ld * g.cout;
-  for (int img = 0; img < n; ++img)
-    for (int co = 0; co < g.cout; ++co) {
-      Real* plane = y + (ptrdiff_t(img) * g.cout + co) * g.pixels();
-      const Real* row_in = m + ptrdiff_t(co) * ld + ptrdiff_t(img) * t.per_image();
-      for (int ty = 0; ty < t.tiles_y; ++ty, row_in += t.tiles_x)
-        for (int tx = 0; tx < t.tiles_x; tx += L) {
-          V block[4][4], out[2][2];  // Aᵀ m A: outputs (2ty + r, 2tx + 2i + c) in out[r][c], lane i
-          for (int xi = 0; xi < kPositions; ++xi) block[xi / 4][xi % 4] = S::load(row_in + xi * position_stride + tx);
-          transform_2d(block, out, output_1d<V>);
-          for (int r = 0; r < 2 && 2 * ty + r < g.ho; ++r) {
-            Real* dst = plane + ptrdiff_t(2 * ty + r) * g.wo + 2 * tx;
-            const int count = std::min(2 * L, g.wo - 2 * tx);
-            if (count == 2 * L) {
-              S::store(dst, P::first(out[r][0], out[r][1]));
-              S::store(dst + L, P::second(out[r][0], out[r][1]));
-            } else {
-              alignas(64) Real values[2 * L];
-              S::store(values, P::first(out[r][0], out[r][1]));
-              S::store(values + L, P::second(out[r][0], out[r][1]));
-              std::copy_n(values, count, dst);
-            }
-          }
-        }
+  for_each_tile_vector(t, n, g.cout, ld, L, [&](ptrdiff_t plane, ptrdiff_t column, int ty, int tx) {
+    V block[4][4], out[2][2];  // Aᵀ m A: outputs (2ty + r, 2tx + 2i + c) in out[r][c], lane i
+    for (int xi = 0; xi < kPositions; ++xi) block[xi / 4][xi % 4] = S::load(m + column + xi * position_stride);
+    transform_2d(block, out, output_1d<V>);
+    for (int r = 0; r < 2 && 2 * ty + r < g.ho; ++r) {
+      Real* dst = y + plane * g.pixels() + ptrdiff_t(2 * ty + r) * g.wo + 2 * tx;
+      const int count = std::min(2 * L, g.wo - 2 * tx);
+      if (count == 2 * L) {
+        S::store(dst, P::first(out[r][0], out[r][1]));
+        S::store(dst + L, P::second(out[r][0], out[r][1]));
+      } else {
+        alignas(64) Real values[2 * L];
+        S::store(values, P::first(out[r][0], out[r][1]));
+        S::store(values + L, P::second(out[r][0], out[r][1]));
+        std::copy_n(values, count, dst);
+      }
     }
+  });
 }
 
 // Ŷ[ξ][co][tile] = (A dY Aᵀ)[ξ] for the n images' 2×2 blocks of dy, read from a copy of dy
@@ -192,21 +194,14 @@ void transform_gradient(const ConvGeometry& g, const Tiling& t, const Real* padd
   using V = typename S::V;
   constexpr int L = S::lanes;
   const ptrdiff_t position_stride = ld * g.cout, row = 2 * t.tiles_x;
-  for (int img = 0; img < n; ++img)
-    for (int co = 0; co < g.cout; ++co) {
-      const Real* plane = padded_dy + (ptrdiff_t(img) * g.cout + co) * row * 2 * t.tiles_y;
-      Real* row_out = out + ptrdiff_t(co) * ld + ptrdiff_t(img) * t.per_image();
-      for (int ty = 0; ty < t.tiles_y; ++ty, row_out += t.tiles_x)
-        for (int tx = 0; tx < t.tiles_x; tx += L) {
-          const Real* top = plane + 2 * ty * row + 2 * tx;
-          const V a = S::load(top), b = S::load(top + L), d = S::load(top + row), e = S::load(top + row + L);
-          const V block[2][2] = {{P::even(a, b), P::odd(a, b)}, {P::even(d, e), P::odd(d, e)}};
-          V lifted[4][4];  // A dY Aᵀ
-          transform_2d(block, lifted, gradient_1d<V>);
-          for (int xi = 0; xi < kPositions; ++xi)
-            S::store(row_out + xi * position_stride + tx, lifted[xi / 4][xi % 4]);
-        }
-    }
+  for_each_tile_vector(t, n, g.cout, ld, L, [&](ptrdiff_t plane, ptrdiff_t column, int ty, int tx) {
+    const Real* top = padded_dy + plane * row * 2 * t.tiles_y + 2 * ty * row + 2 * tx;
+    const V a = S::load(top), b = S::load(top + L), d = S::load(top + row), e = S::load(top + row + L);
+    const V block[2][2] = {{P::even(a, b), P::odd(a, b)}, {P::even(d, e), P::odd(d, e)}};
+    V lifted[4][4];  // A dY Aᵀ
+    transform_2d(block, lifted, gradient_1d<V>);
+    for (int xi = 0; xi < kPositions; ++xi) S::store(out + column + xi * position_stride, lifted[xi / 4][xi % 4]);
+  });
 }
 
 // dw[co, ci] += Gᵀ S G, S[ξ] being the 16 per-position sums (pairs = Cout·Cin values apart).
