@@ -66,7 +66,9 @@ std::vector<std::string> backends_of(const std::string& choice) {
 
 void print_kernels(Backend& backend, const BenchOptions& o) {
   const auto timings = time_conv_kernels(backend, o.batch, o.kernel_repeats);
-  std::cout << "\nconv kernels of convsmall on " << backend.name() << " (batch " << o.batch << ")\n";
+  std::cout << "\nconv kernels of convsmall on " << backend.name() << " (batch " << o.batch
+            << "; GFLOP/s counts the direct convolution's 2·N·Cout·Ho·Wo·Cin·k² operations, so a kernel that "
+               "needs fewer, such as a Winograd one, can show more than the machine's peak)\n";
   std::cout << std::left << std::setw(34) << "layer" << std::setw(18) << "kernel" << std::right << std::setw(10)
             << "ms" << std::setw(10) << "GFLOP/s" << "\n";
   for (const ConvKernelTiming& t : timings)
