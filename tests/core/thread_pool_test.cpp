@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -68,6 +69,24 @@ TEST(ThreadPool, NestedCallsRunInline) {
     });
   });
   EXPECT_EQ(inner.load(), 6);
+}
+
+// Workers poll for a short while after a job and then sleep: jobs that follow each other at
+// once (taken while polling) and jobs after an idle pause (a wake-up) must all run, and a pool
+// must close while its workers still poll. A lost job or wake-up hangs here.
+TEST(ThreadPool, JobsAtOnceAndAfterIdlePausesAllRun) {
+  ThreadPool pool(3);
+  std::atomic<long> done{0};
+  for (int job = 0; job < 3000; ++job) {
+    if (job % 300 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));  // the workers fall asleep
+    pool.parallel_for(30, [&](size_t begin, size_t end, int) { done += long(end - begin); });
+  }
+  EXPECT_EQ(done.load(), 3000L * 30);
+  for (int i = 0; i < 50; ++i) {
+    ThreadPool brief(2);
+    brief.parallel_for(4, [&](size_t begin, size_t end, int) { done += long(end - begin); });
+  }  // each closes right after its job, its worker still polling
+  EXPECT_EQ(done.load(), 3000L * 30 + 50 * 4);
 }
 
 TEST(ThreadPool, ZeroMeansHardwareConcurrency) {
