@@ -136,7 +136,12 @@ Evaluation evaluate(const Forest& forest, const Features& features, std::span<co
   Evaluation e;
   e.samples = features.rows;
   e.predictions.resize(features.rows);
-  constexpr size_t kChunk = 64;
+  // Images per block: every tree is walked for a whole block at a time, and a forest of
+  // fully grown trees (100 MB for 100 trees on Fashion-MNIST) does not stay in cache, so a
+  // block should be large enough to share each node's fetch among many images (64 took 0.9 s
+  // for that forest's 10,000 test images on 2 threads, 512 and 1024 about 0.6 s), while its
+  // images (2 MB at 512) still fit in the last-level cache.
+  constexpr size_t kChunk = 512;
   const size_t chunks = (features.rows + kChunk - 1) / kChunk;
   run_parallel(chunks, thread_count(threads, chunks), [&](size_t c) {
     const size_t begin = c * kChunk, count = std::min(features.rows, begin + kChunk) - begin;
