@@ -5,7 +5,6 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "app/drmm/commands.h"
 #include "app/drmm/torch_reference.h"

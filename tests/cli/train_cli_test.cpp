@@ -1,8 +1,12 @@
 // `drmm train | eval | reconstruct | bench`, run as a person would.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "core/util/png_io.h"
 #include "tests/cli/run_drmm.h"
@@ -81,6 +85,49 @@ TEST(TrainCli, BenchPrintsImagesPerSecondForEachPreset) {
   ASSERT_EQ(bench.status, 0) << bench.err;
   EXPECT_TRUE(contains(bench.out, "tiny"));
   EXPECT_TRUE(contains(bench.out, "images/s"));
+}
+
+// The fields of the output line that starts with `preset`.
+std::vector<std::string> row_of(const std::string& out, const std::string& preset) {
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(preset + " ", 0) == 0) {
+      std::istringstream words(line);
+      std::vector<std::string> fields;
+      for (std::string w; words >> w;) fields.push_back(w);
+      return fields;
+    }
+  return {};
+}
+
+bool torch_installed() { return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0; }
+
+// With --torch the PyTorch reference runs as a child process whose rounds alternate with ours:
+// the row then holds ours, PyTorch's images/s, the median ratio and the range of the rounds.
+TEST(TrainCli, BenchWithTorchPrintsTheRatioOfAlternatingRounds) {
+  if (!torch_installed()) GTEST_SKIP() << "python3-torch is not installed";
+  TempDir dir;
+  Outcome bench = test::run_drmm(dir, "bench --presets tiny --steps 1 --rounds 2 --warmup 0 --batch 8 --threads 1 --torch");
+  ASSERT_EQ(bench.status, 0) << bench.err;
+  const std::vector<std::string> row = row_of(bench.out, "tiny");
+  ASSERT_EQ(row.size(), 6u) << bench.out;  // tiny cpu ours torch ratio"x" low-high"x"
+  EXPECT_GT(std::stod(row[2]), 0.0);
+  EXPECT_GT(std::stod(row[3]), 0.0);
+  EXPECT_EQ(row[4].back(), 'x');
+  EXPECT_NEAR(std::stod(row[4]), std::stod(row[2]) / std::stod(row[3]), 0.5 * std::stod(row[4]));
+}
+
+// A reference that cannot start (here: a torch module that fails to import) is reported, and
+// our figure is still printed, without a ratio.
+TEST(TrainCli, BenchWithABrokenTorchSaysSoAndStillTimesOurStep) {
+  TempDir dir;
+  std::ofstream(dir / "torch.py") << "raise ImportError('no torch here')\n";
+  ::setenv("PYTHONPATH", (dir / "").c_str(), 1);
+  Outcome bench = test::run_drmm(dir, "bench --presets tiny --steps 1 --rounds 2 --warmup 0 --batch 8 --threads 1 --torch");
+  ::unsetenv("PYTHONPATH");
+  ASSERT_EQ(bench.status, 0) << bench.err;
+  EXPECT_TRUE(contains(bench.err, "did not start")) << bench.err;
+  EXPECT_EQ(row_of(bench.out, "tiny").size(), 3u) << bench.out;  // tiny cpu ours
 }
 
 }  // namespace

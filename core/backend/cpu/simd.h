@@ -52,9 +52,9 @@ template <class Real>
 inline typename Simd<Real>::V Simd<Real>::fma(V a, V b, V c) { return a * b + c; }
 #endif
 
-// Pairs of neighbours, for 2×2 pooling: the even- and odd-indexed values of the 2·lanes
-// values a, b (a first), and its inverse, which interleaves x and y into x0 y0 x1 y1 …
-// (first: the lower halves of x and y, second: the upper halves).
+// Pairs of neighbours, for 2×2 pooling windows and Winograd's 2×2 tiles: the even- and
+// odd-indexed values of the 2·lanes values a, b (a first), and its inverse, which interleaves
+// x and y into x0 y0 x1 y1 … (first: the lower halves of x and y, second: the upper halves).
 template <class V, size_t... I>
 V take_even(V a, V b, std::index_sequence<I...>) {
   return __builtin_shufflevector(a, b, (2 * I)...);
