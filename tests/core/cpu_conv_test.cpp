@@ -38,14 +38,14 @@ struct ConvCase {
 // ending the third row have Cin ≥ 16 at odd sizes with padding, where the transposed
 // convolution runs as a forward convolution with flipped filters (ConvSmall's conv2, conv3
 // and 1×1 layer take that path too, its conv4 the GEMM + col2im one). 3×3 kernels with
-// outputs at least 12 wide run as Winograd F(2×2, 3×3): the fourth row has odd output sizes
-// there (a partial last tile, a partial last vector of tiles), and its second case's
-// transpose runs that way too.
+// outputs at least 12 wide and at least 16 channels on either side run as Winograd
+// F(2×2, 3×3): the fourth row has odd output sizes there (a partial last tile, a partial last
+// vector of tiles), and both its cases' transposes run that way too.
 std::vector<ConvCase> conv_cases() {
   return {{1, 1, 1, 1, 1, 1, 0},   {2, 1, 3, 5, 7, 3, 0},   {3, 2, 5, 6, 5, 3, 1},   {2, 3, 7, 4, 4, 3, 2},
           {5, 4, 13, 3, 3, 1, 0},  {1, 3, 17, 9, 11, 5, 4}, {4, 7, 6, 7, 7, 5, 2},   {9, 5, 11, 2, 3, 3, 2},
           {2, 6, 5, 8, 8, 1, 0},   {3, 40, 150, 9, 9, 3, 1}, {2, 2, 3, 5, 5, 5, 0},  {2, 17, 5, 7, 9, 3, 1},  {3, 20, 7, 5, 6, 5, 4},
-          {2, 5, 7, 13, 15, 3, 1}, {3, 17, 20, 11, 25, 3, 2},
+          {2, 16, 18, 13, 15, 3, 1}, {3, 17, 20, 11, 25, 3, 2},
           {4, 1, 32, 28, 28, 5, 4},
           {3, 32, 64, 16, 16, 3, 0}, {3, 64, 64, 14, 14, 3, 2}, {5, 64, 128, 8, 8, 3, 0}, {7, 128, 10, 6, 6, 1, 0}};
 }

@@ -67,7 +67,8 @@ template <class Real>
 void conv_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y,
                   ConvWorkspace<Real>& ws);
 // conv_forward and conv_backward_weight by Winograd's F(2×2, 3×3) (winograd.cpp), which those
-// two use where it applies: 3×3 kernels with outputs at least 12 wide.
+// two use where it applies: 3×3 kernels with outputs at least 12 wide and at least 16 channels
+// on either side.
 bool winograd_applies(const ConvGeometry& g);
 template <class Real>
 void winograd_forward(const ConvGeometry& g, const Real* x, const Real* w, int images, Real* y,
