@@ -1,7 +1,10 @@
 #include "ui/imgui_panel_host.h"
 
+#include <algorithm>
+
 #include <QCursor>
 #include <QFileInfo>
+#include <QImage>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QOpenGLContext>
@@ -179,6 +182,17 @@ void ImGuiPanelHost::draw_header_tools() {
     ImGui::PopTextWrapPos();
     ImGui::EndTooltip();
   }
+}
+
+RgbaImage ImGuiPanelHost::screen_image() {
+  const QImage shot = grabFramebuffer().convertToFormat(QImage::Format_RGBA8888);
+  RgbaImage image;
+  image.width = shot.width();
+  image.height = shot.height();
+  image.pixels.resize(size_t(image.width) * size_t(image.height) * 4);
+  for (int y = 0; y < image.height; ++y)
+    std::copy_n(shot.constScanLine(y), size_t(image.width) * 4, &image.pixels[size_t(y) * size_t(image.width) * 4]);
+  return image;
 }
 
 void ImGuiPanelHost::apply_cursor() {

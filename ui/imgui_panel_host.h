@@ -21,6 +21,7 @@
 #include <QStringList>
 
 #include "core/train/snapshot.h"
+#include "ui/image_atlas.h"
 #include "ui/imgui_input_bridge.h"
 #include "ui/imgui_rect.h"
 #include "ui/texture_cache.h"
@@ -83,6 +84,9 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   void record_region(const std::string& name, ImVec2 min, ImVec2 max) { regions_[name] = {min, max}; }
   // The "?" help marker and the export buttons every panel has in its top line.
   void draw_header_tools();
+  // The panel as it is on screen (the PNG export of panels whose pictures are drawn, not
+  // computed images).
+  RgbaImage screen_image();
 
   void initializeGL() override;
   void paintGL() override;

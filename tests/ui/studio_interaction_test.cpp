@@ -6,12 +6,15 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <iterator>
 #include <string>
 
 #include <QApplication>
 #include <QMouseEvent>
 #include <gtest/gtest.h>
 
+#include "core/util/png_io.h"
+#include "tests/core/dataset_test_files.h"
 #include "tests/ui/xvfb_test_support.h"
 #include "ui/gl_setup.h"
 #include "ui/imgui_panel_host.h"
@@ -23,6 +26,7 @@ namespace {
 
 using test::pump;
 using test::StudioUnderTest;
+using drmm::test::TempDir;
 using test::rerun_under_xvfb;
 using test::wait_until;
 
@@ -60,6 +64,30 @@ TEST(StudioInteraction, ClickingADatasetImageTogglesItAsAProbe) {
   EXPECT_TRUE(wait_until([&] { return !is_probe(); }, 5000)) << "a click did not remove the probe";
   click(browser, first_tile);
   EXPECT_TRUE(wait_until(is_probe, 5000)) << "a second click did not add it back";
+  window.close();
+}
+
+// The panels whose pictures are drawn, not computed images (curves, the tree), export what is
+// on screen: a PNG of the panel's size with more than one color in it.
+TEST(StudioInteraction, DrawnPanelsExportThemselvesAsShown) {
+  if (rerun_under_xvfb("StudioInteraction.DrawnPanelsExportThemselvesAsShown")) return;
+  StudioUnderTest studio;
+  MainWindow& window = studio.window();
+  TempDir dir;
+  for (const char* name : {"training", "decision_tree"}) {
+    SCOPED_TRACE(name);
+    auto* panel = window.findChild<ImGuiPanelHost*>(name);
+    ASSERT_NE(panel, nullptr);
+    ASSERT_TRUE(wait_until([&] { return !panel->regions().empty(); }, 60000)) << "the panel never drew";
+    const std::string path = dir / (std::string(name) + ".png");
+    panel->write_export(QString::fromStdString(path), "png");
+    const Image8 image = read_png(path);
+    const qreal dpr = panel->devicePixelRatioF();
+    EXPECT_EQ(image.width, int(panel->width() * dpr));
+    EXPECT_EQ(image.height, int(panel->height() * dpr));
+    ASSERT_EQ(image.channels, 4);
+    EXPECT_NE(std::adjacent_find(image.pixels.begin(), image.pixels.end(), std::not_equal_to<>()), image.pixels.end());
+  }
   window.close();
 }
 

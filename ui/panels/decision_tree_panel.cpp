@@ -802,14 +802,7 @@ void DecisionTreePanel::write_export(const QString& path, const QString& format)
     return;
   }
   // The panel as it is on screen (the tree at its current zoom, the input and the vote).
-  const QImage shot = grabFramebuffer().convertToFormat(QImage::Format_RGBA8888);
-  RgbaImage image;
-  image.width = shot.width();
-  image.height = shot.height();
-  image.pixels.resize(size_t(image.width) * size_t(image.height) * 4);
-  for (int y = 0; y < image.height; ++y)
-    std::copy_n(shot.constScanLine(y), size_t(image.width) * 4, &image.pixels[size_t(y) * size_t(image.width) * 4]);
-  export_png(path.toStdString(), image);
+  export_png(path.toStdString(), screen_image());
 }
 
 }  // namespace drmm::ui

@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cstdio>
-#include <cstring>
 
 #include <QDir>
-#include <QImage>
 
 #include <imgui.h>
 
@@ -225,14 +223,7 @@ void TrainingPanel::write_export(const QString& path, const QString& format) {
     return;
   }
   // The curves are drawn, not computed images: the picture is the panel as it is on screen.
-  const QImage picture = grabFramebuffer().convertToFormat(QImage::Format_RGBA8888);
-  RgbaImage image;
-  image.width = picture.width();
-  image.height = picture.height();
-  image.pixels.resize(size_t(image.width) * size_t(image.height) * 4);
-  for (int y = 0; y < image.height; ++y)
-    std::memcpy(&image.pixels[size_t(y) * size_t(image.width) * 4], picture.constScanLine(y), size_t(image.width) * 4);
-  export_png(path.toStdString(), image);
+  export_png(path.toStdString(), screen_image());
 }
 
 }  // namespace drmm::ui
