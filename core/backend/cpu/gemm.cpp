@@ -84,10 +84,11 @@ void tile_kernel(int kc, const Real* a, const Real* b, Real* c, ptrdiff_t ldc, b
 }
 
 #if defined(__AVX__)
-// Transposes the 8×8 float block with rows src[r·ld ...] into dst rows of stride dst_ld.
-inline void transpose_8x8(const float* src, ptrdiff_t ld, float* dst, ptrdiff_t dst_ld) {
-  __m256 r[8], t[8];
-  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+// The in-lane part of an 8×8 float transpose: afterwards r[i] (i < 4) holds column i of
+// rows 0–3 in its lower 128-bit lane and column i+4 of them in its upper lane, and r[i+4]
+// the same for rows 4–7. The callers join the lanes as they store.
+inline void transpose_lanes(__m256 (&r)[8]) {
+  __m256 t[8];
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -98,6 +99,13 @@ inline void transpose_8x8(const float* src, ptrdiff_t ld, float* dst, ptrdiff_t 
     r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
     r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
   }
+}
+
+// Transposes the 8×8 float block with rows src[r·ld ...] into dst rows of stride dst_ld.
+inline void transpose_8x8(const float* src, ptrdiff_t ld, float* dst, ptrdiff_t dst_ld) {
+  __m256 r[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+  transpose_lanes(r);
   for (int i = 0; i < 4; ++i) {
     _mm256_storeu_ps(dst + i * dst_ld, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
     _mm256_storeu_ps(dst + (i + 4) * dst_ld, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
@@ -108,25 +116,12 @@ inline void transpose_8x8(const float* src, ptrdiff_t ld, float* dst, ptrdiff_t 
 // each panel row is stored as a whole vector whose last two lanes the next store overwrites,
 // so the caller's buffer needs 2 values of slack after the panel (Gemm::kPackSlack).
 inline void transpose_6x8(const float* src, ptrdiff_t ld, float* dst) {
-  __m256 r[8], t[8];
+  __m256 r[8];
   for (int i = 0; i < 6; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
   r[6] = r[7] = _mm256_setzero_ps();
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-  }
-  for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(dst + i * 6, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-  }
-  for (int i = 0; i < 4; ++i) {
-    _mm256_storeu_ps(dst + (i + 4) * 6, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
-  }
+  transpose_lanes(r);
+  for (int i = 0; i < 4; ++i) _mm256_storeu_ps(dst + i * 6, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+  for (int i = 0; i < 4; ++i) _mm256_storeu_ps(dst + (i + 4) * 6, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
 }
 
 // The vector part of pack_transposed_panel: whole 8×8 blocks (6×8 for a full A panel);
