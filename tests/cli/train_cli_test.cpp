@@ -114,7 +114,18 @@ TEST(TrainCli, BenchWithTorchPrintsTheRatioOfAlternatingRounds) {
   EXPECT_GT(std::stod(row[2]), 0.0);
   EXPECT_GT(std::stod(row[3]), 0.0);
   EXPECT_EQ(row[4].back(), 'x');
-  EXPECT_NEAR(std::stod(row[4]), std::stod(row[2]) / std::stod(row[3]), 0.5 * std::stod(row[4]));
+  // The range "low-highx" holds the median of the two rounds' ratios and, as their weighted
+  // mean, the ratio of the medians too (to the printed digits).
+  ASSERT_EQ(row[5].back(), 'x');
+  const size_t dash = row[5].find('-');
+  ASSERT_NE(dash, std::string::npos) << row[5];
+  const double low = std::stod(row[5].substr(0, dash)), high = std::stod(row[5].substr(dash + 1));
+  const double median_ratio = std::stod(row[4]), ratio_of_medians = std::stod(row[2]) / std::stod(row[3]);
+  EXPECT_LE(low, high);
+  EXPECT_GE(median_ratio, low - 0.01);
+  EXPECT_LE(median_ratio, high + 0.01);
+  EXPECT_GE(ratio_of_medians, (low - 0.01) * 0.999);
+  EXPECT_LE(ratio_of_medians, (high + 0.01) * 1.001);
 }
 
 // A reference that cannot start (here: a torch module that fails to import) is reported, and
