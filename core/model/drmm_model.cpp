@@ -160,6 +160,11 @@ const Tensor& DrmmModel::level_output(size_t level) const {
   return state_->layers[level].out;
 }
 
+const Tensor& DrmmModel::rendered_input(size_t layer) const {
+  if (!state_ || layer >= state_->layers.size()) throw Error("rendered_input: no such layer or no top-down yet");
+  return state_->layers[layer].rendered_in;
+}
+
 // ---- top-down E-step (paper 002 App. B, eq. 11–14) -----------------------------------------
 
 // Renders z from the output of layer `top_layer` down to the pixels:

@@ -69,6 +69,9 @@ class DrmmModel {
   const Tensor& reconstruct_from_level(size_t level);
   // Bottom-up output of layer `level` (after bottom_up).
   const Tensor& level_output(size_t level) const;
+  // The template the last top-down pass rendered at the input of layer `layer` (z at that
+  // level; layer 0's is Î). Valid after top_down or reconstruct_from_level.
+  const Tensor& rendered_input(size_t layer) const;
 
   // ---- training (one EG step: E-step, then gradients of L for the M-step) -----------------
   // Runs both E-step passes and computes ∂L/∂θ into each Parameter's grad. `labels` holds the
