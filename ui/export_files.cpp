@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/train/metrics_csv.h"
 #include "core/util/error.h"
 #include "core/util/png_io.h"
 
@@ -40,24 +41,15 @@ void export_png(const std::string& path, const RgbaImage& image) {
   write_atomically(path, [&](const std::string& part) { write_png(part, png); });
 }
 
-std::string metrics_csv(const std::vector<MetricsRow>& history) {
-  std::string text =
-      "step,epoch,loss_total,loss_h,loss_rc,loss_kl,loss_nn,train_accuracy,test_accuracy,images_per_second,"
-      "learning_rate\n";
-  char line[512];
-  for (const MetricsRow& r : history) {
-    char test[32] = "";
-    if (r.test_accuracy >= 0) std::snprintf(test, sizeof test, "%.6g", r.test_accuracy);
-    std::snprintf(line, sizeof line, "%lld,%.6g,%.9g,%.9g,%.9g,%.9g,%.9g,%.6g,%s,%.6g,%.6g\n",
-                  static_cast<long long>(r.step), r.epoch, r.loss_total, r.loss_h, r.loss_rc, r.loss_kl,
-                  r.loss_nn, r.train_accuracy, test, r.images_per_second, r.learning_rate);
-    text += line;
-  }
+std::string metrics_csv(const std::vector<MetricsRow>& history, const std::vector<std::string>& level_names) {
+  std::string text = MetricsCsv::header(level_names) + "\n";
+  for (const MetricsRow& r : history) text += MetricsCsv::format(r, level_names.size()) + "\n";
   return text;
 }
 
-void export_metrics_csv(const std::string& path, const std::vector<MetricsRow>& history) {
-  const std::string text = metrics_csv(history);
+void export_metrics_csv(const std::string& path, const std::vector<MetricsRow>& history,
+                        const std::vector<std::string>& level_names) {
+  const std::string text = metrics_csv(history, level_names);
   write_atomically(path, [&](const std::string& part) {
     std::ofstream out(part, std::ios::binary | std::ios::trunc);
     out << text;

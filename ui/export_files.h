@@ -13,9 +13,12 @@ namespace drmm::ui {
 // Writes the picture (RGBA) as PNG; throws drmm::FileError naming the file on failure.
 void export_png(const std::string& path, const RgbaImage& image);
 
-// The training history as CSV, one row per logged step; test accuracy is empty where it was not
-// evaluated. Throws drmm::FileError on failure.
-void export_metrics_csv(const std::string& path, const std::vector<MetricsRow>& history);
-std::string metrics_csv(const std::vector<MetricsRow>& history);  // the same text, for tests
+// The training history as CSV, one row per logged step, in metrics.csv's columns (one r_<level>
+// column per name in `level_names`); cells not measured at a row are empty. Throws
+// drmm::FileError on failure.
+void export_metrics_csv(const std::string& path, const std::vector<MetricsRow>& history,
+                        const std::vector<std::string>& level_names);
+std::string metrics_csv(const std::vector<MetricsRow>& history,
+                        const std::vector<std::string>& level_names);  // the same text, for tests
 
 }  // namespace drmm::ui

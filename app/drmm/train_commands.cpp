@@ -79,6 +79,16 @@ void apply_overrides(TrainOptions& o) {
   c.topdown_class = o.topdown == "predicted" ? TopDownClass::Predicted : TopDownClass::LabelWhenKnown;
 }
 
+void print_rendering(const RenderingQuality& q, const ModelSpec& spec) {
+  std::cout << std::fixed << std::setprecision(4) << "rendering (Î from the predicted class, " << q.count
+            << " images): r(I, Î) mean " << q.r_mean << " median " << q.r_median
+            << ", relative error after gain " << q.relative_error << ", self-consistency " << q.self_consistency
+            << "\nr(I, reconstruction from level):";
+  const std::vector<std::string> names = spec.level_names();
+  for (size_t level = 0; level < q.level_r.size(); ++level) std::cout << " " << names[level] << " " << q.level_r[level];
+  std::cout << "\n";
+}
+
 void run_train(TrainOptions& o) {
   std::filesystem::create_directories(o.out);
   const std::string checkpoint = o.out + "/checkpoint.bin";
@@ -96,7 +106,7 @@ void run_train(TrainOptions& o) {
             << trainer->train_data().size() << " images, N_L=" << trainer->split().labeled.size() << ") with "
             << trainer->backend().name() << ", α = (" << c.alpha.h << ", " << c.alpha.rc << ", " << c.alpha.kl << ", "
             << c.alpha.nn << "), " << trainer->total_steps() << " steps; writing " << o.out << "\n";
-  MetricsCsv csv(o.out + "/metrics.csv", o.resume);
+  MetricsCsv csv(o.out + "/metrics.csv", o.resume, trainer->model().spec().level_names());
   ProgressLine progress(o.quiet);
   size_t written_rows = 0;
   while (!trainer->finished()) {
@@ -112,6 +122,7 @@ void run_train(TrainOptions& o) {
   const EvalResult test = trainer->evaluate_test();
   std::cout << "test accuracy " << std::fixed << std::setprecision(4) << test.accuracy << " on " << test.count
             << " images after " << trainer->step_count() << " steps; checkpoint " << checkpoint << "\n";
+  if (c.render_limit > 0) print_rendering(trainer->measure_test_rendering(), trainer->model().spec());
 }
 
 void print_confusion(const EvalResult& r, const std::vector<std::string>& names) {
@@ -174,6 +185,9 @@ void register_train_commands(CLI::App& app) {
   train->add_option("--seed", c.seed, "Seed for the labeled split, initialisation and batch order")->capture_default_str();
   train->add_option("--test-every", c.test_every, "Steps between test evaluations (0: every epoch)");
   train->add_option("--test-limit", c.test_limit, "Evaluate on at most this many test images (0: all)");
+  train->add_option("--render-limit", c.render_limit,
+                    "Rendering quality measured at each evaluation on this many test images (0: none)")
+      ->capture_default_str();
   train->add_option("--out", options->out, "Run folder: checkpoint.bin and metrics.csv")->capture_default_str();
   train->add_flag("--resume", options->resume, "Continue the run saved in --out (with --epochs as the new total)");
   train->add_flag("--quiet", options->quiet, "No progress line");
@@ -183,14 +197,19 @@ void register_train_commands(CLI::App& app) {
   struct EvalOptions {
     std::string checkpoint, data = "fashion-mnist", split = "test", backend = "cpu";
     int threads = 0;
-    size_t limit = 0;
+    size_t limit = 0, render_limit = 1000;
   };
   auto eval_options = std::make_shared<EvalOptions>();
-  CLI::App* eval = app.add_subcommand("eval", "Test accuracy and confusion matrix of a checkpoint");
+  CLI::App* eval = app.add_subcommand(
+      "eval", "Test accuracy, confusion matrix and rendering quality (r(I, Î), self-consistency) of a checkpoint");
   eval->add_option("--checkpoint", eval_options->checkpoint, "Checkpoint file")->required();
   eval->add_option("--data", eval_options->data, "Dataset")->capture_default_str();
   eval->add_option("--split", eval_options->split, "train or test")->check(CLI::IsMember({"train", "test"}))->capture_default_str();
   eval->add_option("--limit", eval_options->limit, "At most this many images (0: all)");
+  eval->add_option("--render-limit", eval_options->render_limit,
+                   "Rendering quality (r(I, Î), relative error, self-consistency, r per level) on the first this many "
+                   "images (0: none)")
+      ->capture_default_str();
   add_backend_options(eval, eval_options->backend, eval_options->threads);
   eval->callback([eval_options] {
     const EvalOptions& o = *eval_options;
@@ -200,6 +219,7 @@ void register_train_commands(CLI::App& app) {
     std::cout << "accuracy " << std::fixed << std::setprecision(4) << r.accuracy << " on " << r.count << " "
               << o.split << " images of " << data.name << "\n";
     print_confusion(r, data.class_names);
+    if (o.render_limit > 0) print_rendering(measure_rendering(*loaded.model, data, o.render_limit), loaded.model->spec());
   });
 
   struct ReconstructOptions {

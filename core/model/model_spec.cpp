@@ -88,6 +88,12 @@ std::string LayerSpec::describe() const {
   return name;
 }
 
+std::vector<std::string> ModelSpec::level_names() const {
+  std::vector<std::string> names;
+  for (size_t i = 0; i + 1 < layers.size(); ++i) names.push_back(layers[i].name);
+  return names;
+}
+
 void ModelSpec::resolve_shapes() {
   if (layers.empty() || layers.back().kind != LayerKind::MeanPool)
     throw Error("model '" + name + "': the last layer must be a meanpool (the class scores, Table 6)");

@@ -42,6 +42,8 @@ struct ModelSpec {
   // naming the layer and the problem (a pool that does not divide, a class layer whose
   // channels are not `classes`, a size that shrinks below 1).
   void resolve_shapes();
+  // The names of the levels a rendering can start from: every layer below the mean pool.
+  std::vector<std::string> level_names() const;
   nlohmann::json to_json() const;
   static ModelSpec from_json(const nlohmann::json& json, const std::string& source);
 };

@@ -20,7 +20,8 @@ nlohmann::json config_to_json(const TrainConfig& c) {
           {"threads", c.threads},
           {"seed", c.seed},
           {"test_every", c.test_every},
-          {"test_limit", c.test_limit}};
+          {"test_limit", c.test_limit},
+          {"render_limit", c.render_limit}};
 }
 
 TrainConfig config_from_json(const nlohmann::json& j) {
@@ -47,6 +48,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   c.seed = j.at("seed").get<uint64_t>();
   c.test_every = j.at("test_every").get<int64_t>();
   c.test_limit = j.at("test_limit").get<int64_t>();
+  c.render_limit = j.value("render_limit", c.render_limit);  // absent in checkpoints of older versions
   return c;
 }
 

@@ -6,31 +6,56 @@
 #include "core/util/error.h"
 
 namespace drmm {
+namespace {
 
-MetricsCsv::MetricsCsv(const std::string& path, bool append) : path_(path) {
+// A cell that is empty when the value was not measured (negative marks "not measured").
+void measured_cell(std::ostringstream& line, double value) {
+  line << ',';
+  if (value >= 0) line << value;
+}
+
+}  // namespace
+
+MetricsCsv::MetricsCsv(const std::string& path, bool append, std::vector<std::string> level_names)
+    : path_(path), level_count_(level_names.size()) {
   const bool continuing = append && std::filesystem::exists(path);
   out_.open(path, continuing ? std::ios::app : std::ios::trunc);
   if (!out_) throw FileError(path, "cannot open for writing");
-  if (!continuing) out_ << header() << "\n" << std::flush;
+  if (!continuing) out_ << header(level_names) << "\n" << std::flush;
 }
 
-std::string MetricsCsv::header() {
-  return "step,epoch,loss_total,loss_h,loss_rc,loss_kl,loss_nn,train_accuracy,test_accuracy,images_per_second,"
-         "learning_rate";
+std::string MetricsCsv::header(const std::vector<std::string>& level_names) {
+  std::string text =
+      "step,epoch,loss_total,loss_h,loss_rc,loss_kl,loss_nn,train_accuracy,test_accuracy,images_per_second,"
+      "learning_rate,r_mean,r_median,relative_error,self_consistency";
+  for (const std::string& name : level_names) text += ",r_" + name;
+  return text;
 }
 
-std::string MetricsCsv::format(const MetricsRow& r) {
+std::string MetricsCsv::format(const MetricsRow& r, size_t level_count) {
   std::ostringstream line;
   line.precision(6);
   line << r.step << ',' << r.epoch << ',' << r.loss_total << ',' << r.loss_h << ',' << r.loss_rc << ',' << r.loss_kl
-       << ',' << r.loss_nn << ',' << r.train_accuracy << ',';
-  if (r.test_accuracy >= 0) line << r.test_accuracy;  // empty cell: not evaluated at this step
+       << ',' << r.loss_nn << ',' << r.train_accuracy;
+  measured_cell(line, r.test_accuracy);
   line << ',' << r.images_per_second << ',' << r.learning_rate;
+  // r lies in [−1, 1]: "not measured" is told by the self-consistency, never negative when measured.
+  const bool rendered = r.render_self_consistency >= 0;
+  for (double value : {r.render_r_mean, r.render_r_median}) {
+    line << ',';
+    if (rendered) line << value;
+  }
+  measured_cell(line, r.render_relative_error);
+  measured_cell(line, r.render_self_consistency);
+  for (size_t level = 0; level < level_count; ++level) {
+    line << ',';
+    if (level < r.level_r.size()) line << r.level_r[level];
+  }
   return line.str();
 }
 
 void MetricsCsv::append(const MetricsRow& row) {
-  out_ << format(row) << "\n" << std::flush;
+  out_ << format(row, level_count_) << "\n" << std::flush;
   if (!out_) throw FileError(path_, "write failed (disk full?)");
 }
 

@@ -24,6 +24,10 @@ struct MetricsRow {
   double test_accuracy = -1;   // −1 when not evaluated at this row
   double images_per_second = 0;
   double learning_rate = 0;
+  // Rendering quality on test images (core/train/rendering_quality.h), measured with the test
+  // accuracy: −1 and empty when not measured at this row.
+  double render_r_mean = -1, render_r_median = -1, render_relative_error = -1, render_self_consistency = -1;
+  std::vector<double> level_r;  // r(I, reconstruction from level ℓ), one per level
 };
 
 // A probe image and what the model makes of it (bottom-up q(c|I), top-down Î, and the

@@ -32,6 +32,7 @@ struct TrainConfig {
   uint64_t seed = 1;
   int64_t test_every = 0;            // steps between test evaluations; 0: once per epoch
   int64_t test_limit = 0;            // evaluate on at most this many test images; 0: all
+  int64_t render_limit = 1000;       // rendering quality measured on this many test images at each evaluation; 0: none
 };
 
 }  // namespace drmm

@@ -147,17 +147,39 @@ void Trainer::record_metrics(const LossValues& losses, double seconds) {
   }
   const double speed = config_.batch_size / std::max(seconds, 1e-9);
   speed_average_ = speed_average_ == 0 ? speed : 0.9 * speed_average_ + 0.1 * speed;
-  last_ = MetricsRow{step_,          epoch(),         losses.total(options_.alpha), losses.h,
-                     losses.rc,      losses.kl,       losses.nn,                    std::max(accuracy_average_, 0.0),
-                     -1,             speed_average_,  learning_rate()};
+  last_ = MetricsRow{};
+  last_.step = step_;
+  last_.epoch = epoch();
+  last_.loss_total = losses.total(options_.alpha);
+  last_.loss_h = losses.h;
+  last_.loss_rc = losses.rc;
+  last_.loss_kl = losses.kl;
+  last_.loss_nn = losses.nn;
+  last_.train_accuracy = std::max(accuracy_average_, 0.0);
+  last_.images_per_second = speed_average_;
+  last_.learning_rate = learning_rate();
   const bool epoch_end = step_ % steps_per_epoch_ == 0;
   const bool test_due = config_.test_every > 0 ? step_ % config_.test_every == 0 : epoch_end;
-  if (test_due || finished()) last_.test_accuracy = evaluate_test().accuracy;
+  if (test_due || finished()) {
+    last_.test_accuracy = evaluate_test().accuracy;
+    if (config_.render_limit > 0) {
+      const RenderingQuality q = measure_test_rendering();
+      last_.render_r_mean = q.r_mean;
+      last_.render_r_median = q.r_median;
+      last_.render_relative_error = q.relative_error;
+      last_.render_self_consistency = q.self_consistency;
+      last_.level_r = q.level_r;
+    }
+  }
   if (step_ % kLogEvery == 0 || last_.test_accuracy >= 0 || step_ == 1) history_.push_back(last_);
 }
 
 EvalResult Trainer::evaluate_test() {
   return evaluate_model(*model_, test_.size() ? test_ : train_, size_t(config_.test_limit));
+}
+
+RenderingQuality Trainer::measure_test_rendering() {
+  return measure_rendering(*model_, test_.size() ? test_ : train_, size_t(std::max<int64_t>(config_.render_limit, 1)));
 }
 
 // ---- checkpoints ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 #include "core/data/dataset.h"
 #include "core/model/drmm_model.h"
 #include "core/train/model_state.h"
+#include "core/train/rendering_quality.h"
 #include "core/train/snapshot.h"
 #include "core/train/train_config.h"
 
@@ -41,6 +42,8 @@ class Trainer {
   const std::vector<MetricsRow>& history() const { return history_; }
 
   EvalResult evaluate_test();  // on the test split (or the held-out part when there is none)
+  // Rendering quality on the first `render_limit` images of the same split (rendering_quality.h).
+  RenderingQuality measure_test_rendering();
   void save(const std::string& path);
 
   // Fills a snapshot's model views: probes (input, q, Î, per-level reconstructions), filters.

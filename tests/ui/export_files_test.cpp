@@ -11,7 +11,7 @@
 namespace drmm::ui {
 namespace {
 
-TEST(ExportFiles, MetricsCsvHasHeaderAndEmptyUntestedAccuracy) {
+TEST(ExportFiles, MetricsCsvHasHeaderAndEmptyUnmeasuredCells) {
   MetricsRow a;
   a.step = 10;
   a.loss_total = 1.5;
@@ -19,12 +19,17 @@ TEST(ExportFiles, MetricsCsvHasHeaderAndEmptyUntestedAccuracy) {
   MetricsRow b = a;
   b.step = 20;
   b.test_accuracy = 0.75;
-  const std::string csv = metrics_csv({a, b});
+  b.render_r_mean = 0.5;
+  b.render_r_median = -0.25;  // r may be negative; the row is measured all the same
+  b.render_relative_error = 0.125;
+  b.render_self_consistency = 1;
+  b.level_r = {0.9, 0.8};
+  const std::string csv = metrics_csv({a, b}, {"conv1", "pool1"});
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "step,epoch,loss_total,loss_h,loss_rc,loss_kl,loss_nn,train_accuracy,test_accuracy,images_per_second,"
-            "learning_rate");
-  EXPECT_NE(csv.find("\n10,0,1.5,0,0,0,0,0,,0,0\n"), std::string::npos);
-  EXPECT_NE(csv.find("\n20,0,1.5,0,0,0,0,0,0.75,0,0\n"), std::string::npos);
+            "learning_rate,r_mean,r_median,relative_error,self_consistency,r_conv1,r_pool1");
+  EXPECT_NE(csv.find("\n10,0,1.5,0,0,0,0,0,,0,0,,,,,,\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n20,0,1.5,0,0,0,0,0,0.75,0,0,0.5,-0.25,0.125,1,0.9,0.8\n"), std::string::npos) << csv;
 }
 
 TEST(ExportFiles, PngRoundTripAndNoPartFileLeft) {
@@ -49,7 +54,7 @@ TEST(ExportFiles, EmptyPictureIsAClearError) {
 
 TEST(ExportFiles, UnwritableFolderNamesTheFile) {
   try {
-    export_metrics_csv("/nonexistent-folder/metrics.csv", {});
+    export_metrics_csv("/nonexistent-folder/metrics.csv", {}, {});
     FAIL() << "expected a FileError";
   } catch (const FileError& e) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent-folder/metrics.csv"), std::string::npos);

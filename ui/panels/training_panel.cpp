@@ -176,6 +176,9 @@ void TrainingPanel::rebuild_series(const Snapshot& snapshot, int buckets) {
       rc{"L_RC", IM_COL32(80, 200, 255, 255), {}, {}}, kl{"L_KL", IM_COL32(230, 110, 230, 255), {}, {}},
       nn{"L_NN", IM_COL32(120, 220, 120, 255), {}, {}};
   PlotSeries train{"train", IM_COL32(90, 160, 255, 255), {}, {}}, test{"test", IM_COL32(255, 215, 70, 255), {}, {}};
+  // How faithfully Î renders the test images (r(I, Î), core/train/rendering_quality.h), on the
+  // same axis as the accuracies: both lie in [0, 1] for a model that renders at all.
+  PlotSeries rendering{"r(I, Î)", IM_COL32(80, 200, 255, 255), {}, {}};
   PlotSeries ips{"images/s", IM_COL32(160, 230, 160, 255), {}, {}};
   for (const MetricsRow& row : snapshot.history) {
     const double x = double(row.step);
@@ -190,12 +193,16 @@ void TrainingPanel::rebuild_series(const Snapshot& snapshot, int buckets) {
       test.x.push_back(x);
       test.y.push_back(row.test_accuracy);
     }
+    if (row.render_self_consistency >= 0) {
+      rendering.x.push_back(x);
+      rendering.y.push_back(row.render_r_mean);
+    }
     ips.x.push_back(x);
     ips.y.push_back(row.images_per_second);
   }
   losses_.clear();
   for (PlotSeries* s : {&total, &h, &rc, &kl, &nn}) losses_.push_back(decimate(*s, buckets));
-  accuracy_ = {decimate(train, buckets), decimate(test, buckets)};
+  accuracy_ = {decimate(train, buckets), decimate(test, buckets), decimate(rendering, buckets)};
   speed_ = {decimate(ips, buckets)};
 }
 
@@ -206,7 +213,7 @@ void TrainingPanel::draw_curves(const Snapshot& snapshot) {
   const float spacing = ImGui::GetStyle().ItemSpacing.y;
   const float height = std::max(60.0f, avail.y - 2 * spacing);
   PlotOptions loss_options{"losses (symmetric log scale)", "step", true};
-  PlotOptions accuracy_options{"accuracy", "step", false, true, 0.0, 1.0};
+  PlotOptions accuracy_options{"accuracy and rendering r(I, Î)", "step", false, true, 0.0, 1.0};
   PlotOptions speed_options{"images/s", "step"};
   const PanelRect loss_rect = draw_line_plot("##losses", ImVec2(avail.x, height * 0.45f), losses_, loss_options);
   const PanelRect accuracy_rect = draw_line_plot("##accuracy", ImVec2(avail.x, height * 0.33f), accuracy_, accuracy_options);
@@ -219,7 +226,14 @@ void TrainingPanel::draw_curves(const Snapshot& snapshot) {
 void TrainingPanel::write_export(const QString& path, const QString& format) {
   const std::shared_ptr<const Snapshot> snapshot = snapshot_ptr();
   if (format == "csv") {
-    export_metrics_csv(path.toStdString(), snapshot ? snapshot->history : std::vector<MetricsRow>{});
+    if (!snapshot) {
+      export_metrics_csv(path.toStdString(), {}, {});
+      return;
+    }
+    // Level names are "conv1 32×5×5 full": the column takes the layer's name.
+    std::vector<std::string> levels;
+    for (const std::string& described : snapshot->level_names) levels.push_back(described.substr(0, described.find(' ')));
+    export_metrics_csv(path.toStdString(), snapshot->history, levels);
     return;
   }
   // The curves are drawn, not computed images: the picture is the panel as it is on screen.
