@@ -10,9 +10,14 @@
 #include "core/model/drmm_model.h"
 #include "core/util/error.h"
 #include "core/util/random.h"
+#include "naive_cnn.h"
 
 namespace drmm {
 namespace {
+
+using naive::conv_naive;
+using naive::random_values;
+using naive::Volume;
 
 // A small net with every layer kind: conv (full, BN, ReLU) → max pool → conv (valid, BN,
 // ReLU) → class conv 1×1 (BN, no ReLU) → mean pool.
@@ -43,13 +48,6 @@ ModelSpec small_spec() {
                  conv("class", 3, 1, ConvMode::Valid, false), mean};
   spec.resolve_shapes();
   return spec;
-}
-
-std::vector<float> random_values(size_t n, uint64_t seed, double lo = 0.0, double hi = 1.0) {
-  Random r(seed);
-  std::vector<float> v(n);
-  for (float& x : v) x = float(r.uniform(lo, hi));
-  return v;
 }
 
 struct Fixture {
@@ -129,27 +127,6 @@ TEST(DrmmModel, EachLossTermAloneHasMatchingGradients) {
 }
 
 // ---- the bottom-up pass is a plain CNN forward -----------------------------------------
-
-using Volume = std::vector<double>;  // C×H×W of one image
-
-Volume conv_naive(const Volume& x, int cin, int h, int w, const double* weights, int cout, int k, int pad, int& oh,
-                  int& ow) {
-  oh = h + 2 * pad - k + 1;
-  ow = w + 2 * pad - k + 1;
-  Volume y(size_t(cout) * oh * ow, 0.0);
-  for (int o = 0; o < cout; ++o)
-    for (int i = 0; i < cin; ++i)
-      for (int r = 0; r < oh; ++r)
-        for (int c = 0; c < ow; ++c)
-          for (int u = 0; u < k; ++u)
-            for (int v = 0; v < k; ++v) {
-              const int yy = r + u - pad, xx = c + v - pad;
-              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
-              y[(size_t(o) * oh + r) * ow + c] +=
-                  weights[((size_t(o) * cin + i) * k + u) * k + v] * x[(size_t(i) * h + yy) * w + xx];
-            }
-  return y;
-}
 
 TEST(DrmmModel, BottomUpEqualsPlainCnnForward) {
   const ModelSpec spec = small_spec();
