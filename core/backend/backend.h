@@ -114,8 +114,8 @@ class Backend {
   // L_RC = (1/N) Σ_n ‖a_n − b_n‖²; gradient w.r.t. a (+=).
   virtual void reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss,
                                    Tensor& da) = 0;
-  // L_NN term of one layer: loss += (1/N) Σ_n ‖max(0, −z_n)‖² (accumulates into `loss`, so the
-  // layers' terms add up), dz += weight·∂/∂z.
+  // L_NN term of one level: loss += (1/(N·D)) Σ_n ‖max(0, −z_n)‖², the mean over the level's N·D
+  // elements (accumulates into `loss`, so the levels' terms add up), dz += weight·∂/∂z.
   virtual void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) = 0;
 
   // The class each image is rendered from in the top-down E-step (DESIGN.md §3.2): one-hot

@@ -92,7 +92,11 @@ DrmmModel::BatchState& DrmmModel::ensure_batch(int n) {
       }
     } else {
       s.out = backend_.alloc(out);
-      if (layer.kind == LayerKind::MaxPool) s.mask = backend_.alloc(in);
+      if (layer.kind == LayerKind::MaxPool) {
+        s.mask = backend_.alloc(in);
+        s.pre = backend_.alloc(out);     // max of the pre-ReLU values below, before the ReLU
+        s.normed = backend_.alloc(out);
+      }
     }
     state.layers.push_back(std::move(s));
   }
@@ -128,6 +132,23 @@ void DrmmModel::conv_bottom_up(size_t i, const Tensor& in, bool training) {
   }
 }
 
+// The max pool records its switch t on the pre-ReLU values h of the conv below (DESIGN.md §3.2):
+// t = argmax_window h. On the post-ReLU values a window whose units are all off would tie at 0
+// and record its first position, biasing π_t towards the upper left, which sampling draws from.
+// The pooled value is the same either way, max relu(h) = relu(max h), and so is the rendering:
+// a = 0 at every position of such a window.
+void DrmmModel::pool_bottom_up(size_t i) {
+  const LayerSpec& layer = spec_.layers[i];
+  LayerState& s = state_->layers[i];
+  const bool after_relu = i > 0 && spec_.layers[i - 1].kind == LayerKind::Conv && spec_.layers[i - 1].relu;
+  if (!after_relu) {
+    backend_.maxpool(layer_input(i), layer.kernel, s.out, s.mask);
+    return;
+  }
+  backend_.maxpool(state_->layers[i - 1].normed, layer.kernel, s.pre, s.mask);
+  backend_.relu(s.pre, s.out, s.normed);  // `normed` holds the pooled units' on/off here; unused
+}
+
 void DrmmModel::bottom_up(const Tensor& images, bool training) {
   const Shape expected{images.shape().n, spec_.channels, spec_.height, spec_.width};
   if (images.shape() != expected)
@@ -141,7 +162,7 @@ void DrmmModel::bottom_up(const Tensor& images, bool training) {
     switch (layer.kind) {
       case LayerKind::Conv: conv_bottom_up(i, in, training); break;
       case LayerKind::MaxPool:
-        backend_.maxpool(in, layer.kernel, s.out, s.mask);  // t: the position switch per window
+        pool_bottom_up(i);
         if (training) backend_.batch_mean_ema(s.mask, kLatentDecay, buffers_[latent_index_[i]].value);
         break;
       case LayerKind::MeanPool: backend_.mean_pool(in, s.out); break;  // class scores s
@@ -232,6 +253,14 @@ void DrmmModel::bottom_up_backward() {
   }
 }
 
+// Whether L_NN covers the template rendered at the input of `layer` (paper 002 eq. 8: every
+// level's z^ℓ once). The tensor entering a max pool from above is t ⊙ upsample(z) of the pool's
+// output z: the same negative values again, so it is not counted a second time; the input of the
+// mean pool is the class's one-hot spread over the map, not a rendered template.
+bool DrmmModel::nonnegativity_covers(size_t layer) const {
+  return layer > 0 && layer + 1 < spec_.layers.size() && spec_.layers[layer].kind != LayerKind::MaxPool;
+}
+
 // Backpropagates ∂L/∂Î (L_RC) and the L_NN terms of every intermediate rendering z^ℓ through
 // the top-down pass, adding to each filter's gradient (the filters are shared by both passes).
 void DrmmModel::top_down_backward(const StepOptions& options) {
@@ -251,8 +280,10 @@ void DrmmModel::top_down_backward(const StepOptions& options) {
     } else {
       backend_.unpool_backward(grad, s.mask, layer.kernel, grad_above);
     }
-    // L_NN on the intermediate rendered template z at this layer's output (DESIGN.md §3.2).
-    backend_.nonnegativity_loss(state_->layers[i + 1].rendered_in, options.alpha.nn, loss_nn_, grad_above);
+    // L_NN on the intermediate rendered template z at this layer's output, the mean of its
+    // squared negative part over the level's elements (DESIGN.md §3.2; README "L_NN").
+    if (nonnegativity_covers(i + 1))
+      backend_.nonnegativity_loss(state_->layers[i + 1].rendered_in, options.alpha.nn, loss_nn_, grad_above);
   }
 }
 

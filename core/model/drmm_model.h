@@ -93,6 +93,7 @@ class DrmmModel {
   // value share storage (a layer without batch norm has normed == pre; without ReLU, out == normed).
   struct LayerState {
     Tensor pre, normed, out;            // bottom-up: conv output h, after batch norm, layer output
+                                        // (max pool after a ReLU: max h, its ReLU mask, the output)
     Tensor mask;                        // a = [normed > 0] for a conv with ReLU; t for a max pool
     Tensor saved_mean, saved_inv_std;   // batch-norm statistics for the backward pass
     Tensor grad_out, grad_pre;          // bottom-up backward: ∂L/∂out, ∂L/∂pre
@@ -107,9 +108,11 @@ class DrmmModel {
   BatchState& ensure_batch(int n);
   void conv_bottom_up(size_t i, const Tensor& in, bool training);
   void conv_backward(size_t i, Tensor* grad_in);
+  void pool_bottom_up(size_t i);
   void render_down(size_t top_layer, const Tensor& start);
   void bottom_up_backward();
   void top_down_backward(const StepOptions& options);
+  bool nonnegativity_covers(size_t layer) const;
   const Tensor& layer_input(size_t i) const;
   void add_parameter(const std::string& name, Shape shape);
   void add_buffer(const std::string& name, Shape shape, float value);

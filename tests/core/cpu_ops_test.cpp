@@ -390,12 +390,12 @@ TEST(CpuLoss, ReconstructionAndNonnegativity) {
     return c.scalar(loss);
   };
   Tensor dz = c.cpu.alloc(s);
-  EXPECT_NEAR(nn(av, dz), neg / 4, 1e-12);
+  EXPECT_NEAR(nn(av, dz), neg / double(s.count()), 1e-12);  // the mean over the level's elements
   EXPECT_TRUE(test::gradient_matches([&](const auto& v) { return nn(v, scratch); }, av, c.get(dz)));
   c.set(a, av);
   c.set(loss, {1.5});  // layers' terms add up
   c.cpu.nonnegativity_loss(a, 2.0f, loss, scratch);
-  EXPECT_NEAR(c.scalar(loss), 1.5 + neg / 4, 1e-12);
+  EXPECT_NEAR(c.scalar(loss), 1.5 + neg / double(s.count()), 1e-12);
 }
 
 // ---- statistics and optimisers ------------------------------------------------------------

@@ -504,13 +504,13 @@ void CpuBackendT<Real>::nonnegativity_loss(const Tensor& z, float weight, Tensor
   require_shape("nonnegativity_loss", "dz", dz, z.shape());
   require_scalar("nonnegativity_loss", "loss", loss);
   require(z.shape().n > 0, "nonnegativity_loss", "empty batch " + z.shape().str());
-  const double n = z.shape().n;
+  const double count = double(z.count());  // the mean over the level's elements (backend.h)
   const Real* zp = data(z);
   Real* dzp = data(dz);
   const double sum = parallel_sum(z.count(), 2, [&](size_t begin, size_t end) {
-    return cpu::negative_part_squared(end - begin, zp + begin, Real(double(weight) / n), dzp + begin);
+    return cpu::negative_part_squared(end - begin, zp + begin, Real(double(weight) / count), dzp + begin);
   });
-  data(loss)[0] += Real(sum / n);
+  data(loss)[0] += Real(sum / count);
 }
 
 // ---- statistics and optimisers -----------------------------------------------------------

@@ -454,8 +454,8 @@ void VulkanBackend::reconstruction_loss(const Tensor& a, const Tensor& b, float 
 void VulkanBackend::nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) {
   require_count(dz, z.count(), "nonnegativity_loss", "dz");
   require_count(loss, 1, "nonnegativity_loss", "loss");
-  const float n = float(z.shape().n);
-  impl_->summed_loss("nonnegativity_loss", {z, dz}, z.count(), 2.0f * weight / n, 1.0f / n, true, loss);
+  const float count = float(z.count());  // the mean over the level's elements (backend.h)
+  impl_->summed_loss("nonnegativity_loss", {z, dz}, z.count(), 2.0f * weight / count, 1.0f / count, true, loss);
 }
 
 void VulkanBackend::render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) {
