@@ -39,6 +39,15 @@ TEST(TrainCli, TrainsWritesACheckpointAndMetricsAndResumes) {
   ASSERT_TRUE(std::filesystem::exists(run + "/metrics.csv"));
   const size_t rows = line_count(run + "/metrics.csv");
   EXPECT_GE(rows, 3u);  // header, step 1, the final step (with its test accuracy)
+  {
+    std::ifstream csv(run + "/metrics.csv");
+    std::string header, line, last;
+    std::getline(csv, header);
+    while (std::getline(csv, line)) last = line;
+    EXPECT_TRUE(contains(header, "r_mean,r_median,relative_error,self_consistency,r_conv1")) << header;
+    // The final row was evaluated: its rendering cells are filled, not empty.
+    EXPECT_FALSE(contains(last, ",,")) << last;
+  }
 
   Outcome resumed = test::run_drmm(dir, "train --resume --epochs 0.04 --quiet --out " + run);
   ASSERT_EQ(resumed.status, 0) << resumed.err;
@@ -49,6 +58,9 @@ TEST(TrainCli, TrainsWritesACheckpointAndMetricsAndResumes) {
   ASSERT_EQ(eval.status, 0) << eval.err;
   EXPECT_TRUE(contains(eval.out, "accuracy"));
   EXPECT_TRUE(contains(eval.out, "confusion matrix"));
+  EXPECT_TRUE(contains(eval.out, "r(I, Î) mean")) << eval.out;
+  EXPECT_TRUE(contains(eval.out, "self-consistency")) << eval.out;
+  EXPECT_TRUE(contains(eval.out, "conv1")) << eval.out;  // r from every level, by name
 
   Outcome rec = test::run_drmm(dir, "reconstruct --checkpoint " + run + "/checkpoint.bin --data synthetic --index 3 --out " +
                                         (dir / "rec"));
