@@ -84,6 +84,7 @@ void SessionController::open_checkpoint(const QString& path) {
   saved.threads = config_.threads;  // the GUI keeps a core for itself
   saved.test_every = config_.test_every;
   saved.test_limit = config_.test_limit;
+  saved.render_limit = config_.render_limit;
   saved.epochs = std::max(saved.epochs, config_.epochs);  // room to keep training
   resume_checkpoint_ = path.toStdString();
   apply_config(saved);

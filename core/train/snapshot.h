@@ -40,6 +40,8 @@ struct ProbeView {
   ImageF input;
   ImageF reconstruction;                   // Î rendered top-down from the class (DESIGN.md §3.2)
   std::vector<ImageF> from_level;          // one per level, bottom (level 1) to top
+  double reconstruction_r = 0;             // Pearson r(I, Î) (core/train/rendering_quality.h)
+  std::vector<double> from_level_r;        // r(I, reconstruction from each level)
 };
 
 struct Snapshot {

@@ -256,7 +256,11 @@ void Trainer::fill_views(Snapshot& snapshot, const std::vector<size_t>& probe_in
                            view.class_probabilities.begin());
       view.input = slice_image(pixels, p, shape);
       view.reconstruction = slice_image(rendered, p, shape);
-      for (const auto& level : per_level) view.from_level.push_back(slice_image(level, p, shape));
+      view.reconstruction_r = pearson(view.input.data, view.reconstruction.data);
+      for (const auto& level : per_level) {
+        view.from_level.push_back(slice_image(level, p, shape));
+        view.from_level_r.push_back(pearson(view.input.data, view.from_level.back().data));
+      }
       snapshot.probes.push_back(std::move(view));
     }
   }

@@ -257,28 +257,20 @@ double reference_reconstruction_loss(const ModelSpec& spec, const Params& p, con
   return sum / (double(images.size()) * double(images[0].size()));
 }
 
-// A max pool's dead windows (every h ≤ 0) render nothing: the conv below multiplies all their
-// positions by a = 0. Which position gets z in such a window is therefore a convention (the
-// engine's max pool reads the post-ReLU zeros and takes the first position; the reference takes
-// the pre-ReLU argmax), so before a rendering at a pool's input is compared, each dead window is
-// folded to its sum (which is z either way) at its first position. Live windows are compared
-// position by position: that is where the switch t matters.
-Batch fold_dead_windows(Batch z, const LayerSpec& pool, const Batch& h_below) {
-  const Shape& in = pool.input;
-  const int k = pool.kernel;
-  for (size_t n = 0; n < z.size(); ++n)
-    for (int c = 0; c < in.c; ++c)
-      for (int r = 0; r < in.h; r += k)
-        for (int col = 0; col < in.w; col += k) {
-          std::vector<size_t> window;
-          for (int u = 0; u < k; ++u)
-            for (int v = 0; v < k; ++v) window.push_back((size_t(c) * in.h + r + u) * in.w + col + v);
-          if (std::any_of(window.begin(), window.end(), [&](size_t at) { return h_below[n][at] > 0; })) continue;
-          double sum = 0;
-          for (size_t at : window) sum += std::exchange(z[n][at], 0.0);
-          z[n][window.front()] = sum;
-        }
-  return z;
+// L_NN (paper 002 eq. 8; README "L_NN"): each level's rendered template once, as the mean of its
+// squared negative part. Written from the levels of this net, not from the engine's rule: the
+// templates at the outputs of pool1 and pool2 (the inputs of conv2 and the class layer). The
+// unpooled copies at the pools' inputs and the one-hot map at the mean pool are not levels.
+double reference_nonnegativity_loss(const std::vector<Batch>& rendered) {
+  double loss = 0;
+  for (size_t level : {size_t(2), size_t(4)}) {
+    double sum = 0;
+    size_t count = 0;
+    for (const Volume& z : rendered[level])
+      for (double v : z) sum += v < 0 ? v * v : 0, ++count;
+    loss += sum / double(count);
+  }
+  return loss;
 }
 
 // ---- the engine against the reference ------------------------------------------------------
@@ -371,13 +363,9 @@ class TopDownReference : public ::testing::Test {
   // model.rendered_input(i) against the reference's template at every layer input i.
   void expect_renderings_match(const std::vector<Batch>& rendered, const std::string& what) const {
     for (size_t i = 0; i < rendered.size(); ++i) {
-      const LayerSpec& layer = spec.layers[i];
-      Batch engine = engine_batch(model.rendered_input(i)), reference = rendered[i];
-      if (layer.kind == LayerKind::MaxPool && i > 0 && spec.layers[i - 1].relu) {
-        engine = fold_dead_windows(std::move(engine), layer, path.h[i - 1]);
-        reference = fold_dead_windows(std::move(reference), layer, path.h[i - 1]);
-      }
-      expect_matches(engine, reference, what + ", at the input of " + layer.name);
+      // Raw positions, dead windows (every h ≤ 0) included: both take the switch t as the
+      // pre-ReLU argmax, so a pool's input must agree element by element.
+      expect_matches(engine_batch(model.rendered_input(i)), rendered[i], what + ", at the input of " + spec.layers[i].name);
     }
   }
 
@@ -450,6 +438,20 @@ TEST_F(TopDownReference, ReconstructionGradientMatchesFiniteDifferencesOfTheRefe
       EXPECT_GT(largest, 1e-4) << p.name;
     }
   }
+}
+
+// The value of L_NN that compute_gradients reports against the reference's, on the templates
+// rendered from the labels; its gradient is covered by the finite-difference tests of the model.
+TEST_F(TopDownReference, NonnegativityPenaltyCountsEachLevelOnce) {
+  StepOptions options;
+  options.alpha = LossWeights{0.0f, 0.0f, 0.0f, 1.0f};
+  options.render_label_when_known = true;
+  model.compute_gradients(images, labels, options);
+  const std::vector<Batch> rendered = reference_render_down(spec, params, path, spec.layers.size() - 1,
+                                                            class_onehot(label, true, path, spec.classes));
+  const double expected = reference_nonnegativity_loss(rendered);
+  EXPECT_GT(expected, 1e-6);  // the random filters render negative values at both levels
+  EXPECT_NEAR(model.read_losses().nn, expected, 1e-10 * expected);
 }
 
 }  // namespace

@@ -103,6 +103,18 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   ImGui::TextUnformatted("Input I, reconstruction Î, and from each level");
   ImGui::SameLine();
   ImGui::Checkbox("stretch Î", &stretch_reconstruction_);
+  // The run's newest measurement on test images: how faithful Î is beyond these probes.
+  const auto measured = std::find_if(snapshot.history.rbegin(), snapshot.history.rend(),
+                                     [](const MetricsRow& r) { return r.render_self_consistency >= 0; });
+  if (measured != snapshot.history.rend()) {
+    ImGui::SameLine();
+    ImGui::TextDisabled("test: r(I, Î) %.2f, self-consistency %.2f", measured->render_r_mean,
+                        measured->render_self_consistency);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Measured on test images at the last evaluation, Î rendered from the predicted class:\n"
+                        "r = Pearson correlation of I and Î; self-consistency = share of Î the model classifies\n"
+                        "as the class it was rendered from.");
+  }
   draw_header_tools();
   if (snapshot.probes.empty()) {
     ImGui::TextDisabled(snapshot.version == 0 ? "Waiting for the model…" : "No probe images: click images in the Dataset browser.");
@@ -195,6 +207,12 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
     const AtlasTile& t = atlas_.tiles[size_t(hovered_row) * size_t(columns_) + size_t(hovered_column)];
     ImGui::BeginTooltip();
     ImGui::TextUnformatted(column_description(snapshot, hovered_column).c_str());
+    const ProbeView& probe = snapshot.probes[size_t(hovered_row)];
+    const size_t level = size_t(hovered_column) - 2;
+    if (hovered_column == 1)
+      ImGui::Text("r(I, Î) = %.3f", probe.reconstruction_r);
+    else if (hovered_column >= 2 && level < probe.from_level_r.size())
+      ImGui::Text("r(I, this reconstruction) = %.3f", probe.from_level_r[level]);
     ImGui::Image(texture.imgui_id(), ImVec2(image_w * 6, image_h * 6), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
     ImGui::TextDisabled("right-click: drop this probe");
     ImGui::EndTooltip();
