@@ -58,9 +58,9 @@ class Drmm:
         self.params = params
 
     def step_loss(self, images, labels, labeled, alpha):
-        n = images.shape[0]
         x = images
         saved = []  # per layer: mask a or pool indices t, and the input size
+        pre = None  # the last conv's pre-ReLU values, where the pool switches are taken
         for layer in self.layers:
             if layer["type"] == "conv":
                 h = F.conv2d(x, layer["w"], padding=layer["pad"])
@@ -69,13 +69,18 @@ class Drmm:
                 if layer.get("relu", True):
                     a = (h > 0).detach().to(h.dtype)
                     x = h * a
+                    pre = h
                 else:
                     a = None
                     x = h
+                    pre = None
                 saved.append(a)
             elif layer["type"] == "maxpool":
                 size = x.shape[-2:]
-                x, t = F.max_pool2d(x, layer["size"], return_indices=True)
+                # t on the pre-ReLU values, as the engine (README "Max-pool switches").
+                pooled, t = F.max_pool2d(x if pre is None else pre, layer["size"], return_indices=True)
+                x = pooled if pre is None else F.relu(pooled)
+                pre = None
                 saved.append((t.detach(), size))
             else:
                 saved.append(x.shape[-2:])
@@ -104,9 +109,10 @@ class Drmm:
                 w = layer["w"]
                 k = w.shape[-1]
                 z = F.conv2d(z, w.flip(2, 3).transpose(0, 1), padding=k - 1 - layer["pad"])
-            if index > 0:
-                loss_nn = loss_nn + F.relu(-z).pow(2).sum() / n
-        loss_rc = (z - images).pow(2).sum() / n
+            # L_NN: each level's template once, the mean over its elements (README "L_NN").
+            if 0 < index < len(self.layers) - 1 and layer["type"] != "maxpool":
+                loss_nn = loss_nn + F.relu(-z).pow(2).mean()
+        loss_rc = (z - images).pow(2).mean()  # per pixel, as the engine
         return alpha["h"] * loss_h + alpha["rc"] * loss_rc + alpha["kl"] * loss_kl + alpha["nn"] * loss_nn
 
 

@@ -37,14 +37,14 @@ TEST(TreeCli, ForestOnTheFeaturesOfATrainedDrmm) {
   Outcome train = test::run_drmm(
       dir, "tree train --data synthetic --limit 1000 --trees 3 --depth 5 --threads 1 --out " + forest + features);
   ASSERT_EQ(train.status, 0) << train.err;
-  EXPECT_TRUE(contains(train.out, "3200 per image"));  // conv2 of tiny: 32 × 10 × 10
+  EXPECT_TRUE(contains(train.out, "12544 per image"));  // conv2 of tiny: 64 × 14 × 14
   Outcome eval = test::run_drmm(dir, "tree eval --data synthetic --limit 300 --forest " + forest + features);
   ASSERT_EQ(eval.status, 0) << eval.err;
   EXPECT_TRUE(contains(eval.out, "accuracy:"));
 
   Outcome mismatch = test::run_drmm(dir, "tree eval --data synthetic --limit 300 --forest " + forest);
   EXPECT_EQ(mismatch.status, 1);
-  EXPECT_TRUE(contains(mismatch.err, "3200 features per image"));
+  EXPECT_TRUE(contains(mismatch.err, "12544 features per image"));
   Outcome bad_layer = test::run_drmm(dir, "tree eval --data synthetic --forest " + forest + " --features-from " + run +
                                               "/checkpoint.bin --layer conv9");
   EXPECT_EQ(bad_layer.status, 1);

@@ -205,7 +205,7 @@ TEST(TrainingSession, StartPauseStepAndSaveFromAnotherThread) {
   EXPECT_EQ(ready->step, 0);
   EXPECT_EQ(ready->probes.size(), 6u);
   EXPECT_EQ(ready->probes[0].from_level.size(), ready->level_names.size());
-  EXPECT_EQ(ready->first_layer_filters.size(), 16u);
+  EXPECT_EQ(ready->first_layer_filters.size(), 32u);  // conv1 of the tiny preset
 
   session.step_once();
   auto one = wait_for(session, [](const Snapshot& s) { return s.step == 1 && !s.running; });
@@ -227,15 +227,15 @@ TEST(TrainingSession, StartPauseStepAndSaveFromAnotherThread) {
   // Features for E-DRMM trees come from the session's model, between two batches.
   const FeatureMatrix features = session.features(2, {0, 1, 2});  // conv2 of the tiny preset
   EXPECT_EQ(features.rows, 3u);
-  EXPECT_EQ(features.shape, (Shape{1, 32, 10, 10}));
-  ASSERT_EQ(features.values.size(), 3u * 32 * 10 * 10);
+  EXPECT_EQ(features.shape, (Shape{1, 64, 14, 14}));
+  ASSERT_EQ(features.values.size(), 3u * 64 * 14 * 14);
   EXPECT_GT(*std::max_element(features.values.begin(), features.values.end()), 0.0f);
   EXPECT_THROW(session.features(99, {0}), Error);
   const Dataset data = load_dataset("synthetic", Split::Train);
   std::vector<float> pixels(data.image(1).begin(), data.image(1).end());
   const FeatureMatrix drawn = session.features_of_images(2, pixels);
   ASSERT_EQ(drawn.rows, 1u);
-  EXPECT_TRUE(std::equal(drawn.values.begin(), drawn.values.end(), features.values.begin() + 3200));  // image 1 = row 1
+  EXPECT_TRUE(std::equal(drawn.values.begin(), drawn.values.end(), features.values.begin() + 64 * 14 * 14));  // image 1 = row 1
   EXPECT_THROW(session.features_of_images(2, std::vector<float>(5)), Error);
 }
 

@@ -178,7 +178,7 @@ void TrainingPanel::rebuild_series(const Snapshot& snapshot, int buckets) {
   PlotSeries train{"train", IM_COL32(90, 160, 255, 255), {}, {}}, test{"test", IM_COL32(255, 215, 70, 255), {}, {}};
   // How faithfully Î renders the test images (r(I, Î), core/train/rendering_quality.h), on the
   // same axis as the accuracies: both lie in [0, 1] for a model that renders at all.
-  PlotSeries rendering{"r(I, Î)", IM_COL32(80, 200, 255, 255), {}, {}};
+  PlotSeries rendering{"r(I, Î)", IM_COL32(120, 235, 190, 255), {}, {}};
   PlotSeries ips{"images/s", IM_COL32(160, 230, 160, 255), {}, {}};
   for (const MetricsRow& row : snapshot.history) {
     const double x = double(row.step);
