@@ -10,6 +10,7 @@
 #include "core/model/drmm_model.h"
 #include "core/util/error.h"
 #include "core/util/random.h"
+#include "layer_specs.h"
 #include "naive_cnn.h"
 
 namespace drmm {
@@ -22,32 +23,10 @@ using naive::Volume;
 // A small net with every layer kind: conv (full, BN, ReLU) → max pool → conv (valid, BN,
 // ReLU) → class conv 1×1 (BN, no ReLU) → mean pool.
 ModelSpec small_spec() {
-  ModelSpec spec;
-  spec.name = "test";
-  spec.channels = 2;
-  spec.height = spec.width = 6;
-  spec.classes = 3;
-  auto conv = [](std::string name, int filters, int kernel, ConvMode mode, bool relu) {
-    LayerSpec l;
-    l.kind = LayerKind::Conv;
-    l.name = std::move(name);
-    l.filters = filters;
-    l.kernel = kernel;
-    l.mode = mode;
-    l.relu = relu;
-    return l;
-  };
-  LayerSpec pool;
-  pool.kind = LayerKind::MaxPool;
-  pool.name = "pool1";
-  pool.kernel = 2;
-  LayerSpec mean;
-  mean.kind = LayerKind::MeanPool;
-  mean.name = "meanpool";
-  spec.layers = {conv("conv1", 3, 3, ConvMode::Full, true), pool, conv("conv2", 4, 2, ConvMode::Valid, true),
-                 conv("class", 3, 1, ConvMode::Valid, false), mean};
-  spec.resolve_shapes();
-  return spec;
+  using test::conv_layer;
+  return test::small_model("test", {conv_layer("conv1", 3, 3, ConvMode::Full, true), test::pool_layer("pool1"),
+                                    conv_layer("conv2", 4, 2, ConvMode::Valid, true),
+                                    conv_layer("class", 3, 1, ConvMode::Valid, false)});
 }
 
 struct Fixture {

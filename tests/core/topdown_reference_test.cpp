@@ -21,6 +21,7 @@
 #include "core/backend/cpu/cpu_backend.h"
 #include "core/model/drmm_model.h"
 #include "core/util/random.h"
+#include "layer_specs.h"
 #include "naive_cnn.h"
 
 namespace drmm {
@@ -34,35 +35,11 @@ using Params = std::map<std::string, Volume>;    // the reference's own copy, by
 // pool 2 → conv2 3×3 half (BN, ReLU) → pool 2 → class conv 1×1 valid (BN, no ReLU) → mean pool.
 // 2×6×6 → 3×8×8 → 3×4×4 → 4×4×4 → 4×2×2 → 3×2×2 → 3×1×1.
 ModelSpec three_level_spec() {
-  ModelSpec spec;
-  spec.name = "topdown-reference";
-  spec.channels = 2;
-  spec.height = spec.width = 6;
-  spec.classes = 3;
-  auto conv = [](std::string name, int filters, int kernel, ConvMode mode, bool relu) {
-    LayerSpec l;
-    l.kind = LayerKind::Conv;
-    l.name = std::move(name);
-    l.filters = filters;
-    l.kernel = kernel;
-    l.mode = mode;
-    l.relu = relu;
-    return l;
-  };
-  auto pool = [](std::string name) {
-    LayerSpec l;
-    l.kind = LayerKind::MaxPool;
-    l.name = std::move(name);
-    l.kernel = 2;
-    return l;
-  };
-  LayerSpec mean;
-  mean.kind = LayerKind::MeanPool;
-  mean.name = "meanpool";
-  spec.layers = {conv("conv1", 3, 3, ConvMode::Full, true), pool("pool1"), conv("conv2", 4, 3, ConvMode::Half, true),
-                 pool("pool2"), conv("class", 3, 1, ConvMode::Valid, false), mean};
-  spec.resolve_shapes();
-  return spec;
+  using test::conv_layer, test::pool_layer;
+  return test::small_model("topdown-reference",
+                           {conv_layer("conv1", 3, 3, ConvMode::Full, true), pool_layer("pool1"),
+                            conv_layer("conv2", 4, 3, ConvMode::Half, true), pool_layer("pool2"),
+                            conv_layer("class", 3, 1, ConvMode::Valid, false)});
 }
 
 // ---- the reference: bottom-up (DESIGN.md §3.2, "Bottom-up E-step = the CNN forward pass") ----
