@@ -122,7 +122,12 @@ void run_train(TrainOptions& o) {
   const EvalResult test = trainer->evaluate_test();
   std::cout << "test accuracy " << std::fixed << std::setprecision(4) << test.accuracy << " on " << test.count
             << " images after " << trainer->step_count() << " steps; checkpoint " << checkpoint << "\n";
-  if (c.render_limit > 0) print_rendering(trainer->measure_test_rendering(), trainer->model().spec());
+  // The final step measured the rendering with its test accuracy; a resumed run that was
+  // already finished took no step, so it measures now.
+  if (c.render_limit > 0) {
+    const RenderingQuality& last = trainer->last_metrics().rendering;
+    print_rendering(last.count > 0 ? last : trainer->measure_test_rendering(), trainer->model().spec());
+  }
 }
 
 void print_confusion(const EvalResult& r, const std::vector<std::string>& names) {

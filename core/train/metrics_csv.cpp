@@ -39,17 +39,14 @@ std::string MetricsCsv::format(const MetricsRow& r, size_t level_count) {
        << ',' << r.loss_nn << ',' << r.train_accuracy;
   measured_cell(line, r.test_accuracy);
   line << ',' << r.images_per_second << ',' << r.learning_rate;
-  // r lies in [−1, 1]: "not measured" is told by the self-consistency, never negative when measured.
-  const bool rendered = r.render_self_consistency >= 0;
-  for (double value : {r.render_r_mean, r.render_r_median}) {
+  const RenderingQuality& q = r.rendering;
+  for (double value : {q.r_mean, q.r_median, q.relative_error, q.self_consistency}) {
     line << ',';
-    if (rendered) line << value;
+    if (q.count > 0) line << value;
   }
-  measured_cell(line, r.render_relative_error);
-  measured_cell(line, r.render_self_consistency);
   for (size_t level = 0; level < level_count; ++level) {
     line << ',';
-    if (level < r.level_r.size()) line << r.level_r[level];
+    if (level < q.level_r.size()) line << q.level_r[level];
   }
   return line.str();
 }

@@ -15,16 +15,9 @@
 
 #include "core/data/dataset.h"
 #include "core/model/drmm_model.h"
+#include "core/train/snapshot.h"  // RenderingQuality
 
 namespace drmm {
-
-struct RenderingQuality {
-  size_t count = 0;              // images measured
-  double r_mean = 0, r_median = 0;
-  double relative_error = 0;     // mean over images of min_g ‖I − gÎ‖² / ‖I‖²
-  double self_consistency = 0;   // fraction of Î classified as the class they were rendered from
-  std::vector<double> level_r;   // mean r(I, reconstruction from level ℓ), one per level below the mean pool
-};
 
 // Pearson correlation of two equally long vectors; 0 when either is constant.
 double pearson(std::span<const float> a, std::span<const float> b);

@@ -3,6 +3,7 @@
 // shared as shared_ptr<const Snapshot>. The worker builds a new one and swaps it in; readers
 // keep the one they hold for as long as they draw from it. `version` grows by one per publish,
 // so a panel re-renders (and re-uploads textures) only when it changes.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +16,15 @@ struct ImageF {
   std::vector<float> data;
 };
 
+// How faithfully the top-down pass renders test images (core/train/rendering_quality.h).
+struct RenderingQuality {
+  size_t count = 0;              // images measured; 0: not measured
+  double r_mean = 0, r_median = 0;
+  double relative_error = 0;     // mean over images of min_g ‖I − gÎ‖² / ‖I‖²
+  double self_consistency = 0;   // fraction of Î classified as the class they were rendered from
+  std::vector<double> level_r;   // mean r(I, reconstruction from level ℓ), one per level below the mean pool
+};
+
 // One row of the training history (one per logged step); also a row of metrics.csv.
 struct MetricsRow {
   int64_t step = 0;
@@ -24,10 +34,7 @@ struct MetricsRow {
   double test_accuracy = -1;   // −1 when not evaluated at this row
   double images_per_second = 0;
   double learning_rate = 0;
-  // Rendering quality on test images (core/train/rendering_quality.h), measured with the test
-  // accuracy: −1 and empty when not measured at this row.
-  double render_r_mean = -1, render_r_median = -1, render_relative_error = -1, render_self_consistency = -1;
-  std::vector<double> level_r;  // r(I, reconstruction from level ℓ), one per level
+  RenderingQuality rendering;  // measured with the test accuracy; count 0 at other rows
 };
 
 // A probe image and what the model makes of it (bottom-up q(c|I), top-down Î, and the

@@ -162,14 +162,7 @@ void Trainer::record_metrics(const LossValues& losses, double seconds) {
   const bool test_due = config_.test_every > 0 ? step_ % config_.test_every == 0 : epoch_end;
   if (test_due || finished()) {
     last_.test_accuracy = evaluate_test().accuracy;
-    if (config_.render_limit > 0) {
-      const RenderingQuality q = measure_test_rendering();
-      last_.render_r_mean = q.r_mean;
-      last_.render_r_median = q.r_median;
-      last_.render_relative_error = q.relative_error;
-      last_.render_self_consistency = q.self_consistency;
-      last_.level_r = q.level_r;
-    }
+    if (config_.render_limit > 0) last_.rendering = measure_test_rendering();
   }
   if (step_ % kLogEvery == 0 || last_.test_accuracy >= 0 || step_ == 1) history_.push_back(last_);
 }

@@ -19,11 +19,12 @@ TEST(ExportFiles, MetricsCsvHasHeaderAndEmptyUnmeasuredCells) {
   MetricsRow b = a;
   b.step = 20;
   b.test_accuracy = 0.75;
-  b.render_r_mean = 0.5;
-  b.render_r_median = -0.25;  // r may be negative; the row is measured all the same
-  b.render_relative_error = 0.125;
-  b.render_self_consistency = 1;
-  b.level_r = {0.9, 0.8};
+  b.rendering.count = 300;
+  b.rendering.r_mean = 0.5;
+  b.rendering.r_median = -0.25;  // r may be negative; the row is measured all the same
+  b.rendering.relative_error = 0.125;
+  b.rendering.self_consistency = 1;
+  b.rendering.level_r = {0.9, 0.8};
   const std::string csv = metrics_csv({a, b}, {"conv1", "pool1"});
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "step,epoch,loss_total,loss_h,loss_rc,loss_kl,loss_nn,train_accuracy,test_accuracy,images_per_second,"

@@ -105,11 +105,11 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   ImGui::Checkbox("stretch Î", &stretch_reconstruction_);
   // The run's newest measurement on test images: how faithful Î is beyond these probes.
   const auto measured = std::find_if(snapshot.history.rbegin(), snapshot.history.rend(),
-                                     [](const MetricsRow& r) { return r.render_self_consistency >= 0; });
+                                     [](const MetricsRow& r) { return r.rendering.count > 0; });
   if (measured != snapshot.history.rend()) {
     ImGui::SameLine();
-    ImGui::TextDisabled("test: r(I, Î) %.2f, self-consistency %.2f", measured->render_r_mean,
-                        measured->render_self_consistency);
+    ImGui::TextDisabled("test: r(I, Î) %.2f, self-consistency %.2f", measured->rendering.r_mean,
+                        measured->rendering.self_consistency);
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Measured on test images at the last evaluation, Î rendered from the predicted class:\n"
                         "r = Pearson correlation of I and Î; self-consistency = share of Î the model classifies\n"

@@ -193,9 +193,9 @@ void TrainingPanel::rebuild_series(const Snapshot& snapshot, int buckets) {
       test.x.push_back(x);
       test.y.push_back(row.test_accuracy);
     }
-    if (row.render_self_consistency >= 0) {
+    if (row.rendering.count > 0) {
       rendering.x.push_back(x);
-      rendering.y.push_back(row.render_r_mean);
+      rendering.y.push_back(row.rendering.r_mean);
     }
     ips.x.push_back(x);
     ips.y.push_back(row.images_per_second);
