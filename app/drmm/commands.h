@@ -9,5 +9,6 @@ void register_data_commands(CLI::App& app);   // drmm data info|show
 void register_tree_commands(CLI::App& app);   // drmm tree train|eval|path
 void register_train_commands(CLI::App& app);  // drmm train|eval|reconstruct
 void register_bench_command(CLI::App& app);    // drmm bench
+void register_generate_commands(CLI::App& app);  // drmm paths|sample|render|am
 
 }  // namespace drmm::cli

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "app/drmm/commands.h"
+#include "app/drmm/model_loading.h"
 #include "core/backend/select/backend_factory.h"
 #include "core/train/image_export.h"
 #include "core/train/metrics_csv.h"
@@ -139,29 +140,6 @@ void print_confusion(const EvalResult& r, const std::vector<std::string>& names)
   }
 }
 
-struct LoadedModel {
-  std::unique_ptr<Backend> backend;
-  std::unique_ptr<DrmmModel> model;
-};
-
-LoadedModel load_for_inference(const std::string& checkpoint, const std::string& backend_name, int threads) {
-  const CheckpointContents contents = read_checkpoint(checkpoint);
-  LoadedModel loaded;
-  std::string notice;
-  loaded.backend = make_backend(backend_name, threads, &notice);
-  if (!notice.empty()) std::cerr << notice << "\n";
-  loaded.model = load_model(contents, checkpoint, *loaded.backend);
-  return loaded;
-}
-
-Split parse_split(const std::string& s) { return s == "test" ? Split::Test : Split::Train; }
-
-void add_backend_options(CLI::App* cmd, std::string& backend, int& threads) {
-  cmd->add_option("--backend", backend, "Compute backend: cpu, vulkan, or auto (a GPU if there is one)")
-      ->check(CLI::IsMember({"cpu", "vulkan", "auto"}));
-  cmd->add_option("--threads", threads, "CPU threads (0: all cores)");
-}
-
 }  // namespace
 
 void register_train_commands(CLI::App& app) {
@@ -248,9 +226,7 @@ void register_train_commands(CLI::App& app) {
   reconstruct->callback([rec] {
     LoadedModel loaded = load_for_inference(rec->checkpoint, rec->backend, rec->threads);
     const Dataset data = load_dataset(rec->data, parse_split(rec->split));
-    if (rec->index >= data.size())
-      throw Error("--index " + std::to_string(rec->index) + " is out of range: " + data.name + " has " +
-                  std::to_string(data.size()) + " images");
+    check_index(data, rec->index, "--index");
     std::filesystem::create_directories(rec->out);
     const auto files = write_reconstructions(*loaded.model, data, rec->index, rec->topdown == "label", rec->out, rec->scale);
     for (const std::string& f : files) std::cout << f << "\n";

@@ -191,17 +191,25 @@ const Tensor& DrmmModel::rendered_input(size_t layer) const {
 // Renders z from the output of layer `top_layer` down to the pixels:
 // z^{ℓ−1} = Γ^ℓᵀ ∗ (a^ℓ ⊙ z^ℓ) for a conv, z^{ℓ−1} = t^ℓ ⊙ upsample(z^ℓ) for a max pool, and
 // the mean pool inverted by upsampling with weight 1/area (DESIGN.md §3.2). No batch norm.
-void DrmmModel::render_down(size_t top_layer, const Tensor& start) {
+// `choose`, when given, sets each latent layer's mask from the z arriving there first.
+void DrmmModel::render_down(size_t top_layer, const Tensor& start, const LatentChooser* choose) {
   const Tensor* z = &start;
   for (size_t i = top_layer + 1; i-- > 0;) {
     const LayerSpec& layer = spec_.layers[i];
     LayerState& s = state_->layers[i];
     switch (layer.kind) {
       case LayerKind::MeanPool: backend_.mean_pool_backward(*z, s.rendered_in); break;
-      case LayerKind::MaxPool: backend_.unpool(*z, s.mask, layer.kernel, s.rendered_in); break;
+      case LayerKind::MaxPool:
+        if (choose) {
+          backend_.upsample(*z, layer.kernel, s.rendered_in);
+          (*choose)(i, s.rendered_in);
+        }
+        backend_.unpool(*z, s.mask, layer.kernel, s.rendered_in);
+        break;
       case LayerKind::Conv: {
         const Tensor* masked = z;
         if (layer.relu) {
+          if (choose) (*choose)(i, *z);
           backend_.mul(*z, s.mask, s.masked);
           masked = &s.masked;
         }
@@ -224,6 +232,119 @@ const Tensor& DrmmModel::top_down(const Tensor& labels, bool use_labels) {
 const Tensor& DrmmModel::reconstruct_from_level(size_t level) {
   render_down(level, level_output(level));
   return state_->layers[0].rendered_in;
+}
+
+// ---- rendering with chosen latents -------------------------------------------------------
+
+bool DrmmModel::has_latents(size_t layer) const {
+  if (layer >= spec_.layers.size()) return false;
+  const LayerSpec& spec = spec_.layers[layer];
+  return spec.kind == LayerKind::MaxPool || (spec.kind == LayerKind::Conv && spec.relu);
+}
+
+const Tensor& DrmmModel::latents(size_t layer) const {
+  if (!state_ || !has_latents(layer)) throw Error("latents: layer " + std::to_string(layer) + " has no latents or no batch yet");
+  return state_->layers[layer].mask;
+}
+
+const Tensor& DrmmModel::latent_frequencies(size_t layer) const {
+  if (!has_latents(layer)) throw Error("latent_frequencies: layer " + std::to_string(layer) + " has no latents");
+  return buffers_[latent_index_[layer]].value;
+}
+
+void DrmmModel::set_latents(size_t layer, std::span<const float> values) {
+  if (!state_ || !has_latents(layer)) throw Error("set_latents: layer " + std::to_string(layer) + " has no latents or no batch yet");
+  Tensor& mask = state_->layers[layer].mask;
+  if (values.size() != mask.count())
+    throw Error("set_latents: " + spec_.layers[layer].name + " takes " + std::to_string(mask.count()) + " values, got " +
+                std::to_string(values.size()));
+  backend_.upload(mask, values);
+}
+
+void DrmmModel::use_batch(int n) {
+  if (n <= 0) throw Error("use_batch: the batch needs at least one image");
+  state_ = &ensure_batch(n);
+}
+
+const Tensor& DrmmModel::render_classes(const Tensor& onehot) {
+  if (!state_ || onehot.shape() != state_->onehot.shape()) throw Error("render_classes: one-hot does not match the batch");
+  render_down(spec_.layers.size() - 1, onehot);
+  return state_->layers[0].rendered_in;
+}
+
+const Tensor& DrmmModel::render_classes_choosing(const Tensor& onehot, const LatentChooser& choose) {
+  if (!state_ || onehot.shape() != state_->onehot.shape()) throw Error("render_classes: one-hot does not match the batch");
+  render_down(spec_.layers.size() - 1, onehot, &choose);
+  return state_->layers[0].rendered_in;
+}
+
+// One layer of the adjoint of the top-down pass: grad = ∂/∂(z at layer i's input) to
+// grad_above = ∂/∂(z at its output). conv: a ⊙ Γ ⋆ grad (the transpose of Γᵀ ∗ (a ⊙ z));
+// max pool: the window sums of t ⊙ grad (the transpose of t ⊙ upsample(z)).
+void DrmmModel::adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above) {
+  const LayerSpec& layer = spec_.layers[i];
+  LayerState& s = state_->layers[i];
+  if (layer.kind == LayerKind::Conv) {
+    backend_.conv2d(grad, params_[param_index_[i]].value, conv_pad(layer), grad_above);
+    if (layer.relu) backend_.mul(grad_above, s.mask, grad_above);
+  } else {
+    backend_.unpool_backward(grad, s.mask, layer.kernel, grad_above);
+  }
+}
+
+void DrmmModel::render_adjoint(const Tensor& image_like) {
+  if (!state_ || image_like.shape() != state_->dimage.shape()) throw Error("render_adjoint: image does not match the batch");
+  const size_t last = spec_.layers.size() - 1;
+  for (size_t i = 0; i < last; ++i)
+    adjoint_up(i, i == 0 ? image_like : state_->layers[i].rendered_grad, state_->layers[i + 1].rendered_grad);
+}
+
+const Tensor& DrmmModel::rendering_adjoint(size_t layer) const {
+  if (!state_ || layer == 0 || layer >= spec_.layers.size()) throw Error("rendering_adjoint: no such layer");
+  return state_->layers[layer].rendered_grad;
+}
+
+const Tensor& DrmmModel::zeros_like_channels(int channels) {
+  auto found = channel_zeros_.find(channels);
+  if (found == channel_zeros_.end()) found = channel_zeros_.emplace(channels, backend_.alloc(Shape{1, channels, 1, 1})).first;
+  return found->second;
+}
+
+// Backpropagation of a unit's mean activity to the pixels through the inference-mode network:
+// ReLU masks a, pool switches t, batch norm's per-channel scale γ/√(σ²+ε) (its inference map is
+// affine; batchnorm_infer with zero shift computes exactly that scale times the gradient), and
+// the transposed convolutions.
+const Tensor& DrmmModel::input_gradient(size_t level, int channel) {
+  if (!state_ || level >= spec_.layers.size()) throw Error("input_gradient: run bottom_up first; no such level");
+  const Shape out = state_->layers[level].out.shape();
+  if (channel < 0 || channel >= out.c)
+    throw Error("input_gradient: " + spec_.layers[level].name + " has no channel " + std::to_string(channel));
+  std::vector<float> seed(out.count(), 0.0f);
+  const size_t area = size_t(out.h) * size_t(out.w);
+  for (int n = 0; n < out.n; ++n)
+    for (size_t p = 0; p < area; ++p) seed[(size_t(n) * out.c + size_t(channel)) * area + p] = 1.0f / float(area);
+  backend_.upload(state_->layers[level].grad_out, seed);
+  for (size_t i = level + 1; i-- > 0;) {
+    const LayerSpec& layer = spec_.layers[i];
+    LayerState& s = state_->layers[i];
+    Tensor& grad_in = i > 0 ? state_->layers[i - 1].grad_out : state_->dimage;
+    switch (layer.kind) {
+      case LayerKind::MeanPool: backend_.mean_pool_backward(s.grad_out, grad_in); break;
+      case LayerKind::MaxPool: backend_.unpool(s.grad_out, s.mask, layer.kernel, grad_in); break;
+      case LayerKind::Conv: {
+        const int w = param_index_[i];
+        if (layer.relu) backend_.mul(s.grad_out, s.mask, s.grad_out);
+        if (layer.batchnorm) {
+          const Tensor& zeros = zeros_like_channels(layer.filters);
+          backend_.batchnorm_infer(s.grad_out, params_[w + 1].value, zeros, zeros, buffers_[buffer_index_[i] + 1].value,
+                                   spec_.bn_eps, s.grad_pre);
+        }
+        backend_.conv2d_backward_input(s.grad_pre, params_[w].value, conv_pad(layer), grad_in, false);
+        break;
+      }
+    }
+  }
+  return state_->dimage;
 }
 
 // ---- gradients (both passes; masks and rendered class are E-step constants) -----------------
@@ -272,14 +393,10 @@ void DrmmModel::top_down_backward(const StepOptions& options) {
     const Tensor& grad = i == 0 ? state_->dimage : s.rendered_grad;
     Tensor& grad_above = state_->layers[i + 1].rendered_grad;
     if (layer.kind == LayerKind::Conv) {
-      const Parameter& w = params_[param_index_[i]];
       const Tensor& masked = layer.relu ? s.masked : state_->layers[i + 1].rendered_in;
       backend_.conv2d_backward_weight(grad, masked, conv_pad(layer), params_[param_index_[i]].grad, true);
-      backend_.conv2d(grad, w.value, conv_pad(layer), grad_above);
-      if (layer.relu) backend_.mul(grad_above, s.mask, grad_above);
-    } else {
-      backend_.unpool_backward(grad, s.mask, layer.kernel, grad_above);
     }
+    adjoint_up(i, grad, grad_above);
     // L_NN on the intermediate rendered template z at this layer's output, the mean of its
     // squared negative part over the level's elements (DESIGN.md §3.2; README "L_NN").
     if (nonnegativity_covers(i + 1))

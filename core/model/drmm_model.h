@@ -9,7 +9,9 @@
 // (paper 002 App. B, eq. 11–14). Both passes are differentiable in the weights; the masks
 // and the rendered class are constants of the E-step.
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,37 @@ class DrmmModel {
   // level; layer 0's is Î). Valid after top_down or reconstruct_from_level.
   const Tensor& rendered_input(size_t layer) const;
 
+  // ---- rendering with chosen latents (rendering paths, generation, activity maximization) --
+  // The latents of layer `layer` for the current batch: a (N×C×H×W at the conv's output) for a
+  // conv with ReLU, t (N×C×H×W at the pool's input) for a max pool; false for other layers.
+  bool has_latents(size_t layer) const;
+  const Tensor& latents(size_t layer) const;
+  // The learned frequencies of those latents (DESIGN.md §3.4): π_a = P(a = 1) per unit of the
+  // conv's output, π_t = P(t = 1) per position of the pool's input; 1×C×H×W.
+  const Tensor& latent_frequencies(size_t layer) const;
+  // Replaces them (an edited path, sampled latents, the best latents of activity maximization).
+  void set_latents(size_t layer, std::span<const float> values);
+  // Selects the batch of `n` images without a bottom-up pass, for rendering latents set by hand.
+  void use_batch(int n);
+  // Renders the classes `onehot` (N×C×1×1, any weights) top-down with the current latents, the
+  // same pass as top_down (paper 002 eq. 11–14). Returns the image.
+  const Tensor& render_classes(const Tensor& onehot);
+  // As render_classes, but `choose(layer, z)` sets the latents of each layer that has them from z,
+  // the template rendered at that layer's output (a conv) or input (a max pool, z = upsample of
+  // its output), just before that layer renders: greedy top-down choices (activity maximization).
+  using LatentChooser = std::function<void(size_t layer, const Tensor& z)>;
+  const Tensor& render_classes_choosing(const Tensor& onehot, const LatentChooser& choose);
+  // The adjoint of the last top-down pass applied to `image_like` (N×C×H×W): afterwards
+  // rendering_adjoint(ℓ) = ∂⟨image_like, Î⟩/∂z at the input of layer ℓ ≥ 1, where z is
+  // rendered_input(ℓ). The pass is linear in z given the latents, so Σ z ⊙ adjoint equals
+  // ⟨image_like, Î⟩ at every level: per unit, its contribution to Î (rendering paths).
+  void render_adjoint(const Tensor& image_like);
+  const Tensor& rendering_adjoint(size_t layer) const;
+  // ∂/∂I of the mean over the map of channel `channel` at the output of layer `level` (a class
+  // score s_c at the mean pool), for the images of the last bottom_up, which must have run in
+  // inference mode: the gradient the classic activity maximization ascends (DESIGN.md §3.5).
+  const Tensor& input_gradient(size_t level, int channel);
+
   // ---- training (one EG step: E-step, then gradients of L for the M-step) -----------------
   // Runs both E-step passes and computes ∂L/∂θ into each Parameter's grad. `labels` holds the
   // class for labeled images and −1 for unlabeled ones. Loss values are left in device tensors;
@@ -109,7 +142,9 @@ class DrmmModel {
   void conv_bottom_up(size_t i, const Tensor& in, bool training);
   void conv_backward(size_t i, Tensor* grad_in);
   void pool_bottom_up(size_t i);
-  void render_down(size_t top_layer, const Tensor& start);
+  void render_down(size_t top_layer, const Tensor& start, const LatentChooser* choose = nullptr);
+  void adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above);
+  const Tensor& zeros_like_channels(int channels);
   void bottom_up_backward();
   void top_down_backward(const StepOptions& options);
   bool nonnegativity_covers(size_t layer) const;
@@ -128,6 +163,7 @@ class DrmmModel {
   BatchState* state_ = nullptr;          // the batch size of the last bottom_up
   Tensor images_;                        // the last bottom_up's input (a handle, not a copy)
   Tensor loss_h_, loss_kl_, loss_rc_, loss_nn_;
+  std::map<int, Tensor> channel_zeros_;  // 1×C×1×1 zeros by C: batch norm's inference adjoint
 };
 
 }  // namespace drmm

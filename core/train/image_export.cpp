@@ -16,25 +16,30 @@ ImageF slice(const std::vector<float>& values, const Dataset& data) {
   return ImageF{data.channels, data.height, data.width, values};
 }
 
-// Places pictures side by side on a white background.
-Image8 strip_of(const std::vector<Image8>& pictures) {
-  Image8 strip;
-  strip.channels = pictures.front().channels;
-  for (const Image8& p : pictures) {
-    strip.width += p.width + kStripGap;
-    strip.height = std::max(strip.height, p.height);
-  }
-  strip.width -= kStripGap;
-  strip.pixels.assign(size_t(strip.width) * strip.height * strip.channels, 255);
-  int x0 = 0;
-  for (const Image8& p : pictures) {
+}  // namespace
+
+Image8 grid_of(const std::vector<Image8>& pictures, int columns) {
+  Image8 grid;
+  if (pictures.empty()) return grid;
+  columns = std::clamp(columns, 1, int(pictures.size()));
+  const int rows = (int(pictures.size()) + columns - 1) / columns;
+  int cell_w = 0, cell_h = 0;
+  for (const Image8& p : pictures) cell_w = std::max(cell_w, p.width), cell_h = std::max(cell_h, p.height);
+  grid.channels = pictures.front().channels;
+  grid.width = columns * (cell_w + kStripGap) - kStripGap;
+  grid.height = rows * (cell_h + kStripGap) - kStripGap;
+  grid.pixels.assign(size_t(grid.width) * grid.height * grid.channels, 255);
+  for (size_t i = 0; i < pictures.size(); ++i) {
+    const Image8& p = pictures[i];
+    const int x0 = int(i % size_t(columns)) * (cell_w + kStripGap), y0 = int(i / size_t(columns)) * (cell_h + kStripGap);
     for (int y = 0; y < p.height; ++y)
       std::copy_n(p.pixels.begin() + size_t(y) * p.width * p.channels, size_t(p.width) * p.channels,
-                  strip.pixels.begin() + (size_t(y) * strip.width + x0) * strip.channels);
-    x0 += p.width + kStripGap;
+                  grid.pixels.begin() + (size_t(y0 + y) * grid.width + x0) * grid.channels);
   }
-  return strip;
+  return grid;
 }
+
+namespace {
 
 std::string file_safe(std::string name) {
   for (char& ch : name)
@@ -91,7 +96,7 @@ std::vector<std::string> write_reconstructions(DrmmModel& model, const Dataset& 
     all.push_back(picture);
   }
   written.push_back(folder + "/strip.png");
-  write_png(written.back(), strip_of(all));
+  write_png(written.back(), grid_of(all, int(all.size())));
   return written;
 }
 

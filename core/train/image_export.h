@@ -19,6 +19,10 @@ enum class DisplayRange {
 // Gray (C = 1) or RGB (C = 3) picture of `image`, each pixel repeated `scale` times.
 Image8 to_image8(const ImageF& image, DisplayRange range, int scale = 1);
 
+// Pictures in a grid of `columns` columns (rows as needed), cells as large as the largest
+// picture, 2 white pixels between them. All pictures have the same channel count.
+Image8 grid_of(const std::vector<Image8>& pictures, int columns);
+
 // Writes input.png, reconstruction.png (Î) and level<k>-<name>.png for every level into
 // `folder`, plus strip.png with all of them side by side. Returns the paths written.
 std::vector<std::string> write_reconstructions(DrmmModel& model, const Dataset& data, size_t index,

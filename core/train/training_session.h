@@ -44,6 +44,11 @@ class TrainingSession {
   FeatureMatrix features(size_t level, std::vector<size_t> dataset_indices);
   // The same for any images (a drawing, a subset gathered elsewhere): whole input-size images.
   FeatureMatrix features_of_images(size_t level, std::vector<float> pixels);
+  // Runs `job` on the worker between two batches and waits for it; rethrows its error. The
+  // analyses of the live model (rendering paths, samples, activity maximization) run this way,
+  // on the model the run trains, so they always see its newest weights. Blocks: call it from a
+  // thread of your own, not the GUI thread.
+  void run_between_batches(std::function<void(Trainer&)> job);
   // The newest snapshot; never null (an empty one before the model exists).
   std::shared_ptr<const Snapshot> latest() const;
   const TrainConfig& config() const { return config_; }
@@ -51,8 +56,6 @@ class TrainingSession {
  private:
   void run();
   void publish(std::shared_ptr<Snapshot> snapshot);
-  // Runs `job` on the worker between two batches and waits for it; rethrows its error.
-  void run_between_batches(std::function<void(Trainer&)> job);
 
   TrainConfig config_;
   std::string resume_checkpoint_;

@@ -9,7 +9,8 @@
 set -euo pipefail
 out=$1 epochs=$2 seeds=$3
 shift 3
-drmm="$(cd "$(dirname "$0")/../.." && pwd)/build/bin/drmm"
+# DRMM_BIN: a copy of the binary, so that a rebuild during a long sweep does not change it.
+drmm=${DRMM_BIN:-"$(cd "$(dirname "$0")/../.." && pwd)/build/bin/drmm"}
 mkdir -p "$out"
 jobs=()
 for config in "$@"; do

@@ -1,0 +1,124 @@
+#include "core/model/sampler.h"
+
+#include <algorithm>
+
+#include "core/util/error.h"
+#include "core/util/random.h"
+
+namespace drmm {
+namespace {
+
+void check_class(const DrmmModel& model, int cls) {
+  if (cls < 0 || cls >= model.spec().classes)
+    throw Error("no class " + std::to_string(cls) + " (the model has " + std::to_string(model.spec().classes) + ")");
+}
+
+Tensor onehots(DrmmModel& model, const std::vector<int>& classes) {
+  const size_t c = size_t(model.spec().classes);
+  std::vector<float> values(classes.size() * c, 0.0f);
+  for (size_t n = 0; n < classes.size(); ++n) {
+    check_class(model, classes[n]);
+    values[n * c + size_t(classes[n])] = 1.0f;
+  }
+  Tensor t = model.backend().alloc(Shape{int(classes.size()), int(c), 1, 1});
+  model.backend().upload(t, values);
+  return t;
+}
+
+size_t image_values(const DrmmModel& model) {
+  return size_t(model.spec().channels) * size_t(model.spec().height) * size_t(model.spec().width);
+}
+
+// a ~ Bernoulli(π_a) for every unit of every image.
+void draw_templates(const std::vector<float>& pi, int count, Random& random, std::vector<float>& out) {
+  out.resize(pi.size() * size_t(count));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = random.uniform() < double(pi[i % pi.size()]) ? 1.0f : 0.0f;
+}
+
+// One position per k×k window ~ Cat(π_t over the window), for every image. A window whose
+// frequencies are all 0 (never seen) draws uniformly.
+void draw_positions(const std::vector<float>& pi, Shape shape, int k, int count, Random& random, std::vector<float>& out) {
+  out.assign(pi.size() * size_t(count), 0.0f);
+  const size_t plane = size_t(shape.h) * size_t(shape.w);
+  for (int n = 0; n < count; ++n)
+    for (int c = 0; c < shape.c; ++c)
+      for (int y = 0; y < shape.h; y += k)
+        for (int x = 0; x < shape.w; x += k) {
+          auto at = [&](int dy, int dx) { return size_t(c) * plane + size_t(y + dy) * size_t(shape.w) + size_t(x + dx); };
+          double total = 0;
+          for (int d = 0; d < k * k; ++d) total += std::max(0.0f, pi[at(d / k, d % k)]);
+          double pick = random.uniform() * (total > 0 ? total : double(k * k));
+          int chosen = k * k - 1;
+          for (int d = 0; d < k * k; ++d) {
+            pick -= total > 0 ? std::max(0.0f, pi[at(d / k, d % k)]) : 1.0;
+            if (pick < 0) {
+              chosen = d;
+              break;
+            }
+          }
+          out[size_t(n) * pi.size() + at(chosen / k, chosen % k)] = 1.0f;
+        }
+}
+
+}  // namespace
+
+std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed) {
+  check_class(model, cls);
+  if (count <= 0) throw Error("sample: the count must be at least 1");
+  const ModelSpec& spec = model.spec();
+  Random random(seed);
+  model.use_batch(count);
+  std::vector<float> latents;
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    if (!model.has_latents(i)) continue;
+    const std::vector<float> pi = model.backend().download(model.latent_frequencies(i));
+    const LayerSpec& layer = spec.layers[i];
+    if (layer.kind == LayerKind::MaxPool) draw_positions(pi, layer.input, layer.kernel, count, random, latents);
+    else draw_templates(pi, count, random, latents);
+    model.set_latents(i, latents);
+  }
+  return model.backend().download(model.render_classes(onehots(model, std::vector<int>(size_t(count), cls))));
+}
+
+std::vector<float> render_like(DrmmModel& model, std::span<const float> image, const std::vector<int>& classes) {
+  const size_t d = image_values(model);
+  if (image.size() != d)
+    throw Error("render: model '" + model.spec().name + "' takes images of " + std::to_string(d) + " values, got " +
+                std::to_string(image.size()));
+  if (classes.empty()) return {};
+  // The same image once per class: the bottom-up pass infers the same latents for each copy.
+  std::vector<float> copies;
+  for (size_t n = 0; n < classes.size(); ++n) copies.insert(copies.end(), image.begin(), image.end());
+  Tensor batch = model.backend().alloc(Shape{int(classes.size()), model.spec().channels, model.spec().height, model.spec().width});
+  model.backend().upload(batch, copies);
+  model.bottom_up(batch, false);
+  return model.backend().download(model.render_classes(onehots(model, classes)));
+}
+
+std::vector<int> classify(DrmmModel& model, std::span<const float> images) {
+  const size_t d = image_values(model);
+  if (images.empty() || images.size() % d != 0) throw Error("classify: not a whole number of images");
+  const int n = int(images.size() / d);
+  Tensor batch = model.backend().alloc(Shape{n, model.spec().channels, model.spec().height, model.spec().width});
+  model.backend().upload(batch, images);
+  model.bottom_up(batch, false);
+  const std::vector<float> q = model.backend().download(model.class_probabilities());
+  const size_t c = size_t(model.spec().classes);
+  std::vector<int> predicted(static_cast<size_t>(n));
+  for (size_t i = 0; i < predicted.size(); ++i)
+    predicted[i] = int(std::max_element(q.begin() + std::ptrdiff_t(i * c), q.begin() + std::ptrdiff_t((i + 1) * c)) -
+                       (q.begin() + std::ptrdiff_t(i * c)));
+  return predicted;
+}
+
+std::vector<double> sample_classification_rates(DrmmModel& model, int per_class, uint64_t seed) {
+  std::vector<double> rates;
+  for (int c = 0; c < model.spec().classes; ++c) {
+    const std::vector<float> samples = sample_class(model, c, per_class, seed + uint64_t(c));
+    const std::vector<int> predicted = classify(model, samples);
+    rates.push_back(double(std::count(predicted.begin(), predicted.end(), c)) / double(per_class));
+  }
+  return rates;
+}
+
+}  // namespace drmm
