@@ -166,6 +166,7 @@ void run_paths(const PathsOptions& o) {
 
 struct SampleOptions : ModelOptions {
   int cls = -1, count = 8;
+  size_t conditional = 2000;
   uint64_t seed = 1;
   std::string out = "samples";
 };
@@ -175,16 +176,23 @@ void run_sample(const SampleOptions& o) {
   DrmmModel& model = *loaded.model;
   std::vector<Image8> grid;
   std::filesystem::create_directories(o.out);
+  PathStatistics stats;
+  if (o.conditional > 0) stats = path_statistics(model, load_dataset(dataset_of(o), Split::Train), o.conditional);
+  size_t agreeing = 0;
   for (int c : classes_for(model, o.cls)) {
-    const std::vector<float> samples = sample_class(model, c, o.count, o.seed + uint64_t(c));
+    const std::vector<float> samples =
+        sample_class(model, c, o.count, o.seed + uint64_t(c), o.conditional > 0 ? &stats : nullptr);
     const std::vector<int> predicted = classify(model, samples);
     const std::vector<Image8> pictures = pictures_of(model, samples, DisplayRange::MinMax, o.scale);
     for (size_t i = 0; i < pictures.size(); ++i)
       write_png(o.out + "/class" + std::to_string(c) + "-" + std::to_string(i) + ".png", pictures[i]);
     grid.insert(grid.end(), pictures.begin(), pictures.end());
-    std::cout << "class " << c << ": " << std::count(predicted.begin(), predicted.end(), c) << " of " << o.count
-              << " samples classified as class " << c << "\n";
+    const auto same = std::count(predicted.begin(), predicted.end(), c);
+    agreeing += size_t(same);
+    std::cout << "class " << c << ": " << same << " of " << o.count << " samples classified as class " << c << "\n";
   }
+  std::cout << "classified as the class they were drawn from: " << std::fixed << std::setprecision(1)
+            << 100.0 * double(agreeing) / double(grid.size()) << " %\n";
   write_picture(o.out + "/grid.png", grid_of(grid, o.count));
 }
 
@@ -211,7 +219,7 @@ void run_render(const RenderOptions& o) {
 
 struct AmOptions : ModelOptions {
   int cls = 0, layer = -1, unit = 0, steps = 200, refinements = 0;
-  std::string method = "closed-form", start = "noise";
+  std::string method = "closed-form", start = "noise", templates = "score";
   double norm = 0;
   GradientAscentOptions ascent;
   std::string out = "am.png";
@@ -223,14 +231,19 @@ void print_activity(const std::string& what, const UnitActivity& a) {
             << (best - a.class_probabilities.begin()) << "\n";
 }
 
-void run_closed_form(DrmmModel& model, const AmOptions& o, double norm) {
+void run_closed_form(DrmmModel& model, const AmOptions& o, double norm, const Dataset& data) {
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<ClosedFormImage> images = closed_form_activity_max(model, norm, o.refinements);
+  const std::vector<ClosedFormImage> images = closed_form_activity_max(
+      model, norm, o.refinements, o.templates == "score" ? ClosedFormTemplates::Score : ClosedFormTemplates::Rendering);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const std::vector<double> data_best = data.size() ? best_class_scores(model, data, 1000) : std::vector<double>{};
   std::vector<Image8> row;
   for (const ClosedFormImage& image : images) {
     if (o.cls >= 0 && image.cls != o.cls) continue;
     print_activity("class " + std::to_string(image.cls) + " (L2 norm " + std::to_string(norm) + ")", image.activity);
+    if (!data_best.empty())
+      std::cout << "  best score of class " << image.cls << " among the first 1000 training images: " << std::setprecision(4)
+                << data_best[size_t(image.cls)] << "\n";
     row.push_back(to_image8(image_of(model, image.image), DisplayRange::MinMax, o.scale));
   }
   std::cout << "closed form: " << std::setprecision(2) << ms << " ms for " << images.size() << " classes ("
@@ -263,11 +276,11 @@ void run_am(const AmOptions& o) {
   DrmmModel& model = *loaded.model;
   if (o.layer >= 0) check_target(model.spec(), UnitTarget{size_t(o.layer), o.unit});
   else if (o.method == "gradient" || o.cls >= 0) class_target(model.spec(), o.cls);
-  const bool needs_data = o.norm <= 0 || o.start != "noise";
+  const bool needs_data = o.norm <= 0 || o.start != "noise" || o.method == "closed-form";
   const Dataset data = needs_data ? load_dataset(dataset_of(o), Split::Train) : Dataset{};
   if (o.method == "closed-form") {
     if (o.layer >= 0) throw Error("--layer: the closed form maximizes class scores; use --method gradient for a unit");
-    run_closed_form(model, o, o.norm > 0 ? o.norm : mean_norm(data));
+    run_closed_form(model, o, o.norm > 0 ? o.norm : mean_norm(data), data);
   } else {
     run_gradient(model, o, data);
   }
@@ -298,6 +311,10 @@ void register_generate_commands(CLI::App& app) {
   s->add_option("--class", sample->cls, "Class to sample (-1: every class, one row each)")->capture_default_str();
   s->add_option("--count", sample->count, "Samples per class")->check(CLI::Range(1, 1000))->capture_default_str();
   s->add_option("--seed", sample->seed, "Random seed")->capture_default_str();
+  s->add_option("--conditional", sample->conditional,
+                "Draw from the class-conditional frequencies π_{g|c} of this many training images of --data "
+                "instead of the model's π (0: the model's π)")
+      ->capture_default_str();
   s->add_option("--out", sample->out, "Output folder: class<c>-<i>.png and grid.png")->capture_default_str();
   s->callback([sample] { run_sample(*sample); });
 
@@ -330,6 +347,10 @@ void register_generate_commands(CLI::App& app) {
   a->add_option("--refinements", am->refinements,
                 "Closed form: rounds of re-inferring the latents of the image and rendering again")
       ->capture_default_str();
+  a->add_option("--templates", am->templates,
+                "Closed form: 'score' (the exact transpose of the network, with batch norm's scale) or 'rendering' "
+                "(the top-down pass that draws Î)")
+      ->check(CLI::IsMember({"score", "rendering"}))->capture_default_str();
   a->add_option("--norm", am->norm, "Closed form: L2 norm of the images (0: the data's mean norm)")->capture_default_str();
   a->add_option("--out", am->out, "PNG file")->capture_default_str();
   a->callback([am] { run_am(*am); });

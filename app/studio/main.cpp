@@ -28,7 +28,8 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   const QCommandLineOption after_steps("after-steps", "Steps to train before --screenshot (default 20).", "N");
   const QCommandLineOption frame_stats("frame-stats", "Print the median and p99 of frame work and presented-frame interval at exit.");
   const QCommandLineOption exit_after("exit-after", "Quit after this many seconds.", "seconds");
-  parser.addOptions({demo, dataset, preset, backend, screenshot, after_steps, frame_stats, exit_after});
+  const QCommandLineOption raise("raise", "Bring this panel's tab to the front (rendering_paths, samples, activity_max, …).", "panel");
+  parser.addOptions({demo, dataset, preset, backend, screenshot, after_steps, frame_stats, exit_after, raise});
   parser.process(app);
 
   drmm::ui::StudioOptions options;
@@ -47,6 +48,7 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   options.screenshot_path = parser.value(screenshot);
   if (parser.isSet(after_steps)) options.after_steps = parser.value(after_steps).toLongLong();
   options.frame_stats = parser.isSet(frame_stats);
+  options.raise_panel = parser.value(raise);
   if (parser.isSet(exit_after)) options.exit_after_seconds = parser.value(exit_after).toDouble();
   // Automation gets the default window and leaves the person's saved layout alone.
   options.use_settings = options.screenshot_path.isEmpty() && options.exit_after_seconds <= 0;

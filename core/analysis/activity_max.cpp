@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/util/error.h"
 #include "core/util/random.h"
@@ -145,18 +146,25 @@ double image_norm(std::span<const float> image) {
   return std::sqrt(sum);
 }
 
-std::vector<ClosedFormImage> closed_form_activity_max(DrmmModel& model, double norm, int refinements) {
+std::vector<ClosedFormImage> closed_form_activity_max(DrmmModel& model, double norm, int refinements,
+                                                      ClosedFormTemplates templates) {
   const ModelSpec& spec = model.spec();
   const int classes = spec.classes;
-  const size_t d = image_values(spec);
+  const size_t d = image_values(spec), last = spec.layers.size() - 1;
   std::vector<float> identity(size_t(classes) * size_t(classes), 0.0f);
-  for (int c = 0; c < classes; ++c) identity[size_t(c) * size_t(classes) + size_t(c)] = 1.0f;
+  std::vector<int> class_of_image(static_cast<size_t>(classes));
+  for (int c = 0; c < classes; ++c) identity[size_t(c) * size_t(classes) + size_t(c)] = 1.0f, class_of_image[size_t(c)] = c;
   Tensor onehot = model.backend().alloc(Shape{classes, classes, 1, 1});
   model.backend().upload(onehot, identity);
+  const DrmmModel::LatentChooser choose = [&](size_t layer, const Tensor& z) { choose_best_latents(model, layer, z); };
+  // The templates of class n for image n with the current latents; `chosen`: pick the latents on the way.
+  auto render = [&](bool chosen) {
+    if (templates == ClosedFormTemplates::Score) return model.input_gradient(last, class_of_image, chosen ? &choose : nullptr);
+    return chosen ? model.render_classes_choosing(onehot, choose) : model.render_classes(onehot);
+  };
 
   model.use_batch(classes);
-  std::vector<float> images = model.backend().download(model.render_classes_choosing(
-      onehot, [&](size_t layer, const Tensor& z) { choose_best_latents(model, layer, z); }));
+  std::vector<float> images = model.backend().download(render(true));
   std::vector<ClosedFormImage> best(static_cast<size_t>(classes));
   for (int round = 0;; ++round) {
     for (int c = 0; c < classes; ++c) scale_to_norm(std::span<float>(images).subspan(size_t(c) * d, d), norm);
@@ -167,7 +175,27 @@ std::vector<ClosedFormImage> closed_form_activity_max(DrmmModel& model, double n
                                                              images.begin() + std::ptrdiff_t((c + 1) * d)),
                                   activity[c]};
     if (round == refinements) break;
-    images = model.backend().download(model.render_classes(onehot));  // from the latents just inferred
+    images = model.backend().download(render(false));  // from the latents just inferred
+  }
+  return best;
+}
+
+std::vector<double> best_class_scores(DrmmModel& model, const Dataset& data, size_t limit) {
+  const ModelSpec& spec = model.spec();
+  if (data.image_size() != image_values(spec))
+    throw Error("activity maximization: the images of '" + data.name + "' do not fit model '" + spec.name + "'");
+  const size_t total = std::min(limit, data.size()), c = size_t(spec.classes), batch = 100;
+  std::vector<double> best(c, -std::numeric_limits<double>::infinity());
+  for (size_t first = 0; first < total; first += batch) {
+    const size_t n = std::min(batch, total - first);
+    model.bottom_up(upload_images(model, std::span<const float>(data.pixels).subspan(first * data.image_size(),
+                                                                                      n * data.image_size())),
+                    false);
+    const std::vector<float> scores = model.backend().download(model.level_output(spec.layers.size() - 1));
+    for (size_t i = 0; i < n; ++i) {
+      const size_t label = size_t(data.labels[first + i]);
+      if (label < c) best[label] = std::max(best[label], double(scores[i * c + label]));
+    }
   }
   return best;
 }

@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "core/data/dataset.h"
 #include "core/model/drmm_model.h"
 
 namespace drmm {
@@ -46,7 +47,21 @@ struct ClosedFormImage {
 // prior). `refinements` > 0 then alternates, per class, the bottom-up inference of the latents of
 // the current image with the top-down rendering from them (coordinate ascent of ⟨μ(c, g) | I⟩ over
 // g and I at fixed ‖I‖), keeping the best-scoring image. Each image is scaled to `norm`.
-std::vector<ClosedFormImage> closed_form_activity_max(DrmmModel& model, double norm, int refinements = 0);
+//
+// `templates` says which templates μ(c, g) are summed. Rendering: the model's own top-down pass,
+// the one that draws Î (no batch norm on the way down, DESIGN.md §3.2). Score: the exact
+// transpose of the inference network for the chosen latents, which carries batch norm's
+// per-channel scale γ/√(σ²+ε): for a network with batch norm this is the template the class score
+// is the inner product with (s_c(I) = ⟨μ(c, g), I⟩ + b(g) in each linear region), so it is the
+// form of eq. 26 for such a network.
+enum class ClosedFormTemplates { Rendering, Score };
+std::vector<ClosedFormImage> closed_form_activity_max(DrmmModel& model, double norm, int refinements = 0,
+                                                      ClosedFormTemplates templates = ClosedFormTemplates::Score);
+
+// The highest class-c score s_c among the first `limit` images of `data` whose label is c, per
+// class (−∞ for a class with none): what the closed form is compared with (paper 000 App. E claims
+// the closed-form image maximizes the score).
+std::vector<double> best_class_scores(DrmmModel& model, const Dataset& data, size_t limit);
 
 // ---- gradient ascent --------------------------------------------------------------------------
 

@@ -314,15 +314,19 @@ const Tensor& DrmmModel::zeros_like_channels(int channels) {
 // ReLU masks a, pool switches t, batch norm's per-channel scale γ/√(σ²+ε) (its inference map is
 // affine; batchnorm_infer with zero shift computes exactly that scale times the gradient), and
 // the transposed convolutions.
-const Tensor& DrmmModel::input_gradient(size_t level, int channel) {
+const Tensor& DrmmModel::input_gradient(size_t level, std::span<const int> channels, const LatentChooser* choose) {
   if (!state_ || level >= spec_.layers.size()) throw Error("input_gradient: run bottom_up first; no such level");
   const Shape out = state_->layers[level].out.shape();
-  if (channel < 0 || channel >= out.c)
-    throw Error("input_gradient: " + spec_.layers[level].name + " has no channel " + std::to_string(channel));
+  if (channels.size() != 1 && channels.size() != size_t(out.n))
+    throw Error("input_gradient: one channel, or one per image of the batch");
   std::vector<float> seed(out.count(), 0.0f);
   const size_t area = size_t(out.h) * size_t(out.w);
-  for (int n = 0; n < out.n; ++n)
+  for (int n = 0; n < out.n; ++n) {
+    const int channel = channels[channels.size() == 1 ? 0 : size_t(n)];
+    if (channel < 0 || channel >= out.c)
+      throw Error("input_gradient: " + spec_.layers[level].name + " has no channel " + std::to_string(channel));
     for (size_t p = 0; p < area; ++p) seed[(size_t(n) * out.c + size_t(channel)) * area + p] = 1.0f / float(area);
+  }
   backend_.upload(state_->layers[level].grad_out, seed);
   for (size_t i = level + 1; i-- > 0;) {
     const LayerSpec& layer = spec_.layers[i];
@@ -330,9 +334,16 @@ const Tensor& DrmmModel::input_gradient(size_t level, int channel) {
     Tensor& grad_in = i > 0 ? state_->layers[i - 1].grad_out : state_->dimage;
     switch (layer.kind) {
       case LayerKind::MeanPool: backend_.mean_pool_backward(s.grad_out, grad_in); break;
-      case LayerKind::MaxPool: backend_.unpool(s.grad_out, s.mask, layer.kernel, grad_in); break;
+      case LayerKind::MaxPool:
+        if (choose) {
+          backend_.upsample(s.grad_out, layer.kernel, grad_in);
+          (*choose)(i, grad_in);
+        }
+        backend_.unpool(s.grad_out, s.mask, layer.kernel, grad_in);
+        break;
       case LayerKind::Conv: {
         const int w = param_index_[i];
+        if (choose && layer.relu) (*choose)(i, s.grad_out);
         if (layer.relu) backend_.mul(s.grad_out, s.mask, s.grad_out);
         if (layer.batchnorm) {
           const Tensor& zeros = zeros_like_channels(layer.filters);

@@ -104,7 +104,11 @@ class DrmmModel {
   // ∂/∂I of the mean over the map of channel `channel` at the output of layer `level` (a class
   // score s_c at the mean pool), for the images of the last bottom_up, which must have run in
   // inference mode: the gradient the classic activity maximization ascends (DESIGN.md §3.5).
-  const Tensor& input_gradient(size_t level, int channel);
+  // `channels` holds one channel for every image, or one for all of them. With `choose`, the
+  // latents of each layer that has them are first set from the gradient arriving there (as in
+  // render_classes_choosing): the greedy choice of activity maximization's closed form.
+  const Tensor& input_gradient(size_t level, std::span<const int> channels, const LatentChooser* choose = nullptr);
+  const Tensor& input_gradient(size_t level, int channel) { return input_gradient(level, std::span<const int>(&channel, 1)); }
 
   // ---- training (one EG step: E-step, then gradients of L for the M-step) -----------------
   // Runs both E-step passes and computes ∂L/∂θ into each Parameter's grad. `labels` holds the

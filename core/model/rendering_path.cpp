@@ -193,6 +193,11 @@ PathStatistics path_statistics(DrmmModel& model, const Dataset& data, size_t lim
   }
   for (size_t c = 0; c < classes; ++c)
     for (double& v : on[c]) v /= double(std::max<size_t>(stats.class_counts[c], 1));
+  stats.level_layers = layers;
+  stats.frequency.assign(classes, {});
+  for (size_t c = 0; c < classes; ++c)
+    for (size_t k = 0; k < layers.size(); ++k)
+      stats.frequency[c].emplace_back(on[c].begin() + std::ptrdiff_t(offsets[k]), on[c].begin() + std::ptrdiff_t(offsets[k + 1]));
   stats.usage.assign(classes, {});
   for (size_t c = 0; c < classes; ++c)
     for (size_t k = 0; k < layers.size(); ++k) {

@@ -90,6 +90,11 @@ struct PathStatistics {
   // overlap[c][d]: weighted Jaccard index Σ_u min(p_c,u, p_d,u) / Σ_u max(p_c,u, p_d,u) of the
   // per-unit on-frequencies p over every unit of every latent level; 1 on the diagonal.
   std::vector<std::vector<double>> overlap;
+  // frequency[c][ℓ][u]: the share of class c's images in which unit u of level ℓ is on: the
+  // class-conditional latent frequencies π_{g|c} (paper 000: the prior π_cg is over class and
+  // nuisance together), which generation can draw from.
+  std::vector<std::vector<std::vector<float>>> frequency;
+  std::vector<size_t> level_layers;       // index into ModelSpec::layers of each latent level
 };
 // Over the first `limit` images of `data` (0: all), grouped by their labels; `progress(done, total)`
 // is called after every batch when given.

@@ -62,22 +62,26 @@ void draw_positions(const std::vector<float>& pi, Shape shape, int k, int count,
 
 }  // namespace
 
-std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed) {
+std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed, const PathStatistics* conditional) {
   check_class(model, cls);
   if (count <= 0) throw Error("sample: the count must be at least 1");
   const ModelSpec& spec = model.spec();
   Random random(seed);
   model.use_batch(count);
+  if (conditional && conditional->frequency.size() != size_t(spec.classes))
+    throw Error("sample: the class-conditional frequencies are for another model");
   std::vector<float> latents;
-  for (size_t i = 0; i < spec.layers.size(); ++i) {
+  for (size_t i = 0, level = 0; i < spec.layers.size(); ++i) {
     if (!model.has_latents(i)) continue;
-    const std::vector<float> pi = model.backend().download(model.latent_frequencies(i));
+    const std::vector<float> pi =
+        conditional ? conditional->frequency[size_t(cls)].at(level++) : model.backend().download(model.latent_frequencies(i));
     const LayerSpec& layer = spec.layers[i];
     if (layer.kind == LayerKind::MaxPool) draw_positions(pi, layer.input, layer.kernel, count, random, latents);
     else draw_templates(pi, count, random, latents);
     model.set_latents(i, latents);
   }
-  return model.backend().download(model.render_classes(onehots(model, std::vector<int>(size_t(count), cls))));
+  const Tensor classes = onehots(model, std::vector<int>(size_t(count), cls));
+  return model.backend().download(model.render_classes(classes));
 }
 
 std::vector<float> render_like(DrmmModel& model, std::span<const float> image, const std::vector<int>& classes) {
@@ -111,10 +115,11 @@ std::vector<int> classify(DrmmModel& model, std::span<const float> images) {
   return predicted;
 }
 
-std::vector<double> sample_classification_rates(DrmmModel& model, int per_class, uint64_t seed) {
+std::vector<double> sample_classification_rates(DrmmModel& model, int per_class, uint64_t seed,
+                                                const PathStatistics* conditional) {
   std::vector<double> rates;
   for (int c = 0; c < model.spec().classes; ++c) {
-    const std::vector<float> samples = sample_class(model, c, per_class, seed + uint64_t(c));
+    const std::vector<float> samples = sample_class(model, c, per_class, seed + uint64_t(c), conditional);
     const std::vector<int> predicted = classify(model, samples);
     rates.push_back(double(std::count(predicted.begin(), predicted.end(), c)) / double(per_class));
   }

@@ -8,13 +8,17 @@
 #include <vector>
 
 #include "core/model/drmm_model.h"
+#include "core/model/rendering_path.h"
 
 namespace drmm {
 
 // `count` images (each C×H×W, concatenated) of class `cls`: per unit a ~ Bernoulli(π_a), per
 // pooling window one position t ~ Cat(π_t of the window's positions, normalised), rendered
 // top-down from the one-hot of `cls`. Deterministic in `seed`.
-std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed);
+// With `conditional` (path_statistics of a dataset), the latents are drawn from the class's own
+// frequencies π_{g|c} instead of the model's class-agnostic π.
+std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed,
+                                const PathStatistics* conditional = nullptr);
 
 // Renders each class of `classes` with the latents of `image` (inferred bottom-up in inference
 // mode): one image per class, concatenated in the order of `classes`.
@@ -22,7 +26,8 @@ std::vector<float> render_like(DrmmModel& model, std::span<const float> image, c
 
 // The share of `per_class` samples of each class that the model classifies as that class
 // (bottom-up, inference mode): one rate per class.
-std::vector<double> sample_classification_rates(DrmmModel& model, int per_class, uint64_t seed);
+std::vector<double> sample_classification_rates(DrmmModel& model, int per_class, uint64_t seed,
+                                                const PathStatistics* conditional = nullptr);
 
 // ĉ of each image (concatenated C×H×W images), inference mode.
 std::vector<int> classify(DrmmModel& model, std::span<const float> images);
