@@ -22,9 +22,12 @@ using Bytes = std::vector<uint8_t>;
 class TempDir {
  public:
   TempDir() {
+    // Outside a test (a suite's shared set-up) there is no test info: the suite's name stands in.
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = fs::temp_directory_path() /
-            ("drmm_" + std::string(info->test_suite_name()) + "_" + info->name() + "_" + std::to_string(::getpid()));
+    const auto* suite = ::testing::UnitTest::GetInstance()->current_test_suite();
+    const std::string name = info ? std::string(info->test_suite_name()) + "_" + info->name()
+                                  : std::string(suite ? suite->name() : "suite") + "_shared";
+    path_ = fs::temp_directory_path() / ("drmm_" + name + "_" + std::to_string(::getpid()));
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
