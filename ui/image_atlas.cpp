@@ -121,6 +121,15 @@ uint64_t content_hash(const ImageF& image, uint64_t seed) {
   return h;
 }
 
+RgbaImage image_to_rgba(const ImageView& image, Normalization normalization) {
+  RgbaImage out;
+  out.width = image.width;
+  out.height = image.height;
+  out.pixels.assign(size_t(out.width) * size_t(out.height) * 4, 0);
+  draw_image(image, normalization, out, 0, 0);
+  return out;
+}
+
 RgbaImage scale_nearest(const RgbaImage& image, int factor) {
   factor = std::max(factor, 1);
   RgbaImage out;

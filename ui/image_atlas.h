@@ -63,6 +63,9 @@ void draw_image(const ImageView& image, Normalization normalization, RgbaImage& 
 // not by version: an unchanged picture is never rebuilt nor uploaded again.
 uint64_t content_hash(const ImageF& image, uint64_t seed = 0);
 
+// One image as its own picture (a single texture: the input of a panel, a canvas).
+RgbaImage image_to_rgba(const ImageView& image, Normalization normalization);
+
 // Nearest-neighbour enlargement by an integer factor (exports at a size people can see).
 RgbaImage scale_nearest(const RgbaImage& image, int factor);
 

@@ -24,6 +24,7 @@ namespace {
 void load_font(ImGuiIO& io) {
   static const ImWchar ranges[] = {
       0x0020, 0x00FF,  // Basic Latin, Latin-1 (Î, ², ·)
+      0x0100, 0x017F,  // Latin Extended-A (ĉ, the predicted class)
       0x0370, 0x03FF,  // Greek (α, Γ, μ, π)
       0x2010, 0x205E,  // punctuation (‖, –, …)
       0x2070, 0x209F,  // super- and subscripts

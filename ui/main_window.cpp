@@ -33,7 +33,10 @@
 #include "ui/panels/dataset_browser_panel.h"
 #include "ui/panels/decision_tree_panel.h"
 #include "ui/panels/filters_panel.h"
+#include "ui/panels/activity_max_panel.h"
 #include "ui/panels/reconstructions_panel.h"
+#include "ui/panels/rendering_paths_panel.h"
+#include "ui/panels/samples_panel.h"
 #include "ui/panels/training_panel.h"
 #include "ui/session_controller.h"
 
@@ -41,7 +44,7 @@ namespace drmm::ui {
 namespace {
 
 // Bumped when the set of docks changes, so an old saved layout is not applied to new docks.
-constexpr int kLayoutVersion = 2;
+constexpr int kLayoutVersion = 3;
 // The frame clock: display rate. Panels paint only when they have something new.
 constexpr int kFrameIntervalMs = 16;
 // Status-bar widgets are ordinary Qt widgets: on llvmpipe a change of one of them cost three
@@ -112,7 +115,10 @@ void MainWindow::create_docks() {
   auto* filters = new FiltersPanel(session_, &stats_);
   auto* browser = new DatasetBrowserPanel(session_, &stats_);
   auto* trees = new DecisionTreePanel(session_, &stats_);
-  panels_ = {training, reconstructions, filters, browser, trees};
+  auto* paths = new RenderingPathsPanel(session_, &stats_);
+  auto* samples = new SamplesPanel(session_, &stats_);
+  auto* activity = new ActivityMaxPanel(session_, &stats_);
+  panels_ = {training, reconstructions, filters, browser, trees, paths, samples, activity};
   for (ImGuiPanelHost* panel : panels_) {
     auto* dock = new QDockWidget(panel->title(), this);
     dock->setObjectName("dock_" + panel->objectName());  // saveState() keys the layout by it
@@ -134,6 +140,19 @@ void MainWindow::create_docks() {
   resizeDocks({docks_[0], docks_[3]}, {520, 330}, Qt::Vertical);
   resizeDocks({docks_[1], docks_[2]}, {470, 380}, Qt::Vertical);
   resizeDocks({docks_[2], docks_[4]}, {280, 560}, Qt::Horizontal);
+  // The analyses of the live model (rendering paths, samples, activity maximization) are tabs
+  // behind the reconstructions: the largest dock, and a hidden panel costs nothing (it neither
+  // paints nor asks the run for work).
+  for (size_t i = 5; i < docks_.size(); ++i) tabifyDockWidget(docks_[1], docks_[i]);
+  docks_[1]->raise();
+  if (!options_.raise_panel.isEmpty()) {
+    for (QDockWidget* dock : docks_)
+      if (dock->objectName() == "dock_" + options_.raise_panel) {
+        dock->raise();
+        // The tab group gets most of the right column: these panels need room to be read.
+        resizeDocks({docks_[1], docks_[2]}, {700, 150}, Qt::Vertical);
+      }
+  }
 }
 
 void MainWindow::create_actions() {

@@ -32,6 +32,20 @@ GridLayout fit_grid(int count, int image_w, int image_h, ImVec2 avail, float spa
   return best;
 }
 
+GridLayout grid_with_columns(int count, int columns, int image_w, int image_h, ImVec2 avail, float spacing,
+                             float caption_h, float max_scale) {
+  GridLayout layout;
+  if (count <= 0 || columns <= 0 || image_w <= 0 || image_h <= 0) return layout;
+  layout.columns = columns;
+  layout.rows = (count + columns - 1) / columns;
+  const float by_width = (avail.x - spacing * float(columns)) / float(columns) / float(image_w);
+  const float by_height = (avail.y - (spacing + caption_h) * float(layout.rows)) / float(layout.rows) / float(image_h);
+  const float scale = std::max(snap_scale(std::min({by_width, by_height, max_scale})), 0.25f);
+  layout.tile = ImVec2(float(image_w) * scale, float(image_h) * scale);
+  layout.cell = ImVec2(layout.tile.x + spacing, layout.tile.y + caption_h + spacing);
+  return layout;
+}
+
 GridLayout grid_at_scale(int image_w, int image_h, float scale, ImVec2 avail, float spacing, float caption_h) {
   GridLayout layout;
   layout.tile = ImVec2(float(image_w) * scale, float(image_h) * scale);

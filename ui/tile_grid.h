@@ -25,6 +25,11 @@ GridLayout fit_grid(int count, int image_w, int image_h, ImVec2 avail, float spa
 // How many cells of `image_w`×`image_h` at `scale` fit in `avail` (the dataset browser's page size).
 GridLayout grid_at_scale(int image_w, int image_h, float scale, ImVec2 avail, float spacing, float caption_h = 0);
 
+// The largest tiles that lay out `count` images in exactly `columns` columns inside `avail`
+// (rows = classes in the Samples panel), whole multiples of the image size when at least 1×.
+GridLayout grid_with_columns(int count, int columns, int image_w, int image_h, ImVec2 avail, float spacing,
+                             float caption_h = 0, float max_scale = 8.0f);
+
 struct GridEvents {
   int hovered = -1;
   int clicked = -1;

@@ -79,9 +79,10 @@ void center_on(TreeViewport& view, float x, float y, float width, float height) 
   view.offset_y = 0.5f * height - y * view.zoom * view.level_factor;
 }
 
-bool paint_stroke(std::vector<float>& image, int width, int height, float x0, float y0, float x1, float y1, bool erase) {
+bool paint_stroke(std::vector<float>& image, int width, int height, float x0, float y0, float x1, float y1, bool erase,
+                  float radius) {
   if (image.size() != size_t(width) * size_t(height)) return false;
-  constexpr float kRadius = 1.6f;  // full strength within 0.6 px of the stroke, none beyond 1.6 px
+  const float kRadius = std::max(radius, 0.5f);  // full strength within radius − 1 px of the stroke, none beyond radius
   bool changed = false;
   const int px0 = std::max(0, int(std::floor(std::min(x0, x1) - kRadius)));
   const int px1 = std::min(width - 1, int(std::ceil(std::max(x0, x1) + kRadius)));

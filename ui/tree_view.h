@@ -50,7 +50,8 @@ void center_on(TreeViewport& view, float x, float y, float width, float height);
 // top-left corner of pixel 0, into a one-channel `width` × `height` image with values in [0, 1].
 // The brush is round, ~2.5 pixels wide with soft edges, like a pen stroke in MNIST digits.
 // Returns whether any value changed.
+// `radius` (pixels) is where the brush fades out; the default suits 28×28 digits.
 bool paint_stroke(std::vector<float>& image, int width, int height, float x0, float y0, float x1, float y1,
-                  bool erase);
+                  bool erase, float radius = 1.6f);
 
 }  // namespace drmm::ui
