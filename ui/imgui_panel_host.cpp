@@ -109,7 +109,9 @@ void ImGuiPanelHost::set_snapshot(std::shared_ptr<const Snapshot> snapshot) {
 }
 
 bool ImGuiPanelHost::wants_frame() const {
-  if (!isVisible()) return false;
+  // A dock behind another in a tab group stays isVisible() but has no visible region: it must
+  // neither paint nor (for the analysis panels) ask the run for work.
+  if (!isVisible() || visibleRegion().isEmpty()) return false;
   if (frames_requested_ > 0 || input_.has_pending_input() || animating()) return true;
   return view_key_ != drawn_key_;
 }

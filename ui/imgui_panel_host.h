@@ -59,6 +59,9 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   // Named rectangles of the last frame in widget pixels (the GUI test checks these regions of
   // the screenshot for content).
   const std::map<std::string, PanelRect>& regions() const { return regions_; }
+  // Whether the panel shows a picture that evolves without end (a running gradient ascent) and
+  // has shown it: such a panel always wants frames, so a screenshot must not wait for it to settle.
+  virtual bool evolving() const { return false; }
 
  signals:
   // A panel asked (from inside a frame) to export: the window opens the file dialog afterwards,

@@ -145,14 +145,20 @@ void MainWindow::create_docks() {
   // paints nor asks the run for work).
   for (size_t i = 5; i < docks_.size(); ++i) tabifyDockWidget(docks_[1], docks_[i]);
   docks_[1]->raise();
-  if (!options_.raise_panel.isEmpty()) {
-    for (QDockWidget* dock : docks_)
-      if (dock->objectName() == "dock_" + options_.raise_panel) {
-        dock->raise();
-        // The tab group gets most of the right column: these panels need room to be read.
-        resizeDocks({docks_[1], docks_[2]}, {700, 150}, Qt::Vertical);
-      }
+  if (!options_.raise_panel.isEmpty() && !show_panel(options_.raise_panel))
+    std::fprintf(stderr, "drmm-studio: --raise: no panel named %s\n", qPrintable(options_.raise_panel));
+}
+
+bool MainWindow::show_panel(const QString& name) {
+  for (QDockWidget* dock : docks_) {
+    if (dock->objectName() != "dock_" + name) continue;
+    dock->show();
+    dock->raise();
+    // The reconstructions' tab group gets most of the right column: the analyses need room.
+    if (!tabifiedDockWidgets(dock).isEmpty() || dock == docks_[1]) resizeDocks({docks_[1], docks_[2]}, {700, 150}, Qt::Vertical);
+    return true;
   }
+  return false;
 }
 
 void MainWindow::create_actions() {
@@ -333,7 +339,7 @@ void MainWindow::drive_screenshot_hook(const Snapshot& snapshot) {
   // Settling: the worker has stopped, the dataset is on screen and every panel shows the newest snapshot.
   const std::shared_ptr<const BrowsedDataset> dataset = session_->dataset();
   bool settled = !snapshot.running && dataset && (dataset->data || !dataset->error.empty());
-  for (ImGuiPanelHost* panel : panels_) settled = settled && !panel->wants_frame();
+  for (ImGuiPanelHost* panel : panels_) settled = settled && (!panel->wants_frame() || panel->evolving());
   if (!settled) return;
   hook_phase_ = HookPhase::Done;
   // The status bar and toolbar refresh twice a second; the picture must show the final state.
@@ -364,7 +370,7 @@ void MainWindow::save_screenshot() {
       regions[QString::fromStdString(name)] =
           rect_json(QPointF(origin.x() + r.min.x, origin.y() + r.min.y), QSizeF(r.width(), r.height()));
     panels.append(QJsonObject{{"name", panel->objectName()},
-                              {"visible", panel->isVisible()},
+                              {"visible", panel->isVisible() && !panel->visibleRegion().isEmpty()},
                               {"rect", rect_json(origin, panel->size())},
                               {"regions", regions}});
   }

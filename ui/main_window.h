@@ -27,6 +27,9 @@ class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
   explicit MainWindow(StudioOptions options);
+  // Brings a panel's dock (by the panel's objectName) to the front of its tab group and gives
+  // the group most of its column (--raise; the GUI tests). Returns whether the panel exists.
+  bool show_panel(const QString& name);
   ~MainWindow() override;
 
   const FrameStats& frame_stats() const { return stats_; }

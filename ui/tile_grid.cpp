@@ -40,8 +40,12 @@ GridLayout grid_with_columns(int count, int columns, int image_w, int image_h, I
   layout.rows = (count + columns - 1) / columns;
   const float by_width = (avail.x - spacing * float(columns)) / float(columns) / float(image_w);
   const float by_height = (avail.y - (spacing + caption_h) * float(layout.rows)) / float(layout.rows) / float(image_h);
-  const float scale = std::max(snap_scale(std::min({by_width, by_height, max_scale})), 0.25f);
-  layout.tile = ImVec2(float(image_w) * scale, float(image_h) * scale);
+  // Whole multiples keep pixels square and sharp, unless that would waste more than a quarter of
+  // the room (1.9× would snap to 1×: a grid of many columns would stay tiny).
+  const float fit = std::min({by_width, by_height, max_scale});
+  const float snapped = snap_scale(fit);
+  const float scale = std::max(snapped >= 0.75f * fit ? snapped : fit, 0.25f);
+  layout.tile = ImVec2(std::floor(float(image_w) * scale), std::floor(float(image_h) * scale));
   layout.cell = ImVec2(layout.tile.x + spacing, layout.tile.y + caption_h + spacing);
   return layout;
 }

@@ -66,9 +66,9 @@ std::vector<double> best_class_scores(DrmmModel& model, const Dataset& data, siz
 // ---- gradient ascent --------------------------------------------------------------------------
 
 struct GradientAscentOptions {
-  double step = 0.05;         // per step, the image moves by step·RMS-normalised gradient
+  double step = 0.02;         // per step, the image moves by step·RMS-normalised gradient
   double l2 = 1e-3;           // weight of ½‖I − mean‖² (pulls towards the data's mean gray)
-  double tv = 1e-2;           // weight of the squared total variation Σ (∂_x I)² + (∂_y I)²
+  double tv = 0.1;            // weight of the squared total variation Σ (∂_x I)² + (∂_y I)²
   int jitter = 1;             // each step shifts the image by up to this many pixels (circularly)
   float low = 0.0f, high = 1.0f;  // pixel range kept after each step (the data's range)
   float mean = 0.5f;          // the gray the L2 term pulls to
