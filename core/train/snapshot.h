@@ -58,6 +58,11 @@ struct Snapshot {
   std::string dataset_name;
   std::vector<std::string> class_names;
   std::vector<std::string> level_names;     // e.g. "conv1 32×5×5 full", "pool1 2×2"
+  // Class c's name; its number when the data has no name for it, "?" for c < 0 (not known).
+  std::string class_name(int c) const {
+    if (c < 0) return "?";
+    return size_t(c) < class_names.size() ? class_names[size_t(c)] : std::to_string(c);
+  }
   int64_t step = 0;
   int64_t steps_per_epoch = 0;
   int64_t total_steps = 0;

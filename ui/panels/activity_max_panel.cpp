@@ -23,12 +23,6 @@ constexpr qint64 kClosedFormRefreshMs = 1000;
 constexpr std::chrono::milliseconds kChunk{30};
 constexpr size_t kNormImages = 1000;
 
-std::string class_name(const Snapshot& snapshot, int c) {
-  if (c < 0) return "?";
-  if (size_t(c) < snapshot.class_names.size()) return snapshot.class_names[size_t(c)];
-  return std::to_string(c);
-}
-
 }  // namespace
 
 ActivityMaxPanel::ActivityMaxPanel(SessionController* session, FrameStats* stats, QWidget* parent)
@@ -292,7 +286,7 @@ void ActivityMaxPanel::draw_closed_form(const Snapshot& snapshot, ImVec2 size) {
     char text[64];
     const float w = layout.tile.x + 6;
     draw->PushClipRect(ImVec2(p0.x, p1.y), ImVec2(p0.x + w, p1.y + caption_h), true);
-    draw->AddText(ImVec2(p0.x, p1.y + 1), IM_COL32(220, 220, 220, 255), class_name(snapshot, c.cls).c_str());
+    draw->AddText(ImVec2(p0.x, p1.y + 1), IM_COL32(220, 220, 220, 255), snapshot.class_name(c.cls).c_str());
     std::snprintf(text, sizeof text, "s %.2f q %.2f", c.activity.score, double(q));
     draw->AddText(ImVec2(p0.x, p1.y + 1 + ImGui::GetTextLineHeight()), q >= 0.5f ? IM_COL32(120, 210, 120, 255) : IM_COL32(230, 170, 90, 255), text);
     draw->PopClipRect();
@@ -308,11 +302,11 @@ void ActivityMaxPanel::draw_closed_form(const Snapshot& snapshot, ImVec2 size) {
     const ClosedFormImage& c = closed_.images[size_t(events.hovered)];
     const AtlasTile& t = closed_atlas_.tiles[size_t(events.hovered)];
     ImGui::BeginTooltip();
-    ImGui::Text("%s: score s_c %.3f at ‖I‖ = %.2f", class_name(snapshot, c.cls).c_str(), c.activity.score, closed_.norm);
+    ImGui::Text("%s: score s_c %.3f at ‖I‖ = %.2f", snapshot.class_name(c.cls).c_str(), c.activity.score, closed_.norm);
     ImGui::Image(texture.imgui_id(), ImVec2(float(t.width) * 5, float(t.height) * 5), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
     for (size_t k = 0; k < c.activity.class_probabilities.size(); ++k)
       if (c.activity.class_probabilities[k] >= 0.05f)
-        ImGui::Text("q(%s|I) = %.2f", class_name(snapshot, int(k)).c_str(), double(c.activity.class_probabilities[k]));
+        ImGui::Text("q(%s|I) = %.2f", snapshot.class_name(int(k)).c_str(), double(c.activity.class_probabilities[k]));
     ImGui::TextDisabled("min→black, max→white; click: make it the gradient-ascent target");
     ImGui::EndTooltip();
   }
@@ -329,10 +323,10 @@ void ActivityMaxPanel::draw_ascent(const Snapshot& snapshot, ImVec2 size) {
   const int classes = std::max(int(closed_.images.size()), int(snapshot.class_names.size()));
   if (target_kind_ == 0) {
     ImGui::SetNextItemWidth(150);
-    const std::string current = class_name(snapshot, target_class_);
+    const std::string current = snapshot.class_name(target_class_);
     if (ImGui::BeginCombo("##class", current.c_str())) {
       for (int c = 0; c < classes; ++c)
-        if (ImGui::Selectable(class_name(snapshot, c).c_str(), c == target_class_)) target_class_ = c;
+        if (ImGui::Selectable(snapshot.class_name(c).c_str(), c == target_class_)) target_class_ = c;
       ImGui::EndCombo();
     }
   } else if (!closed_.layers.empty()) {
@@ -386,10 +380,10 @@ void ActivityMaxPanel::draw_ascent(const Snapshot& snapshot, ImVec2 size) {
     const int best = q.empty() ? -1 : int(std::max_element(q.begin(), q.end()) - q.begin());
     if (target_class >= 0 && size_t(target_class) < q.size())
       ImGui::Text("%d steps · %.0f steps/s · score %.3f · q(%s) %.2f", ascent_.steps, steps_per_second_, ascent_.score,
-                  class_name(snapshot, target_class).c_str(), double(q[size_t(target_class)]));
+                  snapshot.class_name(target_class).c_str(), double(q[size_t(target_class)]));
     else
       ImGui::Text("%d steps · %.0f steps/s · activity %.3f · ĉ %s (%.2f)", ascent_.steps, steps_per_second_, ascent_.score,
-                  class_name(snapshot, best).c_str(), best >= 0 ? double(q[size_t(best)]) : 0.0);
+                  snapshot.class_name(best).c_str(), best >= 0 ? double(q[size_t(best)]) : 0.0);
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("steps/s over wall-clock time, training batches in between included;\n%.0f steps/s while a chunk runs",
                         compute_per_second_);

@@ -76,15 +76,6 @@ bool segment_visible(ImVec2 a, ImVec2 b, ImVec2 min, ImVec2 max) {
          std::min(a.y, b.y) <= max.y;
 }
 
-RgbaImage image_of(const ImageView& view, Normalization normalization) {
-  RgbaImage out;
-  out.width = view.width;
-  out.height = view.height;
-  out.pixels.assign(size_t(out.width) * size_t(out.height) * 4, 0);
-  draw_image(view, normalization, out, 0, 0);
-  return out;
-}
-
 }  // namespace
 
 DecisionTreePanel::DecisionTreePanel(SessionController* session, FrameStats* stats, QWidget* parent)
@@ -657,7 +648,7 @@ void DecisionTreePanel::draw_drawing_canvas(const Dataset& data, float scale) {
   }
   const Texture& texture = textures().get("drawing", drawing_version_, [&]() -> const RgbaImage& {
     static thread_local RgbaImage image;
-    image = image_of({1, data.height, data.width, drawing_.data()}, Normalization::UnitRange);
+    image = image_to_rgba({1, data.height, data.width, drawing_.data()}, Normalization::UnitRange);
     return image;
   });
   ImDrawList* draw = ImGui::GetWindowDrawList();
@@ -678,7 +669,7 @@ void DecisionTreePanel::draw_side(const Dataset& data, float width) {
   if (have_probe_ && probe_index_ < data.size()) {
     const Texture& texture = textures().get("probe", (dataset_->version << 32) ^ (uint64_t(probe_index_) + 1), [&]() -> const RgbaImage& {
       static thread_local RgbaImage image;
-      image = image_of({data.channels, data.height, data.width, data.image(probe_index_).data()}, Normalization::UnitRange);
+      image = image_to_rgba({data.channels, data.height, data.width, data.image(probe_index_).data()}, Normalization::UnitRange);
       return image;
     });
     if (ImGui::ImageButton(texture.imgui_id(), image_size, ImVec2(0, 0), ImVec2(1, 1), 0)) source_ = Source::Probe;

@@ -17,12 +17,6 @@ namespace {
 constexpr float kLabelColumnWidth = 200.0f;
 constexpr float kBarsWidth = 64.0f;  // the q(c|I) bars, right of the label text
 
-std::string class_name(const Snapshot& snapshot, int c) {
-  if (c < 0) return "?";
-  if (size_t(c) < snapshot.class_names.size()) return snapshot.class_names[size_t(c)];
-  return std::to_string(c);
-}
-
 // "conv1 16×5×5 valid" → "conv1": the column is as narrow as a picture; the full name is in the tooltip.
 std::string level_short_name(const Snapshot& snapshot, size_t level) {
   // (Appending instead of `"ℓ" + std::to_string(…)`: GCC 12 -O3 reports a false -Wrestrict there.)
@@ -167,9 +161,9 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
                         ? probe.class_probabilities[size_t(probe.predicted)]
                         : 0.0f;
     std::string first = "#";
-    first.append(std::to_string(probe.dataset_index)).append(" ").append(class_name(snapshot, probe.label));
+    first.append(std::to_string(probe.dataset_index)).append(" ").append(snapshot.class_name(probe.label));
     char second[96];
-    std::snprintf(second, sizeof second, "→ %s %.2f", class_name(snapshot, probe.predicted).c_str(), double(q));
+    std::snprintf(second, sizeof second, "→ %s %.2f", snapshot.class_name(probe.predicted).c_str(), double(q));
     const float text_w = kLabelColumnWidth - kBarsWidth - 8;
     draw->PushClipRect(row_min, ImVec2(row_min.x + text_w, row_min.y + row_h), true);
     draw->AddText(row_min, IM_COL32(225, 225, 225, 255), first.c_str());

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <tuple>
 
 #include <imgui.h>
 
@@ -24,12 +25,9 @@ constexpr size_t kStatisticsImages = 1000;
 constexpr float kLabelWidth = 170.0f;
 constexpr ImU32 kStrongColor = IM_COL32(255, 210, 60, 255);
 constexpr ImU32 kOffColor = IM_COL32(235, 70, 70, 255);
-
-std::string class_name(const Snapshot& snapshot, int c) {
-  if (c < 0) return "?";
-  if (size_t(c) < snapshot.class_names.size()) return snapshot.class_names[size_t(c)];
-  return std::to_string(c);
-}
+constexpr ImU32 kSelectedColor = IM_COL32(90, 220, 255, 255);
+constexpr ImU32 kContrastColor = IM_COL32(120, 170, 255, 255);
+constexpr float kUnitMapMinWidth = 230.0f, kUnitMapMaxWidth = 380.0f;
 
 // "conv1 32×5×5 full" → "conv1".
 std::string short_name(const std::string& name) { return name.substr(0, name.find(' ')); }
@@ -57,7 +55,39 @@ ImU32 heat_color(double v) {
   return lerp_color(stops[i], stops[i + 1], t - float(i));
 }
 
+// The units of a level that are on in the path (a or t = 1).
+bool unit_on(const PathLevel& level, size_t unit) { return unit < level.on.size() && level.on[unit] > 0.5f; }
+
+size_t channel_units_on(const PathLevel& level, int channel) {
+  const size_t area = size_t(level.height) * size_t(level.width);
+  size_t on = 0;
+  for (size_t i = size_t(channel) * area; i < size_t(channel + 1) * area; ++i) on += unit_on(level, i);
+  return on;
+}
+
+float largest_abs(const std::vector<float>& values) {
+  float largest = 1e-12f;
+  for (float v : values) largest = std::max(largest, std::abs(v));
+  return largest;
+}
+
+double energy_percent(const RenderingPath& path, double contribution) {
+  return path.rendered_energy > 0 ? 100.0 * contribution / path.rendered_energy : 0.0;
+}
+
+// The dimmed cell and red cross of a switched-off channel or unit.
+void draw_off_mark(ImDrawList* draw, ImVec2 p0, ImVec2 p1) {
+  draw->AddRectFilled(p0, p1, IM_COL32(0, 0, 0, 150));
+  if (p1.x - p0.x < 4) return;  // too small for a cross: the dimming says it
+  draw->AddLine(p0, p1, kOffColor, 1.5f);
+  draw->AddLine(ImVec2(p0.x, p1.y), ImVec2(p1.x, p0.y), kOffColor, 1.5f);
+}
+
 }  // namespace
+
+bool RenderingPathsPanel::Piece::operator<(const Piece& o) const {
+  return std::tie(level, channel, unit) < std::tie(o.level, o.channel, o.unit);
+}
 
 RenderingPathsPanel::RenderingPathsPanel(SessionController* session, FrameStats* stats, QWidget* parent)
     : ImGuiPanelHost(tr("Rendering paths"), session, stats, parent) {
@@ -75,7 +105,7 @@ RenderingPathsPanel::~RenderingPathsPanel() {
   // The jobs' destructors wait too; waiting here first keeps the order obvious.
   infer_job_.wait();
   edit_job_.wait();
-  channel_job_.wait();
+  piece_job_.wait();
   statistics_job_.wait();
 }
 
@@ -89,31 +119,89 @@ QString RenderingPathsPanel::help_text() const {
       "Network: one row per level (top level first, pixels below), one cell per channel; brightness is the "
       "channel's contribution normalised per level (orange adds to Î, blue takes away), dark cells have no unit "
       "on. Yellow lines join the channels of the 12 strongest units across consecutive levels. Hover a cell to "
-      "see what that channel renders alone; click it to switch the channel off (red cross) and Î is re-rendered "
-      "without it; the checkbox switches a whole level off.\n"
+      "see what that channel renders alone; right-click it to switch the channel off (red cross) and Î is "
+      "re-rendered without it; the checkbox switches a whole level off.\n"
+      "Click a cell to show the channel's units on the right, one cell per position, coloured by the unit's "
+      "contribution on the level's scale. Hover a unit to see what it renders alone and its share of ‖Î‖²; click "
+      "it to switch just that unit off (or back on inside a channel that is off). Edits stay as the path is "
+      "re-inferred while the model trains.\n"
       "Per-class statistics: over 1000 training images, how much two classes' paths overlap (weighted Jaccard "
-      "index of the units' on-frequencies). The path follows the model as it trains (twice a second).");
+      "index of the units' on-frequencies). Click a cell of the heat map (or use the combos) to show, under each "
+      "level of the network, which channels the row's class uses (orange: the mean share of a channel's units "
+      "that are on) against the column's class (blue). The path follows the model as it trains (twice a second).");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-PathEdit RenderingPathsPanel::to_path_edit(const RenderingPath& path, const ChannelEdit& edit) {
+PathEdit RenderingPathsPanel::to_path_edit(const RenderingPath& path, const UserEdit& edit) {
   PathEdit result(path);
   for (size_t l = 0; l < path.levels.size() && l < edit.level_off.size(); ++l) {
     if (edit.level_off[l]) result.set_level(l, true);
     const std::vector<uint8_t>& off = edit.channel_off[l];
     for (int c = 0; c < path.levels[l].channels && size_t(c) < off.size(); ++c)
       if (off[size_t(c)]) result.set_channel(l, c, true);
+    // Last: a flip inverts what the level and channel switches decided.
+    if (l >= edit.unit_flip.size()) continue;
+    const std::vector<uint8_t>& flip = edit.unit_flip[l];
+    for (size_t u = 0; u < flip.size() && u < path.levels[l].unit_count(); ++u)
+      if (flip[u]) result.toggle_unit(l, u);
   }
   return result;
 }
 
 void RenderingPathsPanel::fit_edit_to_path() {
   if (!path_) return;
-  edit_.level_off.resize(path_->levels.size(), 0);
-  edit_.channel_off.resize(path_->levels.size());
-  for (size_t l = 0; l < path_->levels.size(); ++l) edit_.channel_off[l].resize(size_t(path_->levels[l].channels), 0);
+  const size_t levels = path_->levels.size();
+  edit_.level_off.resize(levels, 0);
+  edit_.channel_off.resize(levels);
+  edit_.unit_flip.resize(levels);
+  for (size_t l = 0; l < levels; ++l) {
+    edit_.channel_off[l].resize(size_t(path_->levels[l].channels), 0);
+    edit_.unit_flip[l].resize(path_->levels[l].unit_count(), 0);
+  }
+  if (!has_selection()) selected_ = {0, -1};
+}
+
+void RenderingPathsPanel::changed_edit() {
+  ++edit_serial_;
+  request_frames();
+}
+
+void RenderingPathsPanel::clear_unit_flips(size_t level, int channel) {
+  if (!path_ || level >= edit_.unit_flip.size()) return;
+  std::vector<uint8_t>& flip = edit_.unit_flip[level];
+  if (channel < 0) {
+    std::fill(flip.begin(), flip.end(), 0);
+    return;
+  }
+  const PathLevel& l = path_->levels[level];
+  const size_t area = size_t(l.height) * size_t(l.width);
+  if ((size_t(channel) + 1) * area <= flip.size())
+    std::fill_n(flip.begin() + std::ptrdiff_t(size_t(channel) * area), area, uint8_t(0));
+}
+
+bool RenderingPathsPanel::channel_off(size_t level, int channel) const {
+  if (level >= edit_.level_off.size()) return false;
+  if (edit_.level_off[level]) return true;
+  return channel >= 0 && size_t(channel) < edit_.channel_off[level].size() && edit_.channel_off[level][size_t(channel)];
+}
+
+bool RenderingPathsPanel::unit_off(size_t level, size_t unit) const {
+  if (!path_ || level >= path_->levels.size() || unit >= path_->levels[level].unit_count()) return false;
+  const PathLevel& l = path_->levels[level];
+  const int channel = int(unit / (size_t(l.height) * size_t(l.width)));
+  const bool flipped = level < edit_.unit_flip.size() && unit < edit_.unit_flip[level].size() && edit_.unit_flip[level][unit];
+  return channel_off(level, channel) != flipped;  // the same rule as to_path_edit
+}
+
+bool RenderingPathsPanel::has_selection() const {
+  return path_ && selected_.second >= 0 && selected_.first < path_->levels.size() &&
+         selected_.second < path_->levels[selected_.first].channels;
+}
+
+bool RenderingPathsPanel::shows_class_usage() const {
+  return statistics_ && usage_class_ >= 0 && size_t(usage_class_) < statistics_->usage.size();
 }
 
 bool RenderingPathsPanel::refresh_due() const {
@@ -125,7 +213,7 @@ bool RenderingPathsPanel::refresh_due() const {
 bool RenderingPathsPanel::animating() const {
   // Busy, not just ready: the screenshot hook waits for panels that want frames, and a picture
   // must not be taken while the newest path is on its way.
-  return infer_job_.busy() || edit_job_.busy() || channel_job_.busy() || statistics_job_.busy() || refresh_due() ||
+  return infer_job_.busy() || edit_job_.busy() || piece_job_.busy() || statistics_job_.busy() || refresh_due() ||
          (path_ && edited_serial_ != edit_serial_ && !edit_job_.busy());
 }
 
@@ -135,7 +223,7 @@ void RenderingPathsPanel::start_inference(const Snapshot& snapshot) {
     image_index_ = probes.empty() ? 0 : int(probes.front());
   }
   const size_t index = size_t(image_index_);
-  const ChannelEdit edit = edit_;
+  const UserEdit edit = edit_;
   const uint64_t version = snapshot.version, serial = edit_serial_;
   infer_job_.start(session()->training_session(), [index, edit, version, serial](Trainer& trainer) {
     const Dataset& data = trainer.train_data();
@@ -156,7 +244,7 @@ void RenderingPathsPanel::start_inference(const Snapshot& snapshot) {
 
 void RenderingPathsPanel::start_edit_render() {
   const std::shared_ptr<const RenderingPath> path = path_;
-  const ChannelEdit edit = edit_;
+  const UserEdit edit = edit_;
   edit_job_path_ = path;
   edit_job_serial_ = edit_serial_;
   edit_job_.start(session()->training_session(), [path, edit](Trainer& trainer) {
@@ -164,17 +252,20 @@ void RenderingPathsPanel::start_edit_render() {
   });
 }
 
-void RenderingPathsPanel::request_channel_image(size_t level, int channel) {
-  const std::pair<size_t, int> key(level, channel);
-  if (!path_ || channel_images_.count(key) || channel_job_.busy()) return;
+void RenderingPathsPanel::request_piece_image(const Piece& piece) {
+  // One render at a time: the tooltip asks again every frame, so the piece under the mouse wins
+  // once the worker is free, and pieces merely passed over are not queued.
+  if (!path_ || piece_images_.count(piece) || piece_job_.busy()) return;
   const std::shared_ptr<const RenderingPath> path = path_;
-  channel_job_path_ = path;
-  channel_job_.start(session()->training_session(), [path, key](Trainer& trainer) {
+  piece_job_path_ = path;
+  piece_job_.start(session()->training_session(), [path, piece](Trainer& trainer) {
+    if (piece.unit >= 0)
+      return std::make_pair(piece, render_unit_alone(trainer.model(), *path, piece.level, size_t(piece.unit)));
     // Every other channel of the level off: what this channel draws into Î on its own.
     PathEdit alone(*path);
-    alone.set_level(key.first, true);
-    alone.set_channel(key.first, key.second, false);
-    return std::make_pair(key, render_edited(trainer.model(), *path, alone));
+    alone.set_level(piece.level, true);
+    alone.set_channel(piece.level, piece.channel, false);
+    return std::make_pair(piece, render_edited(trainer.model(), *path, alone));
   });
 }
 
@@ -197,8 +288,15 @@ void RenderingPathsPanel::compute_statistics() {
 void RenderingPathsPanel::set_channel_off(size_t level, int channel, bool off) {
   if (level >= edit_.channel_off.size() || channel < 0 || size_t(channel) >= edit_.channel_off[level].size()) return;
   edit_.channel_off[level][size_t(channel)] = off ? 1 : 0;
-  ++edit_serial_;
-  request_frames();
+  // A channel switch means the whole channel: earlier unit flips in it would invert it again.
+  clear_unit_flips(level, channel);
+  changed_edit();
+}
+
+void RenderingPathsPanel::toggle_unit(size_t level, size_t unit) {
+  if (level >= edit_.unit_flip.size() || unit >= edit_.unit_flip[level].size()) return;
+  edit_.unit_flip[level][unit] ^= 1;
+  changed_edit();
 }
 
 void RenderingPathsPanel::poll_jobs(const Snapshot& snapshot) {
@@ -207,7 +305,7 @@ void RenderingPathsPanel::poll_jobs(const Snapshot& snapshot) {
     path_ = std::move(inferred.path);
     inferred_version_ = inferred.version;
     strongest_ = strongest_units(*path_, kStrongestUnits);
-    channel_images_.clear();
+    piece_images_.clear();
     fit_edit_to_path();
     edited_ = std::move(inferred.edited);
     edited_serial_ = inferred.serial;
@@ -228,12 +326,18 @@ void RenderingPathsPanel::poll_jobs(const Snapshot& snapshot) {
     error_ = edit_error;
     edited_serial_ = edit_serial_;  // do not retry a failing render every frame
   }
-  std::pair<std::pair<size_t, int>, std::vector<float>> channel;
-  std::string channel_error;
-  if (channel_job_.take(channel, channel_error) && channel_job_path_ == path_)
-    channel_images_[channel.first] = std::move(channel.second);
+  std::pair<Piece, std::vector<float>> piece;
+  std::string piece_error;
+  if (piece_job_.take(piece, piece_error) && piece_job_path_ == path_) piece_images_[piece.first] = std::move(piece.second);
   std::shared_ptr<PathStatistics> statistics;
-  if (statistics_job_.take(statistics, statistics_error_)) statistics_.reset(new PathStatistics(std::move(*statistics)));
+  if (statistics_job_.take(statistics, statistics_error_)) {
+    statistics_.reset(new PathStatistics(std::move(*statistics)));
+    // Start with the class the image is rendered from: its usage reads next to its own path.
+    if (usage_class_ < 0 && path_ && size_t(path_->rendered_class) < statistics_->usage.size())
+      usage_class_ = path_->rendered_class;
+    if (usage_class_ >= int(statistics_->usage.size())) usage_class_ = -1;
+    if (contrast_class_ >= int(statistics_->usage.size())) contrast_class_ = -1;
+  }
 
   if (refresh_due()) start_inference(snapshot);
   if (path_ && edited_serial_ != edit_serial_ && !edit_job_.busy()) start_edit_render();
@@ -274,7 +378,24 @@ void RenderingPathsPanel::draw(const Snapshot& snapshot) {
   ImGui::SameLine(0, 16);
   draw_statistics(snapshot, ImVec2(std::max(120.0f, avail.x - std::max(images_w, 260.0f) - 16), top_h));
   ImGui::Separator();
-  draw_network(ImGui::GetContentRegionAvail());
+  if (statistics_ && !statistics_->usage.empty()) draw_usage_controls(snapshot);
+  // Below: the network, and on its right the selected channel's units, about square.
+  const ImVec2 rest = ImGui::GetContentRegionAvail(), below = ImGui::GetCursorScreenPos();
+  const float map_w = has_selection() ? unit_map_width(rest) : 0.0f;
+  draw_network(snapshot, ImVec2(rest.x - map_w - (map_w > 0 ? 12.0f : 0.0f), rest.y));
+  if (map_w <= 0) return;
+  ImGui::SetCursorScreenPos(ImVec2(below.x + rest.x - map_w, below.y));
+  ImGui::BeginGroup();
+  draw_unit_map(ImVec2(map_w, rest.y));
+  ImGui::EndGroup();
+}
+
+float RenderingPathsPanel::unit_map_width(ImVec2 room) const {
+  // As wide as the room is high (less the map's three text lines), within bounds that leave the
+  // network its cells.
+  const float text_h = 3 * ImGui::GetTextLineHeightWithSpacing();
+  const float widest = std::max(kUnitMapMinWidth, std::min(kUnitMapMaxWidth, room.x * 0.4f));
+  return std::clamp(room.y - text_h, kUnitMapMinWidth, widest);
 }
 
 void RenderingPathsPanel::draw_controls(const Snapshot& snapshot) {
@@ -296,23 +417,25 @@ void RenderingPathsPanel::draw_controls(const Snapshot& snapshot) {
     const float q = path_->predicted >= 0 && size_t(path_->predicted) < path_->class_probabilities.size()
                         ? path_->class_probabilities[size_t(path_->predicted)]
                         : 0.0f;
-    ImGui::Text("ĉ = %s (q %.2f), Î from %s", class_name(snapshot, path_->predicted).c_str(), double(q),
-                class_name(snapshot, path_->rendered_class).c_str());
+    ImGui::Text("ĉ = %s (q %.2f), Î from %s", snapshot.class_name(path_->predicted).c_str(), double(q),
+                snapshot.class_name(path_->rendered_class).c_str());
   }
   ImGui::SameLine();
-  size_t off = 0;
+  size_t off = 0, flipped = 0;
   for (size_t l = 0; l < edit_.channel_off.size(); ++l)
     off += edit_.level_off[l] ? 1 : size_t(std::count(edit_.channel_off[l].begin(), edit_.channel_off[l].end(), 1));
-  ImGui::BeginDisabled(off == 0);
+  for (const auto& level : edit_.unit_flip) flipped += size_t(std::count(level.begin(), level.end(), 1));
+  ImGui::BeginDisabled(off + flipped == 0);
   if (ImGui::SmallButton("Reset edits")) {
     std::fill(edit_.level_off.begin(), edit_.level_off.end(), 0);
     for (auto& level : edit_.channel_off) std::fill(level.begin(), level.end(), 0);
-    ++edit_serial_;
+    for (auto& level : edit_.unit_flip) std::fill(level.begin(), level.end(), 0);
+    changed_edit();
   }
   ImGui::EndDisabled();
-  if (off > 0) {
+  if (off + flipped > 0) {
     ImGui::SameLine();
-    ImGui::TextDisabled("%zu channels/levels off", off);
+    ImGui::TextDisabled("%zu channels/levels off, %zu units switched", off, flipped);
   }
 }
 
@@ -347,10 +470,10 @@ void RenderingPathsPanel::draw_images(const Snapshot&, float scale) {
   record_region("rendering_paths.images", origin, ImVec2(origin.x + 3 * layout.cell.x, origin.y + layout.tile.y));
   if (events.hovered == 0) ImGui::SetTooltip("Training image #%d, the input I", image_index_);
   if (events.hovered == 1) ImGui::SetTooltip("Î rendered top-down from the class with the inferred latents (‖Î‖² = %.3g)", path.rendered_energy);
-  if (events.hovered == 2) ImGui::SetTooltip("Î re-rendered without the channels and levels switched off below");
+  if (events.hovered == 2) ImGui::SetTooltip("Î re-rendered without the levels, channels and units switched off below");
 }
 
-void RenderingPathsPanel::draw_network(ImVec2 size) {
+void RenderingPathsPanel::draw_network(const Snapshot& snapshot, ImVec2 size) {
   const RenderingPath& path = *path_;
   const size_t levels = path.levels.size();
   if (levels == 0 || size.y < 40) return;
@@ -358,14 +481,18 @@ void RenderingPathsPanel::draw_network(ImVec2 size) {
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const float row_h = std::clamp(size.y / float(levels), 24.0f, 90.0f);
   const float cell_h = std::clamp(row_h * 0.42f, 10.0f, 30.0f);
+  // Under each row's cells, the class usage: one strip per class shown, channel under channel.
+  const int strips = shows_class_usage() ? (contrast_class_ >= 0 ? 2 : 1) : 0;
+  const float strip_h = std::clamp(row_h * 0.13f, 5.0f, 12.0f), band_h = float(strips) * (strip_h + 2);
   const float cells_x = origin.x + kLabelWidth, cells_w = std::max(size.x - kLabelWidth - 8, 40.0f);
   // Top level first: the rendering flows down the screen towards the pixels.
   const auto row_of = [&](size_t level) { return levels - 1 - level; };
+  const auto cell_width = [&](size_t level) { return std::min(cells_w / float(std::max(path.levels[level].channels, 1)), 22.0f); };
   const auto cell_rect = [&](size_t level, int c, ImVec2& p0, ImVec2& p1) {
     const int channels = std::max(path.levels[level].channels, 1);
-    const float w = std::min(cells_w / float(channels), 22.0f);
+    const float w = cell_width(level);
     const float x0 = cells_x + (cells_w - w * float(channels)) * 0.5f;  // centred: lines read as a tree
-    const float y0 = origin.y + float(row_of(level)) * row_h + (row_h - cell_h) * 0.5f;
+    const float y0 = origin.y + float(row_of(level)) * row_h + (row_h - cell_h - band_h) * 0.5f;
     p0 = ImVec2(x0 + float(c) * w, y0);
     p1 = ImVec2(x0 + float(c + 1) * w - (w >= 5 ? 1.0f : 0.0f), y0 + cell_h);
   };
@@ -373,9 +500,12 @@ void RenderingPathsPanel::draw_network(ImVec2 size) {
   // The cells area is one button: the cell under the mouse follows from the position.
   ImGui::SetCursorScreenPos(ImVec2(cells_x, origin.y));
   ImGui::InvisibleButton("##network", ImVec2(cells_w, row_h * float(levels)));
+  // Left click selects a channel (its units show on the right); right click switches it off.
   const bool hovered = ImGui::IsItemHovered(), clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
+  const bool right_clicked = ImGui::IsItemClicked(ImGuiMouseButton_Right);
   record_region("rendering_paths.network", ImVec2(cells_x, origin.y), ImVec2(cells_x + cells_w, origin.y + row_h * float(levels)));
   int hover_level = -1, hover_channel = -1;
+  bool hover_usage = false;  // on the usage strips rather than the cell
   if (hovered) {
     const ImVec2 mouse = ImGui::GetIO().MousePos;
     const int row = int((mouse.y - origin.y) / row_h);
@@ -383,9 +513,9 @@ void RenderingPathsPanel::draw_network(ImVec2 size) {
       const size_t level = levels - 1 - size_t(row);
       ImVec2 p0, p1;
       cell_rect(level, 0, p0, p1);
-      const float w = std::min(cells_w / float(std::max(path.levels[level].channels, 1)), 22.0f);
-      const int c = int(std::floor((mouse.x - p0.x) / w));
+      const int c = int(std::floor((mouse.x - p0.x) / cell_width(level)));
       if (c >= 0 && c < path.levels[level].channels) hover_level = int(level), hover_channel = c;
+      hover_usage = strips > 0 && mouse.y > p1.y + 1;
     }
   }
 
@@ -419,35 +549,31 @@ void RenderingPathsPanel::draw_network(ImVec2 size) {
         const bool both_strong = marked[l + 1].count(upper_c) && marked[l].count(lower_c);
         const ImU32 color = both_strong ? IM_COL32(255, 210, 60, int(90 + 165 * weight))
                                         : IM_COL32(200, 170, 110, int(25 + 110 * weight));
-        draw->AddLine(ImVec2(0.5f * (a0.x + a1.x), a1.y), ImVec2(0.5f * (b0.x + b1.x), b0.y), color,
+        draw->AddLine(ImVec2(0.5f * (a0.x + a1.x), a1.y + band_h), ImVec2(0.5f * (b0.x + b1.x), b0.y), color,
                       both_strong ? 1.5f + 2.0f * weight : 1.0f);
       }
 
   for (size_t l = 0; l < levels; ++l) {
     const PathLevel& level = path.levels[l];
-    const size_t per_channel = size_t(level.height) * size_t(level.width);
-    float largest = 1e-12f;
-    for (float v : level.channel_contribution) largest = std::max(largest, std::abs(v));
+    const float largest = largest_abs(level.channel_contribution);
     const bool level_off = l < edit_.level_off.size() && edit_.level_off[l];
     for (int c = 0; c < level.channels; ++c) {
       ImVec2 p0, p1;
       cell_rect(l, c, p0, p1);
-      const auto first = level.on.begin() + long(size_t(c) * per_channel);
-      const bool any_on = size_t(c + 1) * per_channel <= level.on.size() &&
-                          std::any_of(first, first + long(per_channel), [](float v) { return v > 0.5f; });
       const float share = size_t(c) < level.channel_contribution.size() ? level.channel_contribution[size_t(c)] / largest : 0.0f;
-      const bool off = level_off || (l < edit_.channel_off.size() && size_t(c) < edit_.channel_off[l].size() &&
-                                     edit_.channel_off[l][size_t(c)]);
-      if (any_on) draw->AddRectFilled(p0, p1, contribution_color(share));
+      if (channel_units_on(level, c) > 0) draw->AddRectFilled(p0, p1, contribution_color(share));
       else draw->AddRect(p0, p1, IM_COL32(60, 60, 68, 255));
       if (marked[l].count(c)) draw->AddRect(ImVec2(p0.x - 1, p0.y - 1), ImVec2(p1.x + 1, p1.y + 1), kStrongColor, 0, 0, 2.0f);
-      if (off) {
-        draw->AddRectFilled(p0, p1, IM_COL32(0, 0, 0, 150));
-        draw->AddLine(p0, p1, kOffColor, 1.5f);
-        draw->AddLine(ImVec2(p0.x, p1.y), ImVec2(p1.x, p0.y), kOffColor, 1.5f);
-      }
+      if (channel_off(l, c)) draw_off_mark(draw, p0, p1);
+      if (has_selection() && selected_.first == l && selected_.second == c)
+        draw->AddRect(ImVec2(p0.x - 2, p0.y - 3), ImVec2(p1.x + 2, p1.y + 3), kSelectedColor, 0, 0, 2.0f);
       if (int(l) == hover_level && c == hover_channel)
-        draw->AddRect(ImVec2(p0.x - 2, p0.y - 2), ImVec2(p1.x + 2, p1.y + 2), IM_COL32(255, 255, 255, 255), 0, 0, 1.5f);
+        draw->AddRect(ImVec2(p0.x - 2, p0.y - 2), ImVec2(p1.x + 2, p1.y + 2 + band_h), IM_COL32(255, 255, 255, 255), 0, 0, 1.5f);
+    }
+    if (strips > 0) {
+      ImVec2 p0, p1;
+      cell_rect(l, 0, p0, p1);
+      draw_usage_band(l, ImVec2(p0.x, p1.y + 2), cell_width(l), strip_h);
     }
     // The label column: the level's name, its share of ‖Î‖², and the switch for the whole level.
     const float y = origin.y + float(row_of(l)) * row_h + (row_h - cell_h) * 0.5f;
@@ -460,7 +586,8 @@ void RenderingPathsPanel::draw_network(ImVec2 size) {
     bool switched_off = level_off;
     if (ImGui::Checkbox("off", &switched_off) && l < edit_.level_off.size()) {
       edit_.level_off[l] = switched_off ? 1 : 0;
-      ++edit_serial_;
+      clear_unit_flips(l, -1);  // the switch means every unit of the level
+      changed_edit();
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Switch every unit of %s off and re-render Î", level.name.c_str());
     ImGui::SameLine();
@@ -474,48 +601,220 @@ void RenderingPathsPanel::draw_network(ImVec2 size) {
   ImGui::Dummy(ImVec2(1, 1));
 
   if (hover_level >= 0) {
-    if (clicked && size_t(hover_level) < edit_.channel_off.size()) {
-      uint8_t& off = edit_.channel_off[size_t(hover_level)][size_t(hover_channel)];
-      off = off ? 0 : 1;
-      ++edit_serial_;
-    }
-    draw_channel_tooltip(size_t(hover_level), hover_channel);
+    const std::pair<size_t, int> hovered_channel(size_t(hover_level), hover_channel);
+    if (clicked) selected_ = selected_ == hovered_channel ? std::pair<size_t, int>(0, -1) : hovered_channel;
+    if (right_clicked && size_t(hover_level) < edit_.channel_off.size())
+      set_channel_off(size_t(hover_level), hover_channel, !edit_.channel_off[size_t(hover_level)][size_t(hover_channel)]);
+    if (hover_usage) draw_usage_tooltip(snapshot, size_t(hover_level), hover_channel);
+    else draw_channel_tooltip(size_t(hover_level), hover_channel);
   }
 }
 
 void RenderingPathsPanel::draw_channel_tooltip(size_t level_index, int channel) {
   const RenderingPath& path = *path_;
   const PathLevel& level = path.levels[level_index];
-  request_channel_image(level_index, channel);
-  const size_t per_channel = size_t(level.height) * size_t(level.width);
-  size_t on = 0;
-  for (size_t i = size_t(channel) * per_channel; i < size_t(channel + 1) * per_channel && i < level.on.size(); ++i)
-    on += level.on[i] > 0.5f;
+  const size_t per_channel = size_t(level.height) * size_t(level.width), on = channel_units_on(level, channel);
   const float contribution =
       size_t(channel) < level.channel_contribution.size() ? level.channel_contribution[size_t(channel)] : 0.0f;
   ImGui::BeginTooltip();
   ImGui::Text("%s, channel %d", level.name.c_str(), channel);
   ImGui::Text("contribution %.4g (%.1f%% of ‖Î‖²), %zu of %zu units on", double(contribution),
-              path.rendered_energy > 0 ? 100.0 * double(contribution) / path.rendered_energy : 0.0, on, per_channel);
-  const auto found = channel_images_.find({level_index, channel});
-  if (found != channel_images_.end()) {
-    // Its own scale: one channel alone is faint next to the whole Î.
-    const uint64_t version = path_generation_ * 4099u + level_index * 257u + uint64_t(channel) + 1;
-    const Texture& texture = textures().get("channel", version, [&]() -> const RgbaImage& {
-      static thread_local RgbaImage image;
-      image = image_to_rgba({path.channels, path.height, path.width, found->second.data()}, Normalization::Symmetric);
-      return image;
-    });
-    const float scale = std::max(1.0f, std::floor(140.0f / float(std::max(path.width, 1))));
-    ImGui::Image(texture.imgui_id(), ImVec2(float(path.width) * scale, float(path.height) * scale));
-    ImGui::TextDisabled("what this channel renders alone (gray = 0)");
-  } else {
-    ImGui::TextDisabled("rendering this channel alone…");
-    request_frames(4);
-  }
+              energy_percent(path, double(contribution)), on, per_channel);
+  draw_piece_image({level_index, channel, -1}, "what this channel renders alone (gray = 0)");
   const bool off = level_index < edit_.channel_off.size() && size_t(channel) < edit_.channel_off[level_index].size() &&
                    edit_.channel_off[level_index][size_t(channel)];
-  ImGui::TextDisabled("click: switch this channel %s", off ? "on again" : "off");
+  ImGui::TextDisabled("click: %s its units; right-click: switch this channel %s",
+                      selected_ == std::pair<size_t, int>(level_index, channel) ? "hide" : "show",
+                      off ? "on again" : "off");
+  ImGui::EndTooltip();
+}
+
+void RenderingPathsPanel::draw_piece_image(const Piece& piece, const char* caption) {
+  const RenderingPath& path = *path_;
+  const auto found = piece_images_.find(piece);
+  if (found == piece_images_.end()) {
+    request_piece_image(piece);
+    ImGui::TextDisabled("rendering it alone…");
+    request_frames(4);
+    return;
+  }
+  // One texture for whichever piece the tooltip shows; the version names the piece and the path.
+  const uint64_t version = ((path_generation_ * 64u + piece.level) * 4096u + uint64_t(piece.channel)) * 1048576u +
+                           uint64_t(piece.unit + 1);
+  const Texture& texture = textures().get("piece", version, [&]() -> const RgbaImage& {
+    // Its own scale: one channel or unit alone is faint next to the whole Î.
+    static thread_local RgbaImage image;
+    image = image_to_rgba({path.channels, path.height, path.width, found->second.data()}, Normalization::Symmetric);
+    return image;
+  });
+  const float scale = std::max(1.0f, std::floor(140.0f / float(std::max(path.width, 1))));
+  ImGui::Image(texture.imgui_id(), ImVec2(float(path.width) * scale, float(path.height) * scale));
+  ImGui::TextDisabled("%s", caption);
+}
+
+void RenderingPathsPanel::draw_unit_map(ImVec2 size) {
+  const size_t l = selected_.first;
+  const int c = selected_.second;
+  const PathLevel& level = path_->levels[l];
+  const float start_y = ImGui::GetCursorScreenPos().y;
+  ImGui::Text("%s, channel %d", short_name(level.name).c_str(), c);
+  ImGui::SameLine();
+  bool off = l < edit_.channel_off.size() && edit_.channel_off[l][size_t(c)];
+  if (ImGui::Checkbox("off##channel", &off)) set_channel_off(l, c, off);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Switch every unit of this channel off (or on again) and re-render Î");
+  ImGui::SameLine();
+  if (ImGui::SmallButton("close")) selected_ = {0, -1};
+  const size_t area = size_t(level.height) * size_t(level.width), on = channel_units_on(level, c);
+  const float contribution = size_t(c) < level.channel_contribution.size() ? level.channel_contribution[size_t(c)] : 0.0f;
+  ImGui::TextDisabled("%zu of %zu units on, %.1f%% of ‖Î‖²", on, area, energy_percent(*path_, double(contribution)));
+
+  // Cells coloured like the channel cells, but normalised over the level's units: a unit's colour
+  // compares it with every unit of its level, not only with its channel's.
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  const float room_h = size.y - (origin.y - start_y) - ImGui::GetTextLineHeightWithSpacing();
+  const float cell = std::clamp(std::floor(std::min(size.x / float(std::max(level.width, 1)),
+                                                    room_h / float(std::max(level.height, 1)))), 2.0f, 18.0f);
+  const ImVec2 grid(cell * float(level.width), cell * float(level.height));
+  ImGui::InvisibleButton("##units", ImVec2(std::max(grid.x, 1.0f), std::max(grid.y, 1.0f)));
+  const bool hovered = ImGui::IsItemHovered(), clicked = ImGui::IsItemClicked(ImGuiMouseButton_Left);
+  record_region("rendering_paths.units", origin, ImVec2(origin.x + grid.x, origin.y + grid.y));
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  draw->AddRectFilled(origin, ImVec2(origin.x + grid.x, origin.y + grid.y), IM_COL32(22, 22, 26, 255));
+  const float largest = largest_abs(level.contribution);
+  const float gap = cell >= 5 ? 1.0f : 0.0f;
+  for (int y = 0; y < level.height; ++y)
+    for (int x = 0; x < level.width; ++x) {
+      const size_t u = level.unit(c, y, x);
+      const ImVec2 p0(origin.x + float(x) * cell, origin.y + float(y) * cell), p1(p0.x + cell - gap, p0.y + cell - gap);
+      const float share = u < level.contribution.size() ? level.contribution[u] / largest : 0.0f;
+      draw->AddRectFilled(p0, p1, unit_on(level, u) ? contribution_color(share) : IM_COL32(34, 34, 40, 255));
+      if (unit_off(l, u)) draw_off_mark(draw, p0, p1);
+      else if (channel_off(l, c)) draw->AddRect(p0, p1, kSelectedColor);  // kept on alone in an off channel
+    }
+  if (hovered) {
+    const ImVec2 mouse = ImGui::GetIO().MousePos;
+    const int x = int((mouse.x - origin.x) / cell), y = int((mouse.y - origin.y) / cell);
+    if (x >= 0 && x < level.width && y >= 0 && y < level.height) {
+      const size_t u = level.unit(c, y, x);
+      const ImVec2 p0(origin.x + float(x) * cell, origin.y + float(y) * cell);
+      draw->AddRect(ImVec2(p0.x - 1, p0.y - 1), ImVec2(p0.x + cell + 1, p0.y + cell + 1), IM_COL32(255, 255, 255, 255), 0, 0, 1.5f);
+      if (clicked) toggle_unit(l, u);
+      // Beside the map, not over it: the person is reading the map around the unit. The pivot
+      // follows the row, so the tooltip hangs down from the top rows and rises from the bottom ones
+      // and stays inside the panel.
+      const float pivot_y = grid.y > 0 ? std::clamp((mouse.y - origin.y) / grid.y, 0.0f, 1.0f) : 0.5f;
+      ImGui::SetNextWindowPos(ImVec2(origin.x - 12, mouse.y), ImGuiCond_Always, ImVec2(1.0f, pivot_y));
+      draw_unit_tooltip(l, u);
+    }
+  }
+  ImGui::TextDisabled("hover: a unit alone; click: switch it");
+}
+
+void RenderingPathsPanel::draw_unit_tooltip(size_t level_index, size_t unit) {
+  const PathLevel& level = path_->levels[level_index];
+  const size_t area = size_t(level.height) * size_t(level.width);
+  const int channel = int(unit / area), y = int(unit % area) / level.width, x = int(unit % area) % level.width;
+  const float contribution = unit < level.contribution.size() ? level.contribution[unit] : 0.0f;
+  ImGui::BeginTooltip();
+  ImGui::Text("%s, channel %d at (%d, %d)", level.name.c_str(), channel, x, y);
+  if (unit_on(level, unit)) {
+    ImGui::Text("contribution %.4g (%.2f%% of ‖Î‖²)", double(contribution), energy_percent(*path_, double(contribution)));
+    draw_piece_image({level_index, channel, long(unit)}, "what this unit renders alone (gray = 0)");
+  } else {
+    // No render job: a unit that is off in the path draws nothing.
+    ImGui::TextDisabled(level.is_pool ? "off in the path: not the position its pooling window chose"
+                                      : "off in the path: this template did not fire here");
+  }
+  ImGui::TextDisabled("click: switch this unit %s%s", unit_off(level_index, unit) ? "on again" : "off",
+                      unit_on(level, unit) ? "" : " (matters once it fires)");
+  ImGui::EndTooltip();
+}
+
+int RenderingPathsPanel::statistics_level(size_t path_level) const {
+  if (!statistics_ || !path_ || path_level >= path_->levels.size()) return -1;
+  const std::vector<size_t>& layers = statistics_->level_layers;
+  const auto found = std::find(layers.begin(), layers.end(), path_->levels[path_level].layer);
+  return found == layers.end() ? -1 : int(found - layers.begin());
+}
+
+const std::vector<double>* RenderingPathsPanel::usage_of(int c, size_t path_level) const {
+  const int s = statistics_level(path_level);
+  if (s < 0 || c < 0 || size_t(c) >= statistics_->usage.size() || size_t(s) >= statistics_->usage[size_t(c)].size()) return nullptr;
+  return &statistics_->usage[size_t(c)][size_t(s)];
+}
+
+void RenderingPathsPanel::draw_usage_controls(const Snapshot& snapshot) {
+  ImGui::TextUnformatted("Channel usage under each level:");
+  ImGui::SameLine();
+  ImGui::TextColored(ImVec4(1.0f, 0.72f, 0.25f, 1), "■");
+  ImGui::SameLine(0, 2);
+  draw_class_combo(snapshot, "##usage_class", &usage_class_);
+  ImGui::SameLine();
+  ImGui::TextUnformatted("vs");
+  ImGui::SameLine();
+  ImGui::TextColored(ImVec4(0.47f, 0.67f, 1.0f, 1), "■");
+  ImGui::SameLine(0, 2);
+  draw_class_combo(snapshot, "##contrast_class", &contrast_class_);
+  ImGui::SameLine();
+  ImGui::TextDisabled("(?)");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Per channel, the mean over a class's images of the fraction of the channel's units that are on\n"
+                      "(bars scaled to the level's largest value). Pick classes here or click the overlap heat map:\n"
+                      "the row's class against the column's.");
+}
+
+void RenderingPathsPanel::draw_class_combo(const Snapshot& snapshot, const char* label, int* c) {
+  const int n = int(statistics_->usage.size());
+  const std::string shown = *c >= 0 ? std::to_string(*c) + " " + snapshot.class_name(*c) : std::string("none");
+  ImGui::SetNextItemWidth(120);
+  if (!ImGui::BeginCombo(label, shown.c_str())) return;
+  if (ImGui::Selectable("none", *c < 0)) *c = -1;
+  for (int k = 0; k < n; ++k)
+    if (ImGui::Selectable((std::to_string(k) + " " + snapshot.class_name(k)).c_str(), *c == k)) *c = k;
+  ImGui::EndCombo();
+}
+
+void RenderingPathsPanel::draw_usage_band(size_t level, ImVec2 origin, float cell_w, float strip_h) {
+  // Both strips on the level's largest value over the two classes, so they compare bar by bar.
+  const std::vector<double>* a = usage_of(usage_class_, level);
+  const std::vector<double>* b = usage_of(contrast_class_, level);
+  double top = 1e-9;
+  for (const std::vector<double>* u : {a, b})
+    if (u) top = std::max(top, *std::max_element(u->begin(), u->end()));
+  ImDrawList* draw = ImGui::GetWindowDrawList();
+  const float gap = cell_w >= 5 ? 1.0f : 0.0f;
+  float y = origin.y;
+  for (const auto& [usage, color] : {std::make_pair(a, IM_COL32(255, 184, 64, 255)), std::make_pair(b, kContrastColor)}) {
+    if (!usage) continue;
+    const float width = cell_w * float(usage->size());
+    draw->AddRectFilled(ImVec2(origin.x, y), ImVec2(origin.x + width - gap, y + strip_h), IM_COL32(26, 26, 31, 255));
+    for (size_t k = 0; k < usage->size(); ++k) {
+      const float x0 = origin.x + float(k) * cell_w, h = strip_h * float((*usage)[k] / top);
+      draw->AddRectFilled(ImVec2(x0, y + strip_h - h), ImVec2(x0 + cell_w - gap, y + strip_h), color);
+    }
+    if (level == 0 && usage == a) record_region("rendering_paths.usage", ImVec2(origin.x, y), ImVec2(origin.x + width, y + strip_h));
+    y += strip_h + 2;
+  }
+}
+
+void RenderingPathsPanel::draw_usage_tooltip(const Snapshot& snapshot, size_t level, int channel) {
+  const std::vector<double>* a = usage_of(usage_class_, level);
+  const std::vector<double>* b = usage_of(contrast_class_, level);
+  const PathLevel& here = path_->levels[level];
+  const size_t area = size_t(here.height) * size_t(here.width);
+  const auto images = [&](int c) {
+    return size_t(c) < statistics_->class_counts.size() ? statistics_->class_counts[size_t(c)] : size_t(0);
+  };
+  ImGui::BeginTooltip();
+  ImGui::Text("%s, channel %d: the share of its units on", here.name.c_str(), channel);
+  if (a && size_t(channel) < a->size())
+    ImGui::TextColored(ImVec4(1.0f, 0.72f, 0.25f, 1), "%s: %.1f%% (mean over %zu images)", snapshot.class_name(usage_class_).c_str(),
+                       100 * (*a)[size_t(channel)], images(usage_class_));
+  if (b && size_t(channel) < b->size())
+    ImGui::TextColored(ImVec4(0.47f, 0.67f, 1.0f, 1), "%s: %.1f%% (mean over %zu images)", snapshot.class_name(contrast_class_).c_str(),
+                       100 * (*b)[size_t(channel)], images(contrast_class_));
+  ImGui::Text("this image: %.1f%%", area ? 100.0 * double(channel_units_on(here, channel)) / double(area) : 0.0);
+  ImGui::TextDisabled("click: show its units; right-click: switch it off");
   ImGui::EndTooltip();
 }
 
@@ -545,7 +844,7 @@ void RenderingPathsPanel::draw_statistics(const Snapshot& snapshot, ImVec2 size)
   ImGui::TextDisabled("path overlap between classes (weighted Jaccard)");
   const float line_h = ImGui::GetTextLineHeight();
   float name_w = 0;
-  for (int c = 0; c < n; ++c) name_w = std::max(name_w, ImGui::CalcTextSize(class_name(snapshot, c).c_str()).x);
+  for (int c = 0; c < n; ++c) name_w = std::max(name_w, ImGui::CalcTextSize(snapshot.class_name(c).c_str()).x);
   name_w = std::min(name_w + 6, 110.0f);
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const float room_h = size.y - (origin.y - group_top) - 4;
@@ -559,7 +858,7 @@ void RenderingPathsPanel::draw_statistics(const Snapshot& snapshot, ImVec2 size)
     if (cell >= 12) draw->AddText(ImVec2(grid0.x + float(c) * cell + 2, origin.y), IM_COL32(170, 170, 170, 255), text);
     draw->PushClipRect(ImVec2(origin.x, grid0.y + float(c) * cell), ImVec2(grid0.x - 4, grid0.y + float(c + 1) * cell), true);
     if (cell >= line_h - 1) draw->AddText(ImVec2(origin.x, grid0.y + float(c) * cell + 0.5f * (cell - line_h)), IM_COL32(200, 200, 200, 255),
-                  (std::to_string(c) + " " + class_name(snapshot, c)).c_str());
+                  (std::to_string(c) + " " + snapshot.class_name(c)).c_str());
     draw->PopClipRect();
     for (int d = 0; d < n && size_t(d) < stats.overlap[size_t(c)].size(); ++d) {
       const double v = stats.overlap[size_t(c)][size_t(d)];
@@ -574,13 +873,22 @@ void RenderingPathsPanel::draw_statistics(const Snapshot& snapshot, ImVec2 size)
   ImGui::SetCursorScreenPos(grid0);
   ImGui::InvisibleButton("##overlap", ImVec2(std::max(cell * float(n), 1.0f), std::max(cell * float(n), 1.0f)));
   record_region("rendering_paths.overlap", grid0, ImVec2(grid0.x + cell * float(n), grid0.y + cell * float(n)));
+  // The classes whose channel usage is shown: their row and column outlined.
+  if (usage_class_ >= 0 && usage_class_ < n)
+    draw->AddRect(ImVec2(grid0.x - 1, grid0.y + float(usage_class_) * cell - 1),
+                  ImVec2(grid0.x + cell * float(n), grid0.y + float(usage_class_ + 1) * cell), kSelectedColor, 0, 0, 1.5f);
+  if (contrast_class_ >= 0 && contrast_class_ < n)
+    draw->AddRect(ImVec2(grid0.x + float(contrast_class_) * cell - 1, grid0.y - 1),
+                  ImVec2(grid0.x + float(contrast_class_ + 1) * cell, grid0.y + cell * float(n)), kContrastColor, 0, 0, 1.5f);
   if (ImGui::IsItemHovered()) {
     const ImVec2 mouse = ImGui::GetIO().MousePos;
     const int d = int((mouse.x - grid0.x) / cell), c = int((mouse.y - grid0.y) / cell);
     if (c >= 0 && c < n && d >= 0 && d < n) {
+      // A click picks the row's class and contrasts it with the column's (none on the diagonal).
+      if (ImGui::IsItemClicked(ImGuiMouseButton_Left)) usage_class_ = c, contrast_class_ = d == c ? -1 : d;
       const auto count = [&](int k) { return size_t(k) < stats.class_counts.size() ? stats.class_counts[size_t(k)] : size_t(0); };
-      ImGui::SetTooltip("%s vs %s: overlap %.3f\n(%zu and %zu images)", class_name(snapshot, c).c_str(),
-                        class_name(snapshot, d).c_str(), stats.overlap[size_t(c)][size_t(d)], count(c), count(d));
+      ImGui::SetTooltip("%s vs %s: overlap %.3f\n(%zu and %zu images)\nclick: compare the channels they use", snapshot.class_name(c).c_str(),
+                        snapshot.class_name(d).c_str(), stats.overlap[size_t(c)][size_t(d)], count(c), count(d));
     }
   }
   ImGui::EndGroup();

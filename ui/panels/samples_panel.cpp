@@ -27,12 +27,6 @@ constexpr float kNamesWidth = 96, kRateWidth = 40;  // the samples' row names an
 constexpr ImU32 kRight = IM_COL32(80, 200, 100, 255);
 constexpr ImU32 kWrong = IM_COL32(235, 80, 80, 255);
 
-std::string class_name(const Snapshot& snapshot, int c) {
-  if (c < 0) return "?";
-  if (size_t(c) < snapshot.class_names.size()) return snapshot.class_names[size_t(c)];
-  return std::to_string(c);
-}
-
 // Row names left of a grid whose rows are `layout.cell.y` apart, clipped to `width`.
 void draw_row_names(ImVec2 origin, float width, const GridLayout& layout, int rows,
                     const std::function<std::string(int)>& name) {
@@ -241,7 +235,7 @@ void SamplesPanel::draw_samples(const Snapshot& snapshot, ImVec2 size) {
   const GridLayout layout = grid_with_columns(g.classes * g.per_class, g.per_class, g.width, g.height,
                                               ImVec2(size.x - kNames - kRate, size.y), 4.0f, 0, 6.0f);
   const ImVec2 origin = ImGui::GetCursorScreenPos();
-  draw_row_names(origin, kNames, layout, g.classes, [&](int c) { return class_name(snapshot, c); });
+  draw_row_names(origin, kNames, layout, g.classes, [&](int c) { return snapshot.class_name(c); });
   ImGui::SetCursorScreenPos(ImVec2(origin.x + kNames, origin.y));
   const GridEvents events =
       draw_tile_grid("##samples", texture, samples_atlas_, g.classes * g.per_class, layout, [&](int i, ImVec2 p0, ImVec2 p1) {
@@ -270,11 +264,11 @@ void SamplesPanel::draw_samples(const Snapshot& snapshot, ImVec2 size) {
     const int c = events.hovered / g.per_class, p = size_t(events.hovered) < g.predicted.size() ? g.predicted[size_t(events.hovered)] : -1;
     const AtlasTile& t = samples_atlas_.tiles[size_t(events.hovered)];
     ImGui::BeginTooltip();
-    ImGui::Text("sample %d of %s (seed %llu)", events.hovered % g.per_class, class_name(snapshot, c).c_str(),
+    ImGui::Text("sample %d of %s (seed %llu)", events.hovered % g.per_class, snapshot.class_name(c).c_str(),
                 static_cast<unsigned long long>(seed_));
     ImGui::Image(texture.imgui_id(), ImVec2(float(t.width) * 4, float(t.height) * 4), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
     ImGui::TextColored(p == c ? ImVec4(0.5f, 0.9f, 0.5f, 1) : ImVec4(1, 0.45f, 0.45f, 1), "classified as %s",
-                       class_name(snapshot, p).c_str());
+                       snapshot.class_name(p).c_str());
     ImGui::EndTooltip();
   }
 }
@@ -322,9 +316,9 @@ void SamplesPanel::draw_render_like(const Snapshot& snapshot, ImVec2 size) {
   ImDrawList* draw = ImGui::GetWindowDrawList();
   bool names_fit = true;  // all names or all numbers (the tooltip names the class)
   for (int c = 0; c < g.classes; ++c)
-    names_fit = names_fit && ImGui::CalcTextSize(class_name(snapshot, c).c_str()).x <= layout.cell.x - 2;
+    names_fit = names_fit && ImGui::CalcTextSize(snapshot.class_name(c).c_str()).x <= layout.cell.x - 2;
   for (int c = 0; c < columns; ++c) {
-    const std::string text = c == 0 ? "image" : names_fit ? class_name(snapshot, c - 1) : std::to_string(c - 1);
+    const std::string text = c == 0 ? "image" : names_fit ? snapshot.class_name(c - 1) : std::to_string(c - 1);
     draw->PushClipRect(ImVec2(heads.x + float(c) * layout.cell.x, heads.y),
                        ImVec2(heads.x + float(c + 1) * layout.cell.x - 2, heads.y + header_h), true);
     draw->AddText(ImVec2(heads.x + float(c) * layout.cell.x, heads.y), IM_COL32(180, 180, 180, 255), text.c_str());
@@ -345,12 +339,12 @@ void SamplesPanel::draw_render_like(const Snapshot& snapshot, ImVec2 size) {
   if (events.hovered >= 0) {
     const int r = events.hovered / columns, c = events.hovered % columns;
     if (c == 0) {
-      ImGui::SetTooltip("training image #%d (%s)", g.like_indices[size_t(r)], class_name(snapshot, g.like_labels[size_t(r)]).c_str());
+      ImGui::SetTooltip("training image #%d (%s)", g.like_indices[size_t(r)], snapshot.class_name(g.like_labels[size_t(r)]).c_str());
     } else {
       const size_t k = size_t(r) * size_t(g.classes) + size_t(c - 1);
       ImGui::SetTooltip("image #%d rendered as %s with its own latents; classified as %s", g.like_indices[size_t(r)],
-                        class_name(snapshot, c - 1).c_str(),
-                        class_name(snapshot, k < g.like_predicted.size() ? g.like_predicted[k] : -1).c_str());
+                        snapshot.class_name(c - 1).c_str(),
+                        snapshot.class_name(k < g.like_predicted.size() ? g.like_predicted[k] : -1).c_str());
     }
   }
 }
