@@ -167,6 +167,7 @@ void run_paths(const PathsOptions& o) {
 struct SampleOptions : ModelOptions {
   int cls = -1, count = 8;
   size_t conditional = 2000;
+  double temperature = 0.5;
   uint64_t seed = 1;
   std::string out = "samples";
 };
@@ -181,7 +182,7 @@ void run_sample(const SampleOptions& o) {
   size_t agreeing = 0;
   for (int c : classes_for(model, o.cls)) {
     const std::vector<float> samples =
-        sample_class(model, c, o.count, o.seed + uint64_t(c), o.conditional > 0 ? &stats : nullptr);
+        sample_class(model, c, o.count, o.seed + uint64_t(c), o.conditional > 0 ? &stats : nullptr, o.temperature);
     const std::vector<int> predicted = classify(model, samples);
     const std::vector<Image8> pictures = pictures_of(model, samples, DisplayRange::MinMax, o.scale);
     for (size_t i = 0; i < pictures.size(); ++i)
@@ -311,6 +312,9 @@ void register_generate_commands(CLI::App& app) {
   s->add_option("--class", sample->cls, "Class to sample (-1: every class, one row each)")->capture_default_str();
   s->add_option("--count", sample->count, "Samples per class")->check(CLI::Range(1, 1000))->capture_default_str();
   s->add_option("--seed", sample->seed, "Random seed")->capture_default_str();
+  s->add_option("--temperature", sample->temperature,
+                "Draw from the frequencies sharpened to p^(1/T) (T < 1: closer to the most probable latents)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   s->add_option("--conditional", sample->conditional,
                 "Draw from the class-conditional frequencies π_{g|c} of this many training images of --data "
                 "instead of the model's π (0: the model's π)")

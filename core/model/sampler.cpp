@@ -1,6 +1,7 @@
 #include "core/model/sampler.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/util/error.h"
 #include "core/util/random.h"
@@ -27,6 +28,17 @@ Tensor onehots(DrmmModel& model, const std::vector<int>& classes) {
 
 size_t image_values(const DrmmModel& model) {
   return size_t(model.spec().channels) * size_t(model.spec().height) * size_t(model.spec().width);
+}
+
+// The frequencies at temperature τ: p^(1/τ), renormalised against the other outcomes (for a
+// Bernoulli, against (1 − p)^(1/τ); a pooling window's positions are normalised when drawn).
+// τ < 1 draws closer to the most probable latents, τ = 1 is the plain draw.
+std::vector<float> sharpened(std::vector<float> pi, double temperature, bool categorical) {
+  for (float& p : pi) {
+    const double up = std::pow(std::max(0.0, double(p)), 1.0 / temperature);
+    p = float(categorical ? up : up / (up + std::pow(std::max(0.0, 1.0 - double(p)), 1.0 / temperature)));
+  }
+  return pi;
 }
 
 // a ~ Bernoulli(π_a) for every unit of every image.
@@ -62,7 +74,9 @@ void draw_positions(const std::vector<float>& pi, Shape shape, int k, int count,
 
 }  // namespace
 
-std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed, const PathStatistics* conditional) {
+std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed, const PathStatistics* conditional,
+                                double temperature) {
+  if (!(temperature > 0)) throw Error("sample: the temperature must be above 0");
   check_class(model, cls);
   if (count <= 0) throw Error("sample: the count must be at least 1");
   const ModelSpec& spec = model.spec();
@@ -76,8 +90,10 @@ std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t s
     const std::vector<float> pi =
         conditional ? conditional->frequency[size_t(cls)].at(level++) : model.backend().download(model.latent_frequencies(i));
     const LayerSpec& layer = spec.layers[i];
-    if (layer.kind == LayerKind::MaxPool) draw_positions(pi, layer.input, layer.kernel, count, random, latents);
-    else draw_templates(pi, count, random, latents);
+    const bool pool = layer.kind == LayerKind::MaxPool;
+    const std::vector<float> sharp = temperature == 1.0 ? pi : sharpened(pi, temperature, pool);
+    if (pool) draw_positions(sharp, layer.input, layer.kernel, count, random, latents);
+    else draw_templates(sharp, count, random, latents);
     model.set_latents(i, latents);
   }
   const Tensor classes = onehots(model, std::vector<int>(size_t(count), cls));
@@ -116,10 +132,10 @@ std::vector<int> classify(DrmmModel& model, std::span<const float> images) {
 }
 
 std::vector<double> sample_classification_rates(DrmmModel& model, int per_class, uint64_t seed,
-                                                const PathStatistics* conditional) {
+                                                const PathStatistics* conditional, double temperature) {
   std::vector<double> rates;
   for (int c = 0; c < model.spec().classes; ++c) {
-    const std::vector<float> samples = sample_class(model, c, per_class, seed + uint64_t(c), conditional);
+    const std::vector<float> samples = sample_class(model, c, per_class, seed + uint64_t(c), conditional, temperature);
     const std::vector<int> predicted = classify(model, samples);
     rates.push_back(double(std::count(predicted.begin(), predicted.end(), c)) / double(per_class));
   }

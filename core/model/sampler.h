@@ -17,8 +17,10 @@ namespace drmm {
 // top-down from the one-hot of `cls`. Deterministic in `seed`.
 // With `conditional` (path_statistics of a dataset), the latents are drawn from the class's own
 // frequencies π_{g|c} instead of the model's class-agnostic π.
+// `temperature` τ < 1 sharpens every frequency to p^(1/τ) (renormalised): samples closer to the
+// most probable latents, less varied.
 std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed,
-                                const PathStatistics* conditional = nullptr);
+                                const PathStatistics* conditional = nullptr, double temperature = 1.0);
 
 // Renders each class of `classes` with the latents of `image` (inferred bottom-up in inference
 // mode): one image per class, concatenated in the order of `classes`.
@@ -27,7 +29,7 @@ std::vector<float> render_like(DrmmModel& model, std::span<const float> image, c
 // The share of `per_class` samples of each class that the model classifies as that class
 // (bottom-up, inference mode): one rate per class.
 std::vector<double> sample_classification_rates(DrmmModel& model, int per_class, uint64_t seed,
-                                                const PathStatistics* conditional = nullptr);
+                                                const PathStatistics* conditional = nullptr, double temperature = 1.0);
 
 // ĉ of each image (concatenated C×H×W images), inference mode.
 std::vector<int> classify(DrmmModel& model, std::span<const float> images);

@@ -100,10 +100,11 @@ void SamplesPanel::start_job(const Snapshot& snapshot) {
   const uint64_t seed = seed_, version = snapshot.version;
   const std::vector<int> indices = like_indices_;
   const bool conditional = conditional_;
+  const double temperature = temperature_;
   const bool measure = conditional && (!frequencies_ || frequencies_clock_.elapsed() >= kFrequencyRefreshMs);
   if (measure) frequencies_clock_.restart();
   std::shared_ptr<const PathStatistics> frequencies = conditional ? frequencies_ : nullptr;
-  job_.start(session()->training_session(), [per_class, seed, version, indices, measure, frequencies](Trainer& trainer) mutable {
+  job_.start(session()->training_session(), [per_class, seed, version, indices, measure, frequencies, temperature](Trainer& trainer) mutable {
     DrmmModel& model = trainer.model();
     const ModelSpec& spec = model.spec();
     if (measure) frequencies = std::make_shared<const PathStatistics>(path_statistics(model, trainer.train_data(), kFrequencyImages));
@@ -116,7 +117,7 @@ void SamplesPanel::start_job(const Snapshot& snapshot) {
     g.width = spec.width;
     g.version = version;
     for (int c = 0; c < spec.classes; ++c) {
-      const std::vector<float> images = sample_class(model, c, per_class, seed, frequencies.get());
+      const std::vector<float> images = sample_class(model, c, per_class, seed, frequencies.get(), temperature);
       g.samples.insert(g.samples.end(), images.begin(), images.end());
     }
     g.predicted = classify(model, g.samples);
@@ -188,6 +189,12 @@ void SamplesPanel::draw(const Snapshot& snapshot) {
                       "every 10 s (the DRMM's prior is over class and nuisance together).\nOff: from the model's "
                       "class-agnostic π_a, π_t, as paper 002 App. B writes it (samples look like textures).",
                       kFrequencyImages);
+  ImGui::SameLine();
+  ImGui::SetNextItemWidth(90);
+  if (ImGui::SliderFloat("T", &temperature_, 0.1f, 1.0f, "%.2f")) wanted_ = true;
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Temperature: every frequency p is sharpened to p^(1/T), renormalised. T = 1 draws from the\n"
+                      "frequencies themselves; lower T draws closer to the most probable latents (less varied samples).");
   ImGui::SameLine();
   if (ImGui::Checkbox("stretch", &stretch_)) atlas_key_ = ~uint64_t(0);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stretch each rendering to its own min…max instead of the pixel scale [0,1]");

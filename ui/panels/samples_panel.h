@@ -63,6 +63,7 @@ class SamplesPanel : public ImGuiPanelHost {
   std::vector<int> like_indices_;  // empty: the first probes, once known
   bool stretch_ = false;
   bool conditional_ = true;        // draw from the classes' own latent frequencies π_{g|c}
+  float temperature_ = 0.5f;       // frequencies sharpened to p^(1/T) (core/model/sampler.h)
   std::shared_ptr<const PathStatistics> frequencies_;  // the newest π_{g|c}, measured on training images
   QElapsedTimer frequencies_clock_;
   bool wanted_ = true;             // a change of the controls asks for new pictures at once
