@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/util/error.h"
+#include "core/util/regular_file.h"
 
 namespace drmm {
 namespace {
@@ -20,17 +21,6 @@ namespace fs = std::filesystem;
 constexpr uint64_t kMaxDeflateRatio = 1032;
 // Content is read in chunks of this size, so memory follows the bytes actually present.
 constexpr size_t kChunkBytes = size_t(16) << 20;
-
-uint64_t regular_file_size(const std::string& path) {
-  std::error_code error;
-  const fs::file_status status = fs::status(path, error);
-  if (error || !fs::exists(status)) throw FileError(path, "no such file");
-  if (fs::is_directory(status)) throw FileError(path, "is a folder, expected a file");
-  if (!fs::is_regular_file(status)) throw FileError(path, "is not a regular file");
-  const uint64_t size = fs::file_size(path, error);
-  if (error) throw FileError(path, "cannot read its size: " + error.message());
-  return size;
-}
 
 bool starts_with_gzip_magic(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/error.h"
+#include "core/util/regular_file.h"
 
 namespace drmm {
 namespace {
@@ -100,6 +101,12 @@ void ModelSpec::resolve_shapes() {
   Shape shape{1, channels, height, width};
   for (size_t i = 0; i < layers.size(); ++i) {
     LayerSpec& layer = layers[i];
+    // Parameters and checkpoint tensors are keyed by layer name: two layers of one name would
+    // both load the first one's weights.
+    for (size_t j = 0; j < i; ++j)
+      if (layers[j].name == layer.name)
+        throw Error("model '" + name + "': two layers are named '" + layer.name + "' (layers " + std::to_string(j + 1) +
+                    " and " + std::to_string(i + 1) + "); layer names must be unique");
     if (layer.kind == LayerKind::MeanPool && i + 1 != layers.size())
       throw Error("model '" + name + "': meanpool must be the last layer");
     if (layer.kind == LayerKind::MaxPool && (shape.h % layer.kernel || shape.w % layer.kernel))
@@ -191,6 +198,7 @@ std::vector<std::string> preset_names() {
 ModelSpec load_model_spec(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos || name_or_path.ends_with(".json");
   const std::string path = is_path ? name_or_path : presets_dir() + "/" + name_or_path + ".json";
+  if (is_path) regular_file_size(path);  // refuses folders, FIFOs and devices by name before opening
   std::ifstream in(path);
   if (!in) {
     if (is_path) throw FileError(path, "cannot open model preset");

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/util/error.h"
+#include "core/util/regular_file.h"
 
 namespace drmm {
 namespace {
@@ -33,9 +34,7 @@ uint32_t crc_of(const std::string& bytes, size_t length) {
 }
 
 std::string read_whole_file(const std::string& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) throw FileError(path, "cannot read checkpoint: " + ec.message());
+  const uint64_t size = regular_file_size(path);
   if (size > kMaxCheckpointBytes) throw FileError(path, "checkpoint is larger than 8 GiB; refusing to load it");
   std::ifstream in(path, std::ios::binary);
   std::string bytes(size, '\0');
@@ -46,8 +45,14 @@ std::string read_whole_file(const std::string& path) {
 Shape shape_from_json(const nlohmann::json& j, const std::string& path) {
   if (!j.is_array() || j.size() != 4) throw FileError(path, "checkpoint header: a tensor shape is not [n,c,h,w]");
   Shape s{j[0].get<int>(), j[1].get<int>(), j[2].get<int>(), j[3].get<int>()};
-  for (int d : {s.n, s.c, s.h, s.w})
+  uint64_t elements = 1;
+  for (int d : {s.n, s.c, s.h, s.w}) {
     if (d < 1 || d > (1 << 24)) throw FileError(path, "checkpoint header: a tensor dimension is out of range");
+    // Each factor is below 2^24 and the running product stays below 2^36, so nothing wraps.
+    elements *= uint64_t(d);
+    if (elements > kMaxCheckpointBytes / sizeof(float))
+      throw FileError(path, "checkpoint header: a tensor has more elements than a checkpoint can hold");
+  }
   return s;
 }
 

@@ -210,7 +210,12 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double e
   if (epochs > 0) config.epochs = epochs;
   auto trainer = std::make_unique<Trainer>(config);
   restore_model_state(*trainer->model_, contents, checkpoint);
-  trainer->step_ = contents.meta.at("step").get<int64_t>();
+  const int64_t step = contents.meta.at("step").get<int64_t>();
+  // The batch order is a function of the step: a step outside the run would index outside it.
+  if (step < 0 || step > trainer->total_steps_)
+    throw FileError(checkpoint, "checkpoint header: step " + std::to_string(step) + " is outside the run (0.." +
+                                    std::to_string(trainer->total_steps_) + " steps)");
+  trainer->step_ = step;
   return trainer;
 }
 

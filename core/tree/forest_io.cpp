@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "core/util/error.h"
+#include "core/util/regular_file.h"
 
 namespace drmm::tree {
 
@@ -212,6 +213,7 @@ void save_forest(const Forest& forest, const std::string& path) {
 }
 
 Forest load_forest(const std::string& path) {
+  regular_file_size(path);  // a FIFO would block the read below forever; a folder fails obscurely
   std::ifstream in(path, std::ios::binary);
   if (!in) throw FileError(path, "cannot open forest file");
   const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

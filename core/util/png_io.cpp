@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/util/error.h"
+#include "core/util/regular_file.h"
 
 namespace drmm {
 namespace {
@@ -62,6 +63,7 @@ void write_png(const std::string& path, const Image8& image) {
 }
 
 Image8 read_png(const std::string& path) {
+  regular_file_size(path);
   FilePtr file(std::fopen(path.c_str(), "rb"));
   if (!file) throw FileError(path, "cannot open for reading");
   unsigned char signature[8];

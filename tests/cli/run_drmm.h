@@ -17,7 +17,8 @@ struct Outcome {
 // Runs `drmm <arguments>` (arguments are shell words, quoted by the caller where needed).
 inline Outcome run_drmm(const TempDir& dir, const std::string& arguments) {
   const std::string out = dir / "stdout.txt", err = dir / "stderr.txt";
-  const std::string command = std::string(DRMM_BIN_DIR) + "/drmm " + arguments + " >" + out + " 2>" + err;
+  // `timeout`: a command that hangs (reading a pipe, a deadlock) fails with status 124.
+  const std::string command = "timeout 300 " + std::string(DRMM_BIN_DIR) + "/drmm " + arguments + " >" + out + " 2>" + err;
   const int raw = std::system(command.c_str());
   const auto text = [](const std::string& path) {
     const Bytes bytes = read_file(path);

@@ -1,5 +1,6 @@
 // `drmm train | eval | reconstruct | bench`, run as a person would.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -89,6 +90,32 @@ TEST(TrainCli, BadInputsAreClearErrorsWithExitStatusOne) {
 
   Outcome usage = test::run_drmm(dir, "train --backend quantum");
   EXPECT_EQ(usage.status, 2);
+}
+
+// A named pipe read as a file blocks until a writer comes, and a folder fails inside the C++
+// library: both are refused by type, with the file named, before anything is opened. `timeout`
+// turns a hang into exit status 124, so a regression fails instead of stalling the suite.
+TEST(TrainCli, PipesAndFoldersGivenAsFilesAreRefusedByType) {
+  TempDir dir;
+  const std::string fifo = dir / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string folder = dir / "folder.json";
+  std::filesystem::create_directories(folder);
+  for (const std::string& arguments :
+       {"eval --checkpoint " + fifo, "tree eval --forest " + fifo + " --data synthetic",
+        "train --data synthetic --model " + fifo + ".json --out " + (dir / "r"),
+        "train --data synthetic --model " + folder + " --out " + (dir / "r"), "tree eval --forest " + folder + " --data synthetic"}) {
+    Outcome r = test::run_drmm(dir, arguments);
+    EXPECT_EQ(r.status, 1) << arguments << "\n" << r.err;
+    EXPECT_TRUE(contains(r.err, "is not a regular file") || contains(r.err, "is a folder") || contains(r.err, "no such file"))
+        << arguments << "\n" << r.err;
+  }
+  // The pipe itself, under a path ending in .json so it is read as a preset file.
+  const std::string fifo_json = dir / "pipe.json";
+  ASSERT_EQ(::mkfifo(fifo_json.c_str(), 0600), 0);
+  Outcome preset = test::run_drmm(dir, "train --data synthetic --model " + fifo_json + " --out " + (dir / "r"));
+  EXPECT_EQ(preset.status, 1) << preset.err;
+  EXPECT_TRUE(contains(preset.err, fifo_json + ": is not a regular file")) << preset.err;
 }
 
 TEST(TrainCli, BenchPrintsImagesPerSecondForEachPreset) {

@@ -234,5 +234,19 @@ TEST(DrmmModel, BadArchitecturesAreRejectedWithTheLayerNamed) {
   EXPECT_THROW(ModelSpec::from_json(j, "bad.json"), FileError);
 }
 
+// Parameters are keyed by layer name: two convs named alike once trained, then both reloaded the
+// first one's weights from the checkpoint without a word.
+TEST(DrmmModel, TwoLayersOfOneNameAreRejected) {
+  nlohmann::json j = load_model_spec("tiny").to_json();
+  j["layers"][2]["name"] = "conv1";
+  try {
+    ModelSpec::from_json(j, "twins.json");
+    FAIL() << "expected an error";
+  } catch (const FileError& e) {
+    EXPECT_NE(std::string(e.what()).find("two layers are named 'conv1'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("twins.json"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace drmm

@@ -94,7 +94,35 @@ TEST(Checkpoint, CorruptFilesGiveClearErrors) {
   huge[15] = 0x7f;
   const std::string p5 = variant("header.bin", huge);
   expect_message(p5, "header claims more bytes", [&] { read_checkpoint(p5); });
-  expect_message(dir / "missing.bin", "cannot read", [&] { read_checkpoint(dir / "missing.bin"); });
+  expect_message(dir / "missing.bin", "no such file", [&] { read_checkpoint(dir / "missing.bin"); });
+}
+
+// A shape whose element count wraps around 64 bits (2^24 · 2^24 · 2^24 = 2^72 ≡ 0) once passed
+// the size check with zero values and was then copied through a null pointer.
+TEST(Checkpoint, ATensorShapeWhoseElementCountOverflowsIsRefused) {
+  TempDir dir;
+  CheckpointContents c;
+  c.meta = {{"step", 1}};
+  c.arrays.push_back(NamedArray{"w", Shape{1 << 24, 1 << 24, 1 << 24, 1}, {}});
+  const std::string path = dir / "overflow.bin";
+  write_checkpoint(path, c);
+  expect_message(path, "more elements than a checkpoint can hold", [&] { read_checkpoint(path); });
+}
+
+// The batch order is indexed by the step: a negative step once made --resume read outside it.
+TEST(Trainer, ResumingACheckpointWhoseStepIsOutsideTheRunIsAClearError) {
+  TempDir dir;
+  Trainer trainer(synthetic_config());
+  trainer.step();
+  const std::string good = dir / "good.bin";
+  trainer.save(good);
+  for (const int64_t step : {int64_t(-5), int64_t(1) << 40}) {
+    CheckpointContents contents = read_checkpoint(good);
+    contents.meta["step"] = step;
+    const std::string bad = dir / "bad.bin";
+    write_checkpoint(bad, contents);
+    expect_message(bad, "step " + std::to_string(step) + " is outside the run", [&] { Trainer::resume(bad); });
+  }
 }
 
 TEST(Trainer, ResumingFromACheckpointReproducesTheUninterruptedRun) {
