@@ -149,22 +149,24 @@ void register_train_commands(CLI::App& app) {
   train->add_option("--data", c.dataset, "Dataset: fashion-mnist, synthetic, or a path")->capture_default_str();
   train->add_option("--model", c.preset, "Model preset (tiny, convsmall, convlarge) or a preset JSON path")->capture_default_str();
   train->add_option("--labeled", c.labeled, "N_L: labeled images, balanced per class (the rest are unlabeled)")->capture_default_str();
-  train->add_option("--epochs", c.epochs, "Epochs (passes of the unlabeled stream over the training set)")->capture_default_str();
-  train->add_option("--batch", c.batch_size, "Images per batch")->capture_default_str();
-  train->add_option("--labeled-fraction", c.labeled_fraction, "Fraction of each batch that is labeled (paper: 0.5)")->capture_default_str();
-  train->add_option("--alpha-h", options->alpha_h, "α_H, weight of the cross-entropy L_H (default: the preset's)");
-  train->add_option("--alpha-rc", options->alpha_rc, "α_RC, weight of the reconstruction loss L_RC");
-  train->add_option("--alpha-kl", options->alpha_kl, "α_KL, weight of L_KL");
-  train->add_option("--alpha-nn", options->alpha_nn, "α_NN, weight of the non-negativity penalty L_NN");
+  train->add_option("--epochs", c.epochs, "Epochs (passes of the unlabeled stream over the training set)")
+      ->check(kFinitePositive)->capture_default_str();
+  train->add_option("--batch", c.batch_size, "Images per batch")->check(CLI::Range(2, 10000))->capture_default_str();
+  train->add_option("--labeled-fraction", c.labeled_fraction, "Fraction of each batch that is labeled (paper: 0.5)")
+      ->check(kFraction)->capture_default_str();
+  train->add_option("--alpha-h", options->alpha_h, "α_H, weight of the cross-entropy L_H (default: the preset's)")->check(kFiniteNonNegative);
+  train->add_option("--alpha-rc", options->alpha_rc, "α_RC, weight of the reconstruction loss L_RC")->check(kFiniteNonNegative);
+  train->add_option("--alpha-kl", options->alpha_kl, "α_KL, weight of L_KL")->check(kFiniteNonNegative);
+  train->add_option("--alpha-nn", options->alpha_nn, "α_NN, weight of the non-negativity penalty L_NN")->check(kFiniteNonNegative);
   train->add_option("--kl-sign", options->kl_sign,
                     "L_KL sign: 'code' (the authors' code, drives confident predictions) or 'paper' (KL(q||uniform))")
       ->check(CLI::IsMember({"code", "paper"}))->capture_default_str();
   train->add_option("--topdown", options->topdown, "Class rendered top-down: 'label' (true label when known, else ĉ) or 'predicted' (always ĉ)")
       ->check(CLI::IsMember({"label", "predicted"}))->capture_default_str();
   train->add_option("--optimizer", c.optimizer, "sgd or adam (default: the preset's)")->check(CLI::IsMember({"sgd", "adam"}));
-  train->add_option("--lr", c.lr_start, "Initial learning rate (default: the preset's)");
-  train->add_option("--lr-end", c.lr_end, "Final learning rate; decays exponentially (default: the preset's)");
-  train->add_option("--momentum", c.momentum, "SGD momentum (default: the preset's)");
+  train->add_option("--lr", c.lr_start, "Initial learning rate (default: the preset's)")->check(kFinitePositive);
+  train->add_option("--lr-end", c.lr_end, "Final learning rate; decays exponentially (default: the preset's)")->check(kFinitePositive);
+  train->add_option("--momentum", c.momentum, "SGD momentum (default: the preset's)")->check(kFraction);
   train->add_option("--seed", c.seed, "Seed for the labeled split, initialisation and batch order")->capture_default_str();
   train->add_option("--test-every", c.test_every, "Steps between test evaluations (0: every epoch)");
   train->add_option("--test-limit", c.test_limit, "Evaluate on at most this many test images (0: all)");

@@ -92,6 +92,21 @@ TEST(TrainCli, BadInputsAreClearErrorsWithExitStatusOne) {
   EXPECT_EQ(usage.status, 2);
 }
 
+// Out-of-range and non-finite option values once fell back to the preset's silently (or were
+// clamped): each is now a usage error (status 2) that names the option.
+TEST(TrainCli, BadOptionValuesAreUsageErrorsNamingTheOption) {
+  TempDir dir;
+  const std::string run = " --data synthetic --out " + (dir / "r");
+  for (const std::string bad : {"--epochs 0", "--epochs -1", "--epochs nan", "--epochs inf", "--lr 0", "--lr nan",
+                                 "--lr-end -1", "--momentum nan", "--momentum -0.5", "--alpha-rc -1", "--alpha-h nan",
+                                 "--labeled-fraction 1.5", "--threads -2", "--batch 100000", "--epochs 1x"}) {
+    Outcome r = test::run_drmm(dir, "train " + bad + run);
+    EXPECT_EQ(r.status, 2) << bad << "\n" << r.err;
+    const std::string option = bad.substr(0, bad.find(' '));
+    EXPECT_TRUE(contains(r.err, option)) << bad << "\n" << r.err;
+  }
+}
+
 // A named pipe read as a file blocks until a writer comes, and a folder fails inside the C++
 // library: both are refused by type, with the file named, before anything is opened. `timeout`
 // turns a hang into exit status 124, so a regression fails instead of stalling the suite.
