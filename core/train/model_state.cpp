@@ -1,6 +1,7 @@
 #include "core/train/model_state.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/util/error.h"
 
@@ -35,6 +36,10 @@ void restore_model_state(DrmmModel& model, const CheckpointContents& contents, c
     const NamedArray& a = contents.find(name, path);
     if (a.shape != t.shape())
       throw FileError(path, "tensor '" + name + "' has shape " + a.shape.str() + " but the model needs " + t.shape().str());
+    if (const auto bad = std::find_if(a.values.begin(), a.values.end(), [](float v) { return !std::isfinite(v); });
+        bad != a.values.end())
+      throw FileError(path, "tensor '" + name + "' holds a non-finite value (" + std::to_string(*bad) + " at element " +
+                                std::to_string(bad - a.values.begin()) + "): the run that wrote it had diverged");
     backend.upload(t, a.values);
   });
 }

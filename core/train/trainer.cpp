@@ -187,6 +187,12 @@ void Trainer::save(const std::string& path) {
                    {"lr_end", lr_end_},
                    {"momentum", momentum_}};
   store_model_state(*model_, contents);
+  // The loss is checked before each update, so the last update of a run is checked here: a
+  // checkpoint never holds a non-finite weight (a diverged run keeps its last good checkpoint).
+  for (const NamedArray& a : contents.arrays)
+    if (std::any_of(a.values.begin(), a.values.end(), [](float v) { return !std::isfinite(v); }))
+      throw Error("training diverged by step " + std::to_string(step_) + ": tensor '" + a.name +
+                  "' is not finite; not saving it over " + path + " (try a smaller learning rate)");
   write_checkpoint(path, contents);
 }
 

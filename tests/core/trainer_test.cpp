@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "core/train/checkpoint.h"
@@ -123,6 +124,34 @@ TEST(Trainer, ResumingACheckpointWhoseStepIsOutsideTheRunIsAClearError) {
     write_checkpoint(bad, contents);
     expect_message(bad, "step " + std::to_string(step) + " is outside the run", [&] { Trainer::resume(bad); });
   }
+}
+
+// A huge learning rate for one step: the loss before the update is finite, the weights after it
+// are not. They were saved and loaded without a word; now neither happens.
+TEST(Trainer, NonFiniteWeightsAreNeitherSavedNorLoaded) {
+  TempDir dir;
+  Trainer trainer(synthetic_config());
+  trainer.step();
+  const std::string good = dir / "good.bin";
+  trainer.save(good);
+  CheckpointContents contents = read_checkpoint(good);
+  contents.arrays.front().values[3] = std::numeric_limits<float>::infinity();
+  const std::string bad = dir / "bad.bin";
+  write_checkpoint(bad, contents);
+  expect_message(bad, "non-finite value", [&] { Trainer::resume(bad); });
+
+  for (Parameter& p : trainer.model().parameters()) {
+    std::vector<float> values = trainer.backend().download(p.value);
+    values[0] = std::numeric_limits<float>::quiet_NaN();
+    trainer.backend().upload(p.value, values);
+  }
+  try {
+    trainer.save(good);
+    FAIL() << "saved non-finite weights";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "diverged")) << e.what();
+  }
+  EXPECT_NO_THROW(Trainer::resume(good));  // the last good checkpoint is intact
 }
 
 TEST(Trainer, ResumingFromACheckpointReproducesTheUninterruptedRun) {
