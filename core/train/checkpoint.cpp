@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/util/error.h"
+#include "core/util/atomic_file.h"
 #include "core/util/regular_file.h"
 
 namespace drmm {
@@ -62,29 +63,6 @@ const NamedArray& CheckpointContents::find(const std::string& name, const std::s
   for (const NamedArray& a : arrays)
     if (a.name == name) return a;
   throw FileError(path, "checkpoint has no tensor '" + name + "'");
-}
-
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw FileError(path, std::string("cannot create: ") + std::strerror(errno));
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n <= 0) {
-      const std::string reason = std::strerror(errno);
-      ::close(fd);
-      std::remove(temp.c_str());
-      throw FileError(path, "write failed: " + reason);
-    }
-    written += size_t(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    throw FileError(path, std::string("cannot save: ") + std::strerror(errno));
-  }
 }
 
 void write_checkpoint(const std::string& path, const CheckpointContents& contents) {

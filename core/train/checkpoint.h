@@ -38,7 +38,4 @@ void write_checkpoint(const std::string& path, const CheckpointContents& content
 // truncated, checksum mismatch, header sizes that disagree with the file).
 CheckpointContents read_checkpoint(const std::string& path);
 
-// Writes `bytes` to `path` atomically: a temporary file beside it, fsync, rename.
-void write_file_atomically(const std::string& path, const std::string& bytes);
-
 }  // namespace drmm

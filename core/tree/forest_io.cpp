@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/regular_file.h"
 
@@ -204,12 +205,9 @@ void save_forest(const Forest& forest, const std::string& path) {
   std::memcpy(header + 8, &version, 4);
   std::memcpy(header + 16, &size, 8);
   std::memcpy(header + 24, &checksum, 8);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw FileError(path, "cannot open for writing");
-  out.write(reinterpret_cast<const char*>(header), kHeaderSize);
-  out.write(reinterpret_cast<const char*>(body.data()), std::streamsize(body.size()));
-  out.close();
-  if (!out) throw FileError(path, "write failed (disk full?)");
+  std::vector<char> file(reinterpret_cast<const char*>(header), reinterpret_cast<const char*>(header) + kHeaderSize);
+  file.insert(file.end(), body.begin(), body.end());
+  write_file_atomically(path, file);  // a failed save keeps the previous forest
 }
 
 Forest load_forest(const std::string& path) {

@@ -1,7 +1,11 @@
 // The forest file: exact round trip, and a clear drmm::FileError for every kind of damage.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cmath>
 #include <cstring>
@@ -152,6 +156,39 @@ TEST_F(TreeForestIo, StructuralDamageBehindAValidChecksum) {
   EXPECT_NE(load_error(with_body_change(node0 + 20, &bad_support, 4)).find("support out of range"), std::string::npos);
   const float nan = NAN;
   EXPECT_NE(load_error(with_body_change(node0 + 32 + 28, &nan, 4)).find("bias is not finite"), std::string::npos);
+}
+
+// A full disk during a save once destroyed the previous forest and left a truncated file. The
+// disk is made "full" in a child process by a file-size limit of 64 bytes (writes beyond it fail
+// with EFBIG): the save must fail and leave the old forest loadable and no temporary file behind.
+TEST_F(TreeForestIo, ASaveThatRunsOutOfSpaceKeepsThePreviousForest) {
+  const std::vector<char> before = [&] {
+    std::ifstream in(path_, std::ios::binary);
+    return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }();
+  ASSERT_GT(before.size(), 64u);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{64, 64};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      save_forest(forest_, path_);
+    } catch (const FileError& e) {
+      ::_exit(std::strstr(e.what(), "previous file is unchanged") ? 3 : 4);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3) << "0: the save claimed success; 4: another error";
+  std::ifstream in(path_, std::ios::binary);
+  EXPECT_EQ(std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), before);
+  EXPECT_NO_THROW(load_forest(path_));
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
 }
 
 TEST_F(TreeForestIo, UnwritablePath) {
