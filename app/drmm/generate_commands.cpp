@@ -72,15 +72,6 @@ std::vector<int> classes_for(const DrmmModel& model, int cls) {
   return classes;
 }
 
-// The mean L2 norm of the first 1,000 images: activity-maximizing images are compared with the
-// data at this norm (a unit's activity grows with the image's scale).
-double mean_norm(const Dataset& data) {
-  const size_t n = std::min<size_t>(data.size(), 1000);
-  double sum = 0;
-  for (size_t i = 0; i < n; ++i) sum += image_norm(data.image(i));
-  return n ? sum / double(n) : 1.0;
-}
-
 // ---- drmm paths ----------------------------------------------------------------------------
 
 struct PathsOptions : ModelOptions {
@@ -281,7 +272,7 @@ void run_am(const AmOptions& o) {
   const Dataset data = needs_data ? load_dataset(dataset_of(o), Split::Train) : Dataset{};
   if (o.method == "closed-form") {
     if (o.layer >= 0) throw Error("--layer: the closed form maximizes class scores; use --method gradient for a unit");
-    run_closed_form(model, o, o.norm > 0 ? o.norm : mean_norm(data), data);
+    run_closed_form(model, o, o.norm > 0 ? o.norm : mean_image_norm(data, 1000), data);
   } else {
     run_gradient(model, o, data);
   }
@@ -314,7 +305,7 @@ void register_generate_commands(CLI::App& app) {
   s->add_option("--seed", sample->seed, "Random seed")->capture_default_str();
   s->add_option("--temperature", sample->temperature,
                 "Draw from the frequencies sharpened to p^(1/T) (T < 1: closer to the most probable latents)")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kFinitePositive)->capture_default_str();
   s->add_option("--conditional", sample->conditional,
                 "Draw from the class-conditional frequencies π_{g|c} of this many training images of --data "
                 "instead of the model's π (0: the model's π)")

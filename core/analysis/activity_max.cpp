@@ -10,18 +10,6 @@
 namespace drmm {
 namespace {
 
-size_t image_values(const ModelSpec& spec) { return size_t(spec.channels) * size_t(spec.height) * size_t(spec.width); }
-
-Tensor upload_images(DrmmModel& model, std::span<const float> images) {
-  const ModelSpec& spec = model.spec();
-  const size_t d = image_values(spec);
-  if (images.empty() || images.size() % d != 0)
-    throw Error("activity maximization: model '" + spec.name + "' takes images of " + std::to_string(d) + " values");
-  Tensor t = model.backend().alloc(Shape{int(images.size() / d), spec.channels, spec.height, spec.width});
-  model.backend().upload(t, images);
-  return t;
-}
-
 void scale_to_norm(std::span<float> image, double norm) {
   const double current = image_norm(image);
   if (current <= 0) return;
@@ -42,7 +30,7 @@ std::vector<double> channel_means(const std::vector<float>& values, Shape shape,
 
 // Class scores s_c of image n for class n, and q, of a batch of one image per class.
 std::vector<UnitActivity> class_activities(DrmmModel& model, std::span<const float> images) {
-  model.bottom_up(upload_images(model, images), false);
+  model.bottom_up(model.upload_images(images), false);
   const size_t last = model.spec().layers.size() - 1;
   const std::vector<float> scores = model.backend().download(model.level_output(last));
   const std::vector<float> q = model.backend().download(model.class_probabilities());
@@ -132,7 +120,7 @@ void check_target(const ModelSpec& spec, const UnitTarget& target) {
 
 UnitActivity unit_activity(DrmmModel& model, std::span<const float> image, const UnitTarget& target) {
   check_target(model.spec(), target);
-  model.bottom_up(upload_images(model, image), false);
+  model.bottom_up(model.upload_images(image), false);
   const Tensor& out = model.level_output(target.level);
   UnitActivity activity;
   activity.score = channel_means(model.backend().download(out), out.shape(), target.channel).at(0);
@@ -146,21 +134,26 @@ double image_norm(std::span<const float> image) {
   return std::sqrt(sum);
 }
 
+double mean_image_norm(const Dataset& data, size_t limit) {
+  const size_t n = std::min(limit, data.size());
+  double sum = 0;
+  for (size_t i = 0; i < n; ++i) sum += image_norm(data.image(i));
+  return n ? sum / double(n) : 1.0;
+}
+
 std::vector<ClosedFormImage> closed_form_activity_max(DrmmModel& model, double norm, int refinements,
                                                       ClosedFormTemplates templates) {
   const ModelSpec& spec = model.spec();
   const int classes = spec.classes;
-  const size_t d = image_values(spec), last = spec.layers.size() - 1;
-  std::vector<float> identity(size_t(classes) * size_t(classes), 0.0f);
+  const size_t d = spec.image_size(), last = spec.layers.size() - 1;
   std::vector<int> class_of_image(static_cast<size_t>(classes));
-  for (int c = 0; c < classes; ++c) identity[size_t(c) * size_t(classes) + size_t(c)] = 1.0f, class_of_image[size_t(c)] = c;
-  Tensor onehot = model.backend().alloc(Shape{classes, classes, 1, 1});
-  model.backend().upload(onehot, identity);
+  for (int c = 0; c < classes; ++c) class_of_image[size_t(c)] = c;
+  const Tensor onehot = model.class_onehots(class_of_image);
   const DrmmModel::LatentChooser choose = [&](size_t layer, const Tensor& z) { choose_best_latents(model, layer, z); };
   // The templates of class n for image n with the current latents; `chosen`: pick the latents on the way.
   auto render = [&](bool chosen) {
     if (templates == ClosedFormTemplates::Score) return model.input_gradient(last, class_of_image, chosen ? &choose : nullptr);
-    return chosen ? model.render_classes_choosing(onehot, choose) : model.render_classes(onehot);
+    return model.render_classes(onehot, chosen ? &choose : nullptr);
   };
 
   model.use_batch(classes);
@@ -182,13 +175,13 @@ std::vector<ClosedFormImage> closed_form_activity_max(DrmmModel& model, double n
 
 std::vector<double> best_class_scores(DrmmModel& model, const Dataset& data, size_t limit) {
   const ModelSpec& spec = model.spec();
-  if (data.image_size() != image_values(spec))
+  if (data.image_size() != spec.image_size())
     throw Error("activity maximization: the images of '" + data.name + "' do not fit model '" + spec.name + "'");
   const size_t total = std::min(limit, data.size()), c = size_t(spec.classes), batch = 100;
   std::vector<double> best(c, -std::numeric_limits<double>::infinity());
   for (size_t first = 0; first < total; first += batch) {
     const size_t n = std::min(batch, total - first);
-    model.bottom_up(upload_images(model, std::span<const float>(data.pixels).subspan(first * data.image_size(),
+    model.bottom_up(model.upload_images(std::span<const float>(data.pixels).subspan(first * data.image_size(),
                                                                                       n * data.image_size())),
                     false);
     const std::vector<float> scores = model.backend().download(model.level_output(spec.layers.size() - 1));
@@ -215,9 +208,9 @@ void GradientAscent::set_target(const UnitTarget& target) {
 }
 
 void GradientAscent::set_image(std::vector<float> image) {
-  if (image.size() != image_values(spec_))
+  if (image.size() != spec_.image_size())
     throw Error("activity maximization: the start image has " + std::to_string(image.size()) + " values, model '" +
-                spec_.name + "' takes " + std::to_string(image_values(spec_)));
+                spec_.name + "' takes " + std::to_string(spec_.image_size()));
   image_ = std::move(image);
 }
 
@@ -248,7 +241,7 @@ double GradientAscent::step(DrmmModel& model) {
 
 std::vector<float> noise_image(const ModelSpec& spec, uint64_t seed, float mean, float amplitude) {
   Random random(seed);
-  std::vector<float> image(image_values(spec));
+  std::vector<float> image(spec.image_size());
   for (float& v : image) v = mean + float(random.uniform(-amplitude, amplitude));
   return image;
 }

@@ -102,5 +102,9 @@ std::vector<float> noise_image(const ModelSpec& spec, uint64_t seed, float mean 
 
 // L2 norm of an image.
 double image_norm(std::span<const float> image);
+// The mean L2 norm of the first `limit` images of `data` (1 for no images): the norm at which
+// activity-maximizing images are compared with the data, since a unit's activity grows with the
+// image's scale.
+double mean_image_norm(const Dataset& data, size_t limit);
 
 }  // namespace drmm

@@ -266,16 +266,34 @@ void DrmmModel::use_batch(int n) {
   state_ = &ensure_batch(n);
 }
 
-const Tensor& DrmmModel::render_classes(const Tensor& onehot) {
+const Tensor& DrmmModel::render_classes(const Tensor& onehot, const LatentChooser* choose) {
   if (!state_ || onehot.shape() != state_->onehot.shape()) throw Error("render_classes: one-hot does not match the batch");
-  render_down(spec_.layers.size() - 1, onehot);
+  render_down(spec_.layers.size() - 1, onehot, choose);
   return state_->layers[0].rendered_in;
 }
 
-const Tensor& DrmmModel::render_classes_choosing(const Tensor& onehot, const LatentChooser& choose) {
-  if (!state_ || onehot.shape() != state_->onehot.shape()) throw Error("render_classes: one-hot does not match the batch");
-  render_down(spec_.layers.size() - 1, onehot, &choose);
-  return state_->layers[0].rendered_in;
+Tensor DrmmModel::upload_images(std::span<const float> images) const {
+  const size_t d = spec_.image_size();
+  if (images.empty() || images.size() % d != 0)
+    throw Error("model '" + spec_.name + "' takes images of " + std::to_string(spec_.channels) + "×" +
+                std::to_string(spec_.height) + "×" + std::to_string(spec_.width) + " (" + std::to_string(d) +
+                " values each), got " + std::to_string(images.size()) + " values");
+  Tensor t = backend_.alloc(Shape{int(images.size() / d), spec_.channels, spec_.height, spec_.width});
+  backend_.upload(t, images);
+  return t;
+}
+
+Tensor DrmmModel::class_onehots(std::span<const int> classes) const {
+  const size_t c = size_t(spec_.classes);
+  std::vector<float> values(classes.size() * c, 0.0f);
+  for (size_t n = 0; n < classes.size(); ++n) {
+    if (classes[n] < 0 || size_t(classes[n]) >= c)
+      throw Error("no class " + std::to_string(classes[n]) + " (model '" + spec_.name + "' has " + std::to_string(c) + ")");
+    values[n * c + size_t(classes[n])] = 1.0f;
+  }
+  Tensor t = backend_.alloc(Shape{int(classes.size()), int(c), 1, 1});
+  backend_.upload(t, values);
+  return t;
 }
 
 // One layer of the adjoint of the top-down pass: grad = ∂/∂(z at layer i's input) to

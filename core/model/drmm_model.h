@@ -87,14 +87,18 @@ class DrmmModel {
   void set_latents(size_t layer, std::span<const float> values);
   // Selects the batch of `n` images without a bottom-up pass, for rendering latents set by hand.
   void use_batch(int n);
-  // Renders the classes `onehot` (N×C×1×1, any weights) top-down with the current latents, the
-  // same pass as top_down (paper 002 eq. 11–14). Returns the image.
-  const Tensor& render_classes(const Tensor& onehot);
-  // As render_classes, but `choose(layer, z)` sets the latents of each layer that has them from z,
-  // the template rendered at that layer's output (a conv) or input (a max pool, z = upsample of
-  // its output), just before that layer renders: greedy top-down choices (activity maximization).
+  // Sets the latents of layer `layer` from z, the template rendered at that layer's output (a
+  // conv) or input (a max pool, z = upsample of its output), just before that layer renders:
+  // greedy top-down choices (activity maximization).
   using LatentChooser = std::function<void(size_t layer, const Tensor& z)>;
-  const Tensor& render_classes_choosing(const Tensor& onehot, const LatentChooser& choose);
+  // Renders the classes `onehot` (N×C×1×1, any weights) top-down with the current latents, the
+  // same pass as top_down (paper 002 eq. 11–14), or with the latents `choose` sets on the way
+  // down. Returns the image.
+  const Tensor& render_classes(const Tensor& onehot, const LatentChooser* choose = nullptr);
+  // Host images (whole C×H×W images one after the other) as an N×C×H×W tensor, and the one-hot
+  // rows N×C×1×1 of `classes`; both throw drmm::Error naming the model on a wrong size or class.
+  Tensor upload_images(std::span<const float> images) const;
+  Tensor class_onehots(std::span<const int> classes) const;
   // The adjoint of the last top-down pass applied to `image_like` (N×C×H×W): afterwards
   // rendering_adjoint(ℓ) = ∂⟨image_like, Î⟩/∂z at the input of layer ℓ ≥ 1, where z is
   // rendered_input(ℓ). The pass is linear in z given the latents, so Σ z ⊙ adjoint equals

@@ -38,6 +38,8 @@ struct ModelSpec {
   OptimizerSpec optimizer;
   float bn_momentum = 0.1f, bn_eps = 1e-5f;
 
+  size_t image_size() const { return size_t(channels) * size_t(height) * size_t(width); }  // C·H·W values
+
   // Checks the architecture and fills each layer's input/output shapes; throws drmm::Error
   // naming the layer and the problem (a pool that does not divide, a class layer whose
   // channels are not `classes`, a size that shrinks below 1).

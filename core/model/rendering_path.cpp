@@ -8,34 +8,9 @@
 namespace drmm {
 namespace {
 
-Tensor upload_image(DrmmModel& model, std::span<const float> image) {
-  const ModelSpec& spec = model.spec();
-  const Shape shape{1, spec.channels, spec.height, spec.width};
-  if (image.size() != shape.count())
-    throw Error("rendering path: model '" + spec.name + "' takes images of " + shape.str() + " (" +
-                std::to_string(shape.count()) + " values), got " + std::to_string(image.size()));
-  Tensor t = model.backend().alloc(shape);
-  model.backend().upload(t, image);
-  return t;
-}
-
-Tensor onehot_tensor(DrmmModel& model, int cls) {
-  std::vector<float> onehot(size_t(model.spec().classes), 0.0f);
-  onehot.at(size_t(cls)) = 1.0f;
-  Tensor t = model.backend().alloc(Shape{1, model.spec().classes, 1, 1});
-  model.backend().upload(t, onehot);
-  return t;
-}
-
 std::vector<float> elementwise_product(std::vector<float> a, const std::vector<float>& b) {
   for (size_t i = 0; i < a.size(); ++i) a[i] *= b[i];
   return a;
-}
-
-void check_class(const DrmmModel& model, int cls) {
-  if (cls < 0 || cls >= model.spec().classes)
-    throw Error("rendering path: no class " + std::to_string(cls) + " (the model has " +
-                std::to_string(model.spec().classes) + ")");
 }
 
 // Renders `path`'s class with its latents, each level's units multiplied by `keep(level)`.
@@ -44,7 +19,7 @@ std::vector<float> render_with(DrmmModel& model, const RenderingPath& path,
   model.use_batch(1);
   for (size_t k = 0; k < path.levels.size(); ++k)
     model.set_latents(path.levels[k].layer, elementwise_product(path.levels[k].on, keep(k)));
-  return model.backend().download(model.render_classes(onehot_tensor(model, path.rendered_class)));
+  return model.backend().download(model.render_classes(model.class_onehots(std::vector<int>{path.rendered_class})));
 }
 
 }  // namespace
@@ -52,17 +27,19 @@ std::vector<float> render_with(DrmmModel& model, const RenderingPath& path,
 RenderingPath infer_path(DrmmModel& model, std::span<const float> image, int render_class) {
   const ModelSpec& spec = model.spec();
   Backend& backend = model.backend();
-  const Tensor input = upload_image(model, image);
-  model.bottom_up(input, false);
+  if (image.size() != spec.image_size())
+    throw Error("rendering path: model '" + spec.name + "' takes one image of " + std::to_string(spec.channels) + "×" +
+                std::to_string(spec.height) + "×" + std::to_string(spec.width) + ", got " + std::to_string(image.size()) +
+                " values");
+  model.bottom_up(model.upload_images(image), false);
   RenderingPath path;
   path.class_probabilities = backend.download(model.class_probabilities());
   path.predicted = int(std::max_element(path.class_probabilities.begin(), path.class_probabilities.end()) -
                        path.class_probabilities.begin());
   path.rendered_class = render_class < 0 ? path.predicted : render_class;
-  check_class(model, path.rendered_class);
   path.channels = spec.channels, path.height = spec.height, path.width = spec.width;
   path.input.assign(image.begin(), image.end());
-  const Tensor& rendered = model.render_classes(onehot_tensor(model, path.rendered_class));
+  const Tensor& rendered = model.render_classes(model.class_onehots(std::vector<int>{path.rendered_class}));
   path.rendered = backend.download(rendered);
   for (float v : path.rendered) path.rendered_energy += double(v) * double(v);
   model.render_adjoint(rendered);
@@ -155,7 +132,7 @@ std::vector<PathUnit> strongest_units(const RenderingPath& path, size_t count) {
 PathStatistics path_statistics(DrmmModel& model, const Dataset& data, size_t limit,
                                const std::function<void(size_t, size_t)>& progress) {
   const ModelSpec& spec = model.spec();
-  if (data.image_size() != size_t(spec.channels) * size_t(spec.height) * size_t(spec.width))
+  if (data.image_size() != spec.image_size())
     throw Error("path statistics: the images of '" + data.name + "' do not fit model '" + spec.name + "'");
   const size_t classes = size_t(spec.classes), total = limit ? std::min(limit, data.size()) : data.size();
   PathStatistics stats;

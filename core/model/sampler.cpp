@@ -9,27 +9,6 @@
 namespace drmm {
 namespace {
 
-void check_class(const DrmmModel& model, int cls) {
-  if (cls < 0 || cls >= model.spec().classes)
-    throw Error("no class " + std::to_string(cls) + " (the model has " + std::to_string(model.spec().classes) + ")");
-}
-
-Tensor onehots(DrmmModel& model, const std::vector<int>& classes) {
-  const size_t c = size_t(model.spec().classes);
-  std::vector<float> values(classes.size() * c, 0.0f);
-  for (size_t n = 0; n < classes.size(); ++n) {
-    check_class(model, classes[n]);
-    values[n * c + size_t(classes[n])] = 1.0f;
-  }
-  Tensor t = model.backend().alloc(Shape{int(classes.size()), int(c), 1, 1});
-  model.backend().upload(t, values);
-  return t;
-}
-
-size_t image_values(const DrmmModel& model) {
-  return size_t(model.spec().channels) * size_t(model.spec().height) * size_t(model.spec().width);
-}
-
 // The frequencies at temperature τ: p^(1/τ), renormalised against the other outcomes (for a
 // Bernoulli, against (1 − p)^(1/τ); a pooling window's positions are normalised when drawn).
 // τ < 1 draws closer to the most probable latents, τ = 1 is the plain draw.
@@ -77,8 +56,8 @@ void draw_positions(const std::vector<float>& pi, Shape shape, int k, int count,
 std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t seed, const PathStatistics* conditional,
                                 double temperature) {
   if (!(temperature > 0)) throw Error("sample: the temperature must be above 0");
-  check_class(model, cls);
   if (count <= 0) throw Error("sample: the count must be at least 1");
+  const Tensor classes = model.class_onehots(std::vector<int>(size_t(count), cls));
   const ModelSpec& spec = model.spec();
   Random random(seed);
   model.use_batch(count);
@@ -96,12 +75,11 @@ std::vector<float> sample_class(DrmmModel& model, int cls, int count, uint64_t s
     else draw_templates(sharp, count, random, latents);
     model.set_latents(i, latents);
   }
-  const Tensor classes = onehots(model, std::vector<int>(size_t(count), cls));
   return model.backend().download(model.render_classes(classes));
 }
 
 std::vector<float> render_like(DrmmModel& model, std::span<const float> image, const std::vector<int>& classes) {
-  const size_t d = image_values(model);
+  const size_t d = model.spec().image_size();
   if (image.size() != d)
     throw Error("render: model '" + model.spec().name + "' takes images of " + std::to_string(d) + " values, got " +
                 std::to_string(image.size()));
@@ -109,22 +87,16 @@ std::vector<float> render_like(DrmmModel& model, std::span<const float> image, c
   // The same image once per class: the bottom-up pass infers the same latents for each copy.
   std::vector<float> copies;
   for (size_t n = 0; n < classes.size(); ++n) copies.insert(copies.end(), image.begin(), image.end());
-  Tensor batch = model.backend().alloc(Shape{int(classes.size()), model.spec().channels, model.spec().height, model.spec().width});
-  model.backend().upload(batch, copies);
-  model.bottom_up(batch, false);
-  return model.backend().download(model.render_classes(onehots(model, classes)));
+  const Tensor onehots = model.class_onehots(classes);
+  model.bottom_up(model.upload_images(copies), false);
+  return model.backend().download(model.render_classes(onehots));
 }
 
 std::vector<int> classify(DrmmModel& model, std::span<const float> images) {
-  const size_t d = image_values(model);
-  if (images.empty() || images.size() % d != 0) throw Error("classify: not a whole number of images");
-  const int n = int(images.size() / d);
-  Tensor batch = model.backend().alloc(Shape{n, model.spec().channels, model.spec().height, model.spec().width});
-  model.backend().upload(batch, images);
-  model.bottom_up(batch, false);
+  model.bottom_up(model.upload_images(images), false);
   const std::vector<float> q = model.backend().download(model.class_probabilities());
   const size_t c = size_t(model.spec().classes);
-  std::vector<int> predicted(static_cast<size_t>(n));
+  std::vector<int> predicted(q.size() / c);
   for (size_t i = 0; i < predicted.size(); ++i)
     predicted[i] = int(std::max_element(q.begin() + std::ptrdiff_t(i * c), q.begin() + std::ptrdiff_t((i + 1) * c)) -
                        (q.begin() + std::ptrdiff_t(i * c)));

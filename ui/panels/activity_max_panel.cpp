@@ -86,10 +86,7 @@ void ActivityMaxPanel::start_closed_form(const Snapshot& snapshot) {
     const Dataset& data = trainer.train_data();
     ClosedForm result;
     // Scores grow with ‖I‖: compare every image at the norm of a typical training image.
-    const size_t n = std::min(kNormImages, data.size());
-    double sum = 0;
-    for (size_t i = 0; i < n; ++i) sum += image_norm(data.image(i));
-    result.norm = n > 0 ? sum / double(n) : 1.0;
+    result.norm = mean_image_norm(data, kNormImages);
     result.images = closed_form_activity_max(model, result.norm, refinements);
     result.channels = spec.channels;
     result.height = spec.height;
