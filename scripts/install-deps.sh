@@ -13,8 +13,9 @@ packages=(
   qt6-base-dev libqt6opengl6-dev libimgui-dev libgl-dev
   # data
   dataset-fashion-mnist
-  # tests: GoogleTest, a virtual X server for the GUI tests
-  libgtest-dev xvfb xauth
+  # tests: GoogleTest, a virtual X server for the GUI tests; clang's sanitizers and libFuzzer
+  # (libclang-rt-14-dev) for the sanitized suites and the fuzz targets, llvm for their reports
+  libgtest-dev xvfb xauth clang libclang-rt-14-dev llvm
   # benchmarks only: reference implementations measured side by side
   python3 python3-torch python3-numpy python3-sklearn
 )

@@ -1,35 +1,11 @@
 #include "ui/export_files.h"
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
-
 #include "core/train/metrics_csv.h"
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/png_io.h"
 
 namespace drmm::ui {
-namespace {
-
-// Writes via `<path>.part` + rename: rename within one folder is atomic on POSIX.
-template <typename Write>
-void write_atomically(const std::string& path, Write write) {
-  const std::string part = path + ".part";
-  try {
-    write(part);
-    std::filesystem::rename(part, path);
-  } catch (const std::filesystem::filesystem_error& e) {
-    std::error_code ignored;
-    std::filesystem::remove(part, ignored);
-    throw FileError(path, e.code().message());
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(part, ignored);
-    throw;
-  }
-}
-
-}  // namespace
 
 void export_png(const std::string& path, const RgbaImage& image) {
   if (image.width <= 0 || image.height <= 0) throw FileError(path, "nothing to export yet (the panel is empty)");
@@ -38,7 +14,7 @@ void export_png(const std::string& path, const RgbaImage& image) {
   png.height = image.height;
   png.channels = 4;
   png.pixels = image.pixels;
-  write_atomically(path, [&](const std::string& part) { write_png(part, png); });
+  write_png(path, png);  // atomic, as every file the programs write
 }
 
 std::string metrics_csv(const std::vector<MetricsRow>& history, const std::vector<std::string>& level_names) {
@@ -49,13 +25,7 @@ std::string metrics_csv(const std::vector<MetricsRow>& history, const std::vecto
 
 void export_metrics_csv(const std::string& path, const std::vector<MetricsRow>& history,
                         const std::vector<std::string>& level_names) {
-  const std::string text = metrics_csv(history, level_names);
-  write_atomically(path, [&](const std::string& part) {
-    std::ofstream out(part, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw FileError(path, "could not write the file");
-  });
+  write_file_atomically(path, metrics_csv(history, level_names));
 }
 
 }  // namespace drmm::ui

@@ -1,7 +1,7 @@
 #pragma once
 // Everything a panel shows can be exported (DESIGN.md §4): pictures as PNG, curves as CSV.
-// Files are written next to their destination and renamed into place, so an export interrupted
-// by closing the window never leaves a half-written file under the name the user chose.
+// Files are saved atomically (core/util/atomic_file.h), so an export interrupted by closing the
+// window or a full disk never leaves a half-written file under the name the user chose.
 #include <string>
 #include <vector>
 

@@ -234,8 +234,13 @@ void MainWindow::save_settings() {
   QSettings settings;
   settings.setValue("window/geometry", saveGeometry());
   settings.setValue("window/state", saveState(kLayoutVersion));
-  settings.setValue("run/dataset", QString::fromStdString(session_->config().dataset));
-  settings.setValue("run/preset", QString::fromStdString(session_->config().preset));
+  // Only what loaded is remembered: a bad path or preset would otherwise greet every later launch
+  // with the same error instead of the default that works.
+  const auto browsed = session_->dataset();
+  if (browsed && browsed->data) settings.setValue("run/dataset", QString::fromStdString(session_->config().dataset));
+  const auto snapshot = session_->latest();
+  if (snapshot && !snapshot->level_names.empty())
+    settings.setValue("run/preset", QString::fromStdString(session_->config().preset));
 }
 
 bool MainWindow::event(QEvent* event) {

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -16,6 +15,7 @@
 #include "core/model/sampler.h"
 #include "core/train/image_export.h"
 #include "core/train/trainer.h"
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
 namespace drmm::cli {
@@ -119,9 +119,7 @@ void write_statistics_json(const std::string& file, const PathStatistics& stats,
   out["class_counts"] = stats.class_counts;
   out["usage"] = stats.usage;
   out["overlap"] = stats.overlap;
-  std::ofstream f(file);
-  f << out.dump(1) << "\n";
-  if (!f) throw FileError(file, "could not write");
+  write_file_atomically(file, out.dump(1) + "\n");
   std::cout << "wrote " << file << "\n";
 }
 
@@ -135,7 +133,7 @@ void run_paths(const PathsOptions& o) {
   const RenderingPath path = infer_path(model, data.image(o.index), o.cls);
   std::filesystem::create_directories(o.out);
   const std::string json_file = o.out + "/path.json";
-  std::ofstream(json_file) << path_to_json(path, data.class_names, o.strongest) << "\n";
+  write_file_atomically(json_file, path_to_json(path, data.class_names, o.strongest) + "\n");
   std::cout << "wrote " << json_file << "\n";
   write_path_pictures(model, path, o);
   auto name = [&](int c) { return data.class_names.at(size_t(c)); };

@@ -26,7 +26,10 @@ struct TrainOptions {
   TrainConfig config;
   std::string out = "runs/latest";
   bool resume = false;
+  bool epochs_given = false;  // --resume keeps the checkpoint's epochs unless --epochs is given
   bool quiet = false;
+  int64_t checkpoint_every = 500;   // steps between checkpoints (besides epoch ends)
+  double checkpoint_minutes = 5;    // and at most this long between two
   float alpha_h = -1, alpha_rc = -1, alpha_kl = -1, alpha_nn = -1;
   std::string kl_sign = "code", topdown = "label";
 };
@@ -96,7 +99,7 @@ void run_train(TrainOptions& o) {
   std::unique_ptr<Trainer> trainer;
   if (o.resume) {
     if (!std::filesystem::exists(checkpoint)) throw FileError(checkpoint, "nothing to resume: no checkpoint here");
-    trainer = Trainer::resume(checkpoint, o.config.epochs);
+    trainer = Trainer::resume(checkpoint, o.epochs_given ? o.config.epochs : 0);
   } else {
     apply_overrides(o);
     trainer = std::make_unique<Trainer>(o.config);
@@ -107,14 +110,27 @@ void run_train(TrainOptions& o) {
             << trainer->train_data().size() << " images, N_L=" << trainer->split().labeled.size() << ") with "
             << trainer->backend().name() << ", α = (" << c.alpha.h << ", " << c.alpha.rc << ", " << c.alpha.kl << ", "
             << c.alpha.nn << "), " << trainer->total_steps() << " steps; writing " << o.out << "\n";
-  MetricsCsv csv(o.out + "/metrics.csv", o.resume, trainer->model().spec().level_names());
+  MetricsCsv csv(o.out + "/metrics.csv", o.resume ? trainer->step_count() : -1, trainer->model().spec().level_names());
   ProgressLine progress(o.quiet);
   size_t written_rows = 0;
+  // A kill loses at most the steps since the last checkpoint: one every K steps, every M minutes
+  // and at each epoch end (saves are atomic, so the newest complete one always loads).
+  auto last_save = std::chrono::steady_clock::now();
+  const auto save_interval = std::chrono::duration<double, std::ratio<60>>(o.checkpoint_minutes);
+  size_t told_faults = 0;
   while (!trainer->finished()) {
     trainer->step();
+    for (; told_faults < trainer->fault_notices().size(); ++told_faults)
+      std::cerr << "\ndrmm: warning: " << trainer->fault_notices()[told_faults] << "\n";
     for (; written_rows < trainer->history().size(); ++written_rows) csv.append(trainer->history()[written_rows]);
-    const bool epoch_end = trainer->step_count() % trainer->steps_per_epoch() == 0;
-    if (epoch_end) trainer->save(checkpoint);
+    const int64_t step = trainer->step_count();
+    const bool epoch_end = step % trainer->steps_per_epoch() == 0;
+    const auto now = std::chrono::steady_clock::now();
+    if (epoch_end || (o.checkpoint_every > 0 && step % o.checkpoint_every == 0) ||
+        (o.checkpoint_minutes > 0 && now - last_save >= save_interval)) {
+      trainer->save(checkpoint);
+      last_save = now;
+    }
     progress.update(*trainer, epoch_end);
   }
   progress.update(*trainer, true);
@@ -149,7 +165,7 @@ void register_train_commands(CLI::App& app) {
   train->add_option("--data", c.dataset, "Dataset: fashion-mnist, synthetic, or a path")->capture_default_str();
   train->add_option("--model", c.preset, "Model preset (tiny, convsmall, convlarge) or a preset JSON path")->capture_default_str();
   train->add_option("--labeled", c.labeled, "N_L: labeled images, balanced per class (the rest are unlabeled)")->capture_default_str();
-  train->add_option("--epochs", c.epochs, "Epochs (passes of the unlabeled stream over the training set)")
+  CLI::Option* epochs = train->add_option("--epochs", c.epochs, "Epochs (passes of the unlabeled stream over the training set)")
       ->check(kFinitePositive)->capture_default_str();
   train->add_option("--batch", c.batch_size, "Images per batch")->check(CLI::Range(2, 10000))->capture_default_str();
   train->add_option("--labeled-fraction", c.labeled_fraction, "Fraction of each batch that is labeled (paper: 0.5)")
@@ -174,10 +190,21 @@ void register_train_commands(CLI::App& app) {
                     "Rendering quality measured at each evaluation on this many test images (0: none)")
       ->capture_default_str();
   train->add_option("--out", options->out, "Run folder: checkpoint.bin and metrics.csv")->capture_default_str();
-  train->add_flag("--resume", options->resume, "Continue the run saved in --out (with --epochs as the new total)");
+  train->add_option("--checkpoint-every", options->checkpoint_every,
+                    "Steps between checkpoints, besides every epoch end (0: only epoch ends and --checkpoint-minutes)")
+      ->check(CLI::Range(int64_t(0), int64_t(1) << 40))->capture_default_str();
+  train->add_option("--checkpoint-minutes", options->checkpoint_minutes,
+                    "Minutes at most between two checkpoints (0: no time limit)")
+      ->check(kFiniteNonNegative)->capture_default_str();
+  train->add_flag("--resume", options->resume,
+                  "Continue the run saved in --out exactly: its architecture, weights, optimiser state and step "
+                  "(with --epochs as the new total); metrics.csv rows after the checkpoint are dropped");
   train->add_flag("--quiet", options->quiet, "No progress line");
   add_backend_options(train, c.backend, c.threads);
-  train->callback([options] { run_train(*options); });
+  train->callback([options, epochs] {
+    options->epochs_given = epochs->count() > 0;
+    run_train(*options);
+  });
 
   struct EvalOptions {
     std::string checkpoint, data = "fashion-mnist", split = "test", backend = "cpu";

@@ -157,6 +157,12 @@ std::vector<size_t> Dataset::class_counts() const {
   return counts;
 }
 
+double Dataset::mean_pixel_energy() const {
+  double sum = 0;
+  for (const float value : pixels) sum += double(value) * double(value);
+  return sum > 0 ? sum / double(pixels.size()) : 1.0;
+}
+
 Dataset load_dataset(const std::string& spec, Split split) {
   const Located where = locate(spec);
   const std::string path = split_path(where, split);

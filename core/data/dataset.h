@@ -26,6 +26,9 @@ struct Dataset {
   size_t image_size() const { return size_t(channels) * size_t(height) * size_t(width); }
   std::span<const float> image(size_t i) const { return {pixels.data() + i * image_size(), image_size()}; }
   std::vector<size_t> class_counts() const;
+  // The mean of the squared pixel values over every image: L_RC's unit (StepOptions::image_energy);
+  // 1 for a dataset with no images or only black ones, so that it can always divide.
+  double mean_pixel_energy() const;
 };
 
 // Loads a dataset from a name ("fashion-mnist", "synthetic", "synthetic-rgb") or a path (an

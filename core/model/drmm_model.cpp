@@ -449,14 +449,16 @@ void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, co
   }
   const Tensor& rendered = top_down(labels, options.render_label_when_known);
   backend_.fill(st.dimage, 0.0f);
-  // L_RC per pixel: the backend's op sums over pixels, so its weight carries 1/D (see pixel_count()).
-  backend_.reconstruction_loss(rendered, images, options.alpha.rc / pixel_count(), loss_rc_, st.dimage);
+  // L_RC per pixel and relative to the data's energy: the backend's op sums over pixels, so its
+  // weight carries 1/(D·E) (see LossValues).
+  rc_normaliser_ = pixel_count() * options.image_energy;
+  backend_.reconstruction_loss(rendered, images, options.alpha.rc / rc_normaliser_, loss_rc_, st.dimage);
   top_down_backward(options);
 }
 
 LossValues DrmmModel::read_losses() {
   auto scalar = [this](const Tensor& t) { return backend_.read_scalar(t); };
-  return LossValues{scalar(loss_h_), scalar(loss_rc_) / pixel_count(), scalar(loss_kl_), scalar(loss_nn_)};
+  return LossValues{scalar(loss_h_), scalar(loss_rc_) / rc_normaliser_, scalar(loss_kl_), scalar(loss_nn_)};
 }
 
 void DrmmModel::sgd_step(float lr, float momentum) {
@@ -465,6 +467,34 @@ void DrmmModel::sgd_step(float lr, float momentum) {
 
 void DrmmModel::adam_step(float lr, int step) {
   for (Parameter& p : params_) backend_.adam_step(p.value, p.grad, p.state1, p.state2, lr, 0.9f, 0.999f, 1e-8f, step);
+}
+
+std::vector<Tensor*> DrmmModel::state_tensors() {
+  std::vector<Tensor*> tensors;
+  for (Parameter& p : params_)
+    for (Tensor* t : {&p.value, &p.state1, &p.state2}) tensors.push_back(t);
+  for (Buffer& b : buffers_) tensors.push_back(&b.value);
+  return tensors;
+}
+
+void DrmmModel::keep_state() {
+  const std::vector<Tensor*> tensors = state_tensors();
+  if (kept_.empty())
+    for (const Tensor* t : tensors) kept_.push_back(backend_.alloc(t->shape()));
+  for (size_t i = 0; i < tensors.size(); ++i) backend_.copy(*tensors[i], kept_[i]);
+}
+
+void DrmmModel::restore_kept_state() {
+  if (kept_.empty()) throw Error("restore_kept_state: nothing was kept");
+  const std::vector<Tensor*> tensors = state_tensors();
+  for (size_t i = 0; i < tensors.size(); ++i) backend_.copy(kept_[i], *tensors[i]);
+}
+
+bool DrmmModel::parameters_within(float limit) {
+  for (const Parameter& p : params_)
+    for (const float v : backend_.download(p.value))
+      if (!(std::abs(v) <= limit)) return false;  // NaN fails every comparison
+  return true;
 }
 
 // ---- unit renderings ------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 #include "core/train/metrics_csv.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
 namespace drmm {
@@ -14,14 +16,33 @@ void measured_cell(std::ostringstream& line, double value) {
   if (value >= 0) line << value;
 }
 
+// The file's header and the complete rows whose step is at most `last_step`.
+std::string rows_through(const std::string& path, int64_t last_step) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream whole;
+  whole << in.rdbuf();
+  const std::string text = whole.str();
+  std::string kept;
+  size_t begin = 0;
+  for (size_t end; (end = text.find('\n', begin)) != std::string::npos; begin = end + 1) {
+    const std::string line = text.substr(begin, end - begin);
+    char* rest = nullptr;
+    const long long step = std::strtoll(line.c_str(), &rest, 10);
+    const bool header = begin == 0;
+    if (header || (rest != line.c_str() && *rest == ',' && step <= last_step)) kept += line + "\n";
+  }
+  return kept;
+}
+
 }  // namespace
 
-MetricsCsv::MetricsCsv(const std::string& path, bool append, std::vector<std::string> level_names)
+MetricsCsv::MetricsCsv(const std::string& path, int64_t resumed_step, std::vector<std::string> level_names)
     : path_(path), level_count_(level_names.size()) {
-  const bool continuing = append && std::filesystem::exists(path);
-  out_.open(path, continuing ? std::ios::app : std::ios::trunc);
+  std::string kept = resumed_step >= 0 && std::filesystem::exists(path) ? rows_through(path, resumed_step) : "";
+  if (kept.empty()) kept = header(level_names) + "\n";
+  write_file_atomically(path, kept);
+  out_.open(path, std::ios::app);
   if (!out_) throw FileError(path, "cannot open for writing");
-  if (!continuing) out_ << header(level_names) << "\n" << std::flush;
 }
 
 std::string MetricsCsv::header(const std::vector<std::string>& level_names) {

@@ -11,9 +11,11 @@ namespace drmm {
 
 class MetricsCsv {
  public:
-  // Creates the file with its header, or appends to it when `append` and it exists (resume).
+  // Creates the file with its header, or continues it when `resumed_step` ≥ 0 and it exists: a
+  // run killed after its last checkpoint wrote rows the resumed run writes again, so the rows
+  // after `resumed_step` (and a cut-off last line) are dropped first, in one atomic rewrite.
   // `level_names`: the model's levels, one r_<name> column each (rendering from that level).
-  MetricsCsv(const std::string& path, bool append, std::vector<std::string> level_names);
+  MetricsCsv(const std::string& path, int64_t resumed_step, std::vector<std::string> level_names);
   void append(const MetricsRow& row);  // flushed at once, so a killed run keeps its rows
   static std::string header(const std::vector<std::string>& level_names);
   static std::string format(const MetricsRow& row, size_t level_count);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 #include "core/backend/select/backend_factory.h"
 #include "core/train/checkpoint.h"
@@ -22,6 +24,12 @@ uint64_t stream_seed(uint64_t seed, uint64_t stream, int64_t index) {
   return seed * 0x9e3779b97f4a7c15ull + stream * 0xbf58476d1ce4e5b9ull + uint64_t(index);
 }
 
+std::string short_number(double value) {
+  std::ostringstream text;
+  text << std::setprecision(3) << value;
+  return text.str();
+}
+
 ImageF image_from(std::span<const float> values, int channels, int height, int width) {
   return ImageF{channels, height, width, std::vector<float>(values.begin(), values.end())};
 }
@@ -33,8 +41,9 @@ ImageF slice_image(const std::vector<float>& batch, size_t index, const Shape& s
 
 }  // namespace
 
-Trainer::Trainer(TrainConfig config) : config_(std::move(config)) {
-  ModelSpec spec = load_model_spec(config_.preset);
+Trainer::Trainer(TrainConfig config) : Trainer(config, load_model_spec(config.preset)) {}
+
+Trainer::Trainer(TrainConfig config, ModelSpec spec) : config_(std::move(config)) {
   train_ = load_dataset(config_.dataset, Split::Train);
   if (has_split(config_.dataset, Split::Test)) test_ = load_dataset(config_.dataset, Split::Test);
   if (train_.channels != spec.channels || train_.height != spec.height || train_.width != spec.width)
@@ -49,7 +58,8 @@ Trainer::Trainer(TrainConfig config) : config_(std::move(config)) {
   split_ = make_labeled_split(train_, config_.labeled, config_.seed);
 
   if (config_.alpha_from_preset) config_.alpha = spec.alpha;
-  options_ = StepOptions{config_.alpha, config_.kl_paper_sign, config_.topdown_class == TopDownClass::LabelWhenKnown};
+  options_ = StepOptions{config_.alpha, config_.kl_paper_sign, config_.topdown_class == TopDownClass::LabelWhenKnown,
+                         float(train_.mean_pixel_energy())};
   optimizer_ = config_.optimizer.empty() ? spec.optimizer.type : config_.optimizer;
   if (optimizer_ != "sgd" && optimizer_ != "adam") throw Error("optimizer must be sgd or adam, not '" + optimizer_ + "'");
   const bool same_optimizer = optimizer_ == spec.optimizer.type;
@@ -82,7 +92,7 @@ Trainer::~Trainer() = default;
 double Trainer::learning_rate() const {
   // Exponential decay from lr_start to lr_end over the run (paper 002 App. A).
   const double progress = double(step_) / double(total_steps_);
-  return lr_start_ * std::pow(lr_end_ / lr_start_, progress);
+  return lr_scale_ * lr_start_ * std::pow(lr_end_ / lr_start_, progress);
 }
 
 // Position `position` of a stream that walks `pool` in a fresh seeded order per pass.
@@ -118,18 +128,39 @@ void Trainer::fill_batch() {
 void Trainer::step() {
   const auto start = std::chrono::steady_clock::now();
   fill_batch();
+  model_->keep_state();
+  LossValues losses;
+  while (!try_update(losses)) recover_from_fault(losses);
+  ++step_;
+  record_metrics(losses, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+// One E-step and update; false when the loss (before it) or a weight (after it) is not finite.
+bool Trainer::try_update(LossValues& losses) {
   model_->compute_gradients(images_, labels_, options_);
+  losses = model_->read_losses();
+  if (!std::isfinite(losses.total(options_.alpha))) return false;
   const float lr = float(learning_rate());
   if (optimizer_ == "adam")
     model_->adam_step(lr, int(step_ + 1));
   else
     model_->sgd_step(lr, float(momentum_));
-  const LossValues losses = model_->read_losses();
-  if (!std::isfinite(losses.total(options_.alpha)))
-    throw Error("training diverged at step " + std::to_string(step_) +
-                " (the loss is not finite); try a smaller learning rate");
-  ++step_;
-  record_metrics(losses, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return model_->parameters_within(kDivergedMagnitude);
+}
+
+// Rolls the step back to the weights, optimiser state and statistics before it, lowers the
+// learning rate for the rest of the run and says so; gives up after kMaxFaults.
+void Trainer::recover_from_fault(const LossValues& losses) {
+  model_->restore_kept_state();
+  const std::string what = std::isfinite(losses.total(options_.alpha)) ? "a weight diverged" : "the loss is not finite";
+  if (++faults_ > kMaxFaults)
+    throw Error("training diverged at step " + std::to_string(step_ + 1) + " (" + what + ") " +
+                std::to_string(kMaxFaults) + " times, even at learning rate " + short_number(learning_rate()) +
+                "; the last good weights are in the last checkpoint; try a smaller --lr");
+  lr_scale_ *= kFaultLrFactor;
+  notices_.push_back("step " + std::to_string(step_ + 1) + ": " + what +
+                     "; rolled back to the weights before the step and lowered the learning rate to " +
+                     short_number(learning_rate()));
 }
 
 void Trainer::record_metrics(const LossValues& losses, double seconds) {
@@ -185,10 +216,12 @@ void Trainer::save(const std::string& path) {
                    {"optimizer", optimizer_},
                    {"lr_start", lr_start_},
                    {"lr_end", lr_end_},
-                   {"momentum", momentum_}};
+                   {"momentum", momentum_},
+                   {"lr_scale", lr_scale_},
+                   {"faults", faults_}};
   store_model_state(*model_, contents);
-  // The loss is checked before each update, so the last update of a run is checked here: a
-  // checkpoint never holds a non-finite weight (a diverged run keeps its last good checkpoint).
+  // Every update is checked in step(); this also covers weights set from outside: a checkpoint
+  // never holds a non-finite weight (a diverged run keeps its last good checkpoint).
   for (const NamedArray& a : contents.arrays)
     if (std::any_of(a.values.begin(), a.values.end(), [](float v) { return !std::isfinite(v); }))
       throw Error("training diverged by step " + std::to_string(step_) + ": tensor '" + a.name +
@@ -214,7 +247,8 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double e
   const CheckpointContents contents = read_checkpoint(checkpoint);
   TrainConfig config = config_of(contents, checkpoint);
   if (epochs > 0) config.epochs = epochs;
-  auto trainer = std::make_unique<Trainer>(config);
+  if (!contents.meta.contains("model")) throw FileError(checkpoint, "checkpoint has no model description");
+  auto trainer = std::make_unique<Trainer>(config, ModelSpec::from_json(contents.meta["model"], checkpoint));
   restore_model_state(*trainer->model_, contents, checkpoint);
   const int64_t step = contents.meta.at("step").get<int64_t>();
   // The batch order is a function of the step: a step outside the run would index outside it.
@@ -222,6 +256,10 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double e
     throw FileError(checkpoint, "checkpoint header: step " + std::to_string(step) + " is outside the run (0.." +
                                     std::to_string(trainer->total_steps_) + " steps)");
   trainer->step_ = step;
+  trainer->lr_scale_ = contents.meta.value("lr_scale", 1.0);
+  trainer->faults_ = contents.meta.value("faults", 0);
+  if (!(trainer->lr_scale_ > 0 && trainer->lr_scale_ <= 1) || trainer->faults_ < 0)
+    throw FileError(checkpoint, "checkpoint header: lr_scale or faults out of range");
   return trainer;
 }
 

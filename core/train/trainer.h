@@ -23,8 +23,10 @@ class Trainer {
  public:
   // Loads the data and builds the model and backend; throws drmm::Error on bad input.
   explicit Trainer(TrainConfig config);
-  // Continues the run saved in `checkpoint` (its config, weights, optimiser state and step);
-  // `epochs` > 0 replaces the configured number of epochs.
+  // The same with the architecture `spec` instead of the one config.preset names.
+  Trainer(TrainConfig config, ModelSpec spec);
+  // Continues the run saved in `checkpoint` (its architecture, config, weights, optimiser state
+  // and step, whatever the preset file now says); `epochs` > 0 replaces the number of epochs.
   static std::unique_ptr<Trainer> resume(const std::string& checkpoint, double epochs = 0);
   // The configuration a checkpoint was trained with; throws FileError when it has none.
   static TrainConfig checkpoint_config(const std::string& checkpoint);
@@ -38,6 +40,10 @@ class Trainer {
   double epoch() const { return double(step_) / double(steps_per_epoch_); }
   double learning_rate() const;
   const MetricsRow& last_metrics() const { return last_; }
+  // One line per training fault recovered from (a step rolled back, the learning rate lowered),
+  // oldest first, for the CLI and the studio to tell the user.
+  const std::vector<std::string>& fault_notices() const { return notices_; }
+  int fault_count() const { return faults_; }
   // Rows logged so far (every few steps, and with a test accuracy at every evaluation).
   const std::vector<MetricsRow>& history() const { return history_; }
 
@@ -64,6 +70,8 @@ class Trainer {
   };
   size_t take_ordered(Order& order, const std::vector<size_t>& pool, uint64_t stream, int64_t position);
   void fill_batch();
+  bool try_update(LossValues& losses);
+  void recover_from_fault(const LossValues& losses);
   void record_metrics(const LossValues& losses, double seconds);
 
   TrainConfig config_;
@@ -74,7 +82,16 @@ class Trainer {
   std::unique_ptr<DrmmModel> model_;
   StepOptions options_;
   std::string optimizer_;
+  // Training faults (step()): a NaN or Inf loss, or a weight that is not finite or beyond
+  // kDivergedMagnitude (its products overflow float32 within a few layers; trained weights
+  // are of order 1), rolls the step back and multiplies the learning rate by kFaultLrFactor.
+  static constexpr float kDivergedMagnitude = 1e9f;
+  static constexpr double kFaultLrFactor = 0.1;
+  static constexpr int kMaxFaults = 8;
   double lr_start_ = 0, lr_end_ = 0, momentum_ = 0;
+  double lr_scale_ = 1;  // the product of the fault reductions so far
+  int faults_ = 0;
+  std::vector<std::string> notices_;
   int labeled_per_batch_ = 0, unlabeled_per_batch_ = 0;
   int64_t step_ = 0, steps_per_epoch_ = 1, total_steps_ = 1;
   Tensor images_, labels_;

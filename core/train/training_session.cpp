@@ -195,7 +195,9 @@ void TrainingSession::run() {
     if (train) {
       try {
         trainer_->step();
-        status = "training";
+        // A recovered fault (a step rolled back, the learning rate lowered) stays on the status line.
+        const auto& notices = trainer_->fault_notices();
+        status = notices.empty() ? "training" : "training; " + notices.back();
       } catch (const std::exception& e) {
         status = std::string("error: ") + e.what();
         std::lock_guard stop(mutex_);
@@ -207,7 +209,7 @@ void TrainingSession::run() {
     const bool views_due = probes_changed || !running || now - last_views >= kViewsInterval;
     if (views_due || now - last_metrics >= kMetricsInterval) {
       if (trainer_->finished()) status = "finished";
-      else if (!running && status == "training") status = "paused";
+      else if (!running && status.starts_with("training")) status = "paused";
       build(views_due, running && !trainer_->finished(), probes, status);
       last_metrics = now;
       if (views_due) last_views = now;

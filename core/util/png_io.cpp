@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/regular_file.h"
 
@@ -33,6 +34,13 @@ int color_type_for(int channels) {
   return -1;
 }
 
+// libpng's output callback: the encoded bytes go to memory, then to the file in one atomic save.
+void append_bytes(png_structp png, png_bytep data, png_size_t size) {
+  auto* bytes = static_cast<std::vector<char>*>(png_get_io_ptr(png));
+  bytes->insert(bytes->end(), reinterpret_cast<const char*>(data), reinterpret_cast<const char*>(data) + size);
+}
+void flush_nothing(png_structp) {}
+
 }  // namespace
 
 void write_png(const std::string& path, const Image8& image) {
@@ -40,13 +48,12 @@ void write_png(const std::string& path, const Image8& image) {
   if (color_type < 0 || image.width <= 0 || image.height <= 0 ||
       image.pixels.size() != size_t(image.width) * image.height * image.channels)
     throw FileError(path, "cannot write PNG: image has an invalid size or channel count");
-  FilePtr file(std::fopen(path.c_str(), "wb"));
-  if (!file) throw FileError(path, "cannot open for writing");
+  std::vector<char> bytes;
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, const_cast<std::string*>(&path),
                                             png_throw, png_ignore_warning);
   png_infop info = png_create_info_struct(png);
   try {
-    png_init_io(png, file.get());
+    png_set_write_fn(png, &bytes, append_bytes, flush_nothing);
     png_set_IHDR(png, info, image.width, image.height, 8, color_type, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -59,7 +66,7 @@ void write_png(const std::string& path, const Image8& image) {
     throw;
   }
   png_destroy_write_struct(&png, &info);
-  if (std::fflush(file.get()) != 0) throw FileError(path, "write failed (disk full?)");
+  write_file_atomically(path, bytes);
 }
 
 Image8 read_png(const std::string& path) {

@@ -11,7 +11,8 @@ struct Image8 {
   std::vector<uint8_t> pixels;              // row-major, interleaved
 };
 
-// Writes the image; throws drmm::FileError (path and reason) when it cannot.
+// Writes the image atomically (core/util/atomic_file.h); throws drmm::FileError (path and
+// reason) when it cannot, leaving any previous file unchanged.
 void write_png(const std::string& path, const Image8& image);
 // Reads any PNG as 8-bit gray, RGB or RGBA (palette and 16-bit are converted); throws
 // drmm::FileError naming the file and the problem when the file is not a valid PNG.

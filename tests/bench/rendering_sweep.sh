@@ -2,7 +2,8 @@
 # Trains a list of configurations for several seeds on Fashion-MNIST (N_L = 100) and prints, per
 # run and as the worst over the seeds, the test accuracy and the rendering quality of the last
 # evaluation (metrics.csv: r(I, Î), self-consistency; core/train/rendering_quality.h). Long: not
-# part of ctest. Runs two trainings at a time on one thread each.
+# part of ctest. Runs DRMM_JOBS trainings at a time (default 2) on DRMM_THREADS threads each
+# (default 1); DRMM_DATA picks the dataset (default fashion-mnist).
 #
 #   tests/bench/rendering_sweep.sh OUT EPOCHS "SEEDS" NAME=ARGS [NAME=ARGS ...]
 #   tests/bench/rendering_sweep.sh runs/sweep 1 "1 2 3" "tiny=--model tiny" "tiny-rc10=--model tiny --alpha-rc 10"
@@ -24,11 +25,12 @@ run_one() {
   [[ -f "$dir/done" ]] && return 0
   mkdir -p "$dir"
   # shellcheck disable=SC2068
-  "$drmm" train --data fashion-mnist --labeled 100 --epochs "$epochs" --seed "$seed" --threads 1 --quiet \
+  "$drmm" train --data "$data" --labeled 100 --epochs "$epochs" --seed "$seed" --threads "$threads" --quiet \
     --out "$dir" $@ > "$dir/train.log" 2>&1 && touch "$dir/done"
 }
 export -f run_one
-export out epochs drmm
+data=${DRMM_DATA:-fashion-mnist} threads=${DRMM_THREADS:-1}
+export out epochs drmm data threads
 printf '%s\n' "${jobs[@]}" | xargs -P "${DRMM_JOBS:-2}" -I{} bash -c 'run_one {}'
 # The last row of each run: columns test_accuracy (9), r_mean (12), r_median (13), relative_error (14),
 # self_consistency (15).

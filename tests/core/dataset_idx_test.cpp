@@ -275,6 +275,15 @@ TEST(DatasetFashionMnist, LoadsTheInstalledFilesQuickly) {
   const Dataset test = load_dataset("fashion-mnist", Split::Test);
   EXPECT_EQ(test.size(), 10000u);
   EXPECT_EQ(test.class_counts(), std::vector<size_t>(10, 1000));
+  EXPECT_NEAR(train.mean_pixel_energy(), 0.2062, 0.0005);  // E[I²] = 0.3530² + 0.2860²
+}
+
+TEST(Dataset, MeanPixelEnergyIsTheMeanSquaredPixelAndOneWhenBlack) {
+  Dataset data;
+  data.pixels = {0.0f, 0.5f, -1.0f, 2.0f};
+  EXPECT_DOUBLE_EQ(data.mean_pixel_energy(), (0.25 + 1.0 + 4.0) / 4);
+  data.pixels = {0.0f, 0.0f};
+  EXPECT_EQ(data.mean_pixel_energy(), 1.0);
 }
 
 }  // namespace

@@ -95,6 +95,19 @@ TEST(DrmmModel, GradientsWithPaperKlSignAndPredictedClassMatchFiniteDifferences)
   expect_gradients_match(f, 1e-5);
 }
 
+// L_RC relative to the data's energy E: the reported term is the squared error per pixel over E
+// (the same images at E = 1 give E times it), and its gradient carries the same 1/E.
+TEST(DrmmModel, ReconstructionLossIsRelativeToTheImageEnergy) {
+  Fixture f(small_spec(), 13);
+  f.options.alpha = LossWeights{0.0f, 1.0f, 0.0f, 0.0f};
+  f.model.compute_gradients(f.images, f.labels, f.options);
+  const double per_pixel = f.model.read_losses().rc;
+  f.options.image_energy = 0.25f;
+  f.model.compute_gradients(f.images, f.labels, f.options);
+  EXPECT_NEAR(f.model.read_losses().rc, per_pixel / 0.25, 1e-9 * per_pixel / 0.25);
+  expect_gradients_match(f, 1e-5);
+}
+
 TEST(DrmmModel, EachLossTermAloneHasMatchingGradients) {
   for (int term = 0; term < 4; ++term) {
     Fixture f(small_spec(), 20 + term);

@@ -3,6 +3,8 @@
 // training reaches a stated accuracy, and the worker-thread session obeys start/pause/step.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -152,6 +154,44 @@ TEST(Trainer, NonFiniteWeightsAreNeitherSavedNorLoaded) {
     EXPECT_TRUE(contains(e.what(), "diverged")) << e.what();
   }
   EXPECT_NO_THROW(Trainer::resume(good));  // the last good checkpoint is intact
+}
+
+// Training faults: a learning rate so large that the first update overflows the weights. Each
+// faulty step is rolled back (the weights before it come back exactly) and retried at a tenth of
+// the learning rate until it holds; the user is told; a run that cannot recover stops cleanly.
+TEST(Trainer, ADivergingUpdateIsRolledBackAndRetriedAtALowerLearningRate) {
+  TrainConfig config = synthetic_config();
+  config.lr_start = config.lr_end = 1e13;  // ~1e13 × gradients of order 0.1–1: beyond 1e9
+  Trainer trainer(config);
+  const auto before = weights_of(trainer);
+  trainer.step();
+  EXPECT_GE(trainer.fault_count(), 3);
+  ASSERT_EQ(trainer.fault_notices().size(), size_t(trainer.fault_count()));
+  EXPECT_TRUE(contains(trainer.fault_notices().front(), "rolled back")) << trainer.fault_notices().front();
+  EXPECT_NEAR(trainer.learning_rate(), 1e13 * std::pow(0.1, trainer.fault_count()), 1e13 * 1e-9);
+  EXPECT_EQ(trainer.step_count(), 1);
+  for (const auto& w : weights_of(trainer))
+    for (float v : w) ASSERT_TRUE(std::isfinite(v) && std::abs(v) <= 1e9f);
+  EXPECT_NE(weights_of(trainer), before);  // the retried update was applied
+  // The lowered rate is part of the run: a resumed run keeps it.
+  TempDir dir;
+  trainer.save(dir / "c.bin");
+  EXPECT_DOUBLE_EQ(Trainer::resume(dir / "c.bin")->learning_rate(), trainer.learning_rate());
+}
+
+TEST(Trainer, ARunThatKeepsDivergingStopsWithAClearErrorAndItsLastGoodWeights) {
+  TrainConfig config = synthetic_config();
+  config.lr_start = config.lr_end = 1e30f;  // eight tenths down is still 1e22
+  Trainer trainer(config);
+  const auto before = weights_of(trainer);
+  try {
+    trainer.step();
+    FAIL() << "a run that cannot recover went on";
+  } catch (const Error& e) {
+    EXPECT_TRUE(contains(e.what(), "diverged")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "--lr")) << e.what();
+  }
+  EXPECT_EQ(weights_of(trainer), before);  // rolled back, not left overflowed
 }
 
 TEST(Trainer, ResumingFromACheckpointReproducesTheUninterruptedRun) {

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <numeric>
 
@@ -23,6 +22,7 @@
 #include "core/tree/features.h"
 #include "core/util/error.h"
 #include "core/util/random.h"
+#include "core/util/atomic_file.h"
 #include "ui/export_files.h"
 #include "ui/session_controller.h"
 
@@ -780,16 +780,7 @@ void DecisionTreePanel::write_export(const QString& path, const QString& format)
     for (int c = 0; c < forest.num_classes; ++c)
       out << c << ",\"" << forest.class_names[size_t(c)] << "\","
           << (c < int(leaf_histogram_.size()) ? leaf_histogram_[size_t(c)] : 0.0f) << ',' << vote_[size_t(c)] << '\n';
-    // Written next to its destination and renamed into place, as every export (ui/export_files.h).
-    const std::string part = file + ".part";
-    std::ofstream stream(part, std::ios::binary | std::ios::trunc);
-    stream << out.str();
-    stream.close();
-    std::error_code error;
-    if (!stream || (std::filesystem::rename(part, file, error), error)) {
-      std::filesystem::remove(part, error);
-      throw FileError(file, "could not write the file");
-    }
+    write_file_atomically(file, out.str());  // as every export (ui/export_files.h)
     return;
   }
   // The panel as it is on screen (the tree at its current zoom, the input and the vote).
