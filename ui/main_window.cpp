@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -21,6 +22,7 @@
 #include <QPixmap>
 #include <QProgressBar>
 #include <QSettings>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTextBrowser>
 #include <QToolBar>
@@ -94,6 +96,10 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
   status_clock_.start();
   hook_clock_.start();
 
+  if (options_.use_settings) {
+    session_->set_discard_guard([this](const QString& action) { return confirm_discard(action); });
+    if (!options_.demo && !options_.config_from_command_line) QTimer::singleShot(0, this, &MainWindow::offer_autosaved_run);
+  }
   if (options_.demo || !options_.screenshot_path.isEmpty()) session_->start();
   if (options_.exit_after_seconds > 0)
     QTimer::singleShot(int(options_.exit_after_seconds * 1000), this, &QWidget::close);
@@ -177,7 +183,9 @@ void MainWindow::create_actions() {
   pause_ = train->addAction(tr("&Pause"), QKeySequence(Qt::Key_F6), session_, &SessionController::pause);
   step_ = train->addAction(tr("Step one &batch"), QKeySequence(Qt::Key_F10), session_, &SessionController::step_once);
   train->addSeparator();
-  reset_ = train->addAction(tr("&Reset"), QKeySequence(tr("Ctrl+Shift+R")), session_, &SessionController::reset);
+  reset_ = train->addAction(tr("&Reset"), QKeySequence(tr("Ctrl+Shift+R")), this, [this] {
+    session_->after_confirming(tr("Reset starts a new run from fresh weights"), [this] { session_->reset(); });
+  });
   start_->setToolTip(tr("Train continuously (F5)"));
   pause_->setToolTip(tr("Pause after the current batch (F6)"));
   step_->setToolTip(tr("Train exactly one batch, then pause (F10)"));
@@ -398,14 +406,22 @@ void MainWindow::closeEvent(QCloseEvent* event) {
   // flight finishes (atomically) before the controller's threads are joined.
   frame_timer_.stop();
   session_->pause();
-  if (options_.use_settings) save_settings();
+  if (options_.use_settings) {
+    save_settings();
+    // Quitting never discards training: it is kept (the controller's destructor waits for the
+    // save) and offered back on the next launch.
+    if (session_->unsaved_steps() > 0 && QDir().mkpath(QFileInfo(autosave_path()).path()))
+      session_->save_checkpoint(autosave_path());
+  }
   event->accept();
 }
 
 void MainWindow::set_dataset(const QString& spec) {
-  TrainConfig config = session_->config();
-  config.dataset = spec.toStdString();
-  session_->apply_config(config);
+  session_->after_confirming(tr("Opening %1 starts a new run on it").arg(spec), [this, spec] {
+    TrainConfig config = session_->config();
+    config.dataset = spec.toStdString();
+    session_->apply_config(config);
+  });
 }
 
 void MainWindow::open_dataset_file() {
@@ -424,12 +440,41 @@ void MainWindow::open_checkpoint() {
   const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), QString(),
                                                     tr("DRMM checkpoints (*.drmm *.bin);;All files (*)"));
   if (path.isEmpty()) return;
+  session_->after_confirming(tr("Opening %1 replaces the current run").arg(path), [this, path] { continue_run(path); });
+}
+
+void MainWindow::continue_run(const QString& path) {
   try {
     session_->open_checkpoint(path);
     statusBar()->showMessage(tr("Continuing the run saved in %1").arg(path), 3000);
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Open checkpoint"), QString::fromStdString(e.what()));
   }
+}
+
+bool MainWindow::confirm_discard(const QString& action) {
+  const auto answer = QMessageBox::question(
+      this, tr("Discard the current run?"),
+      tr("%1. The current run has %2 training steps that no saved checkpoint holds "
+         "(File ▸ Save checkpoint… keeps them).").arg(action).arg(session_->unsaved_steps()),
+      QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
+  return answer == QMessageBox::Discard;
+}
+
+QString MainWindow::autosave_path() {
+  return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/autosave.drmm";
+}
+
+// The run a closed window left unsaved comes back on the next launch, if the user wants it.
+void MainWindow::offer_autosaved_run() {
+  const QString path = autosave_path();
+  if (!QFileInfo::exists(path)) return;
+  const auto answer = QMessageBox::question(
+      this, tr("Continue the last run?"),
+      tr("The studio was closed with unsaved training; it was kept in %1. Continue that run?").arg(path),
+      QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+  if (answer == QMessageBox::Yes) continue_run(path);
+  else QFile::remove(path);
 }
 
 void MainWindow::save_checkpoint() {

@@ -55,6 +55,10 @@ class MainWindow : public QMainWindow {
   void open_dataset_folder();
   void open_checkpoint();
   void save_checkpoint();
+  void continue_run(const QString& path);     // opens a checkpoint, a warning when it cannot
+  bool confirm_discard(const QString& action);  // the session's discard guard: a dialog
+  static QString autosave_path();             // where a closed window keeps unsaved training
+  void offer_autosaved_run();
   void export_all();
   void export_panel(ImGuiPanelHost* panel, const QString& format);
   void show_guide();

@@ -1,9 +1,11 @@
 #include "ui/session_controller.h"
 
+#include <QTimer>
 #include <algorithm>
 #include <exception>
 #include <utility>
 
+#include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
 #include "core/train/training_session.h"
 
@@ -55,6 +57,7 @@ void SessionController::apply_config(const TrainConfig& config) {
   }
   config_ = config;
   running_ = false;
+  saved_step_ = 0;
   retire(std::move(session_));
   create_session();
   if (dataset_changed) load_dataset_async();
@@ -86,8 +89,10 @@ void SessionController::open_checkpoint(const QString& path) {
   saved.test_limit = config_.test_limit;
   saved.render_limit = config_.render_limit;
   saved.epochs = std::max(saved.epochs, config_.epochs);  // room to keep training
+  const int64_t step = read_checkpoint(path.toStdString()).meta.value("step", int64_t(0));
   resume_checkpoint_ = path.toStdString();
   apply_config(saved);
+  saved_step_ = step;
 }
 
 void SessionController::set_probes(std::vector<size_t> indices) {
@@ -164,7 +169,9 @@ void SessionController::load_dataset_async() {
 
 void SessionController::save_checkpoint(const QString& path) {
   ++saves_in_flight_;
-  spawn([this, session = session_, path] {
+  const auto snapshot = session_->latest();
+  const int64_t step = snapshot ? snapshot->step : 0;  // saved at the next batch boundary: at least this
+  spawn([this, session = session_, path, step] {
     QString error;
     try {
       session->save_checkpoint(path.toStdString());
@@ -172,7 +179,22 @@ void SessionController::save_checkpoint(const QString& path) {
       error = QString::fromStdString(e.what());
     }
     --saves_in_flight_;
-    QMetaObject::invokeMethod(this, [this, path, error] { emit checkpoint_saved(path, error); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(this, [this, session, path, error, step] {
+      if (error.isEmpty() && session == session_) saved_step_ = std::max(saved_step_, step);
+      emit checkpoint_saved(path, error);
+    }, Qt::QueuedConnection);
+  });
+}
+
+int64_t SessionController::unsaved_steps() const {
+  const auto snapshot = session_->latest();
+  return snapshot ? std::max<int64_t>(0, snapshot->step - saved_step_) : 0;
+}
+
+void SessionController::after_confirming(const QString& what, std::function<void()> action) {
+  QTimer::singleShot(0, this, [this, what, action = std::move(action)] {
+    if (unsaved_steps() > 0 && guard_ && !guard_(what)) return;
+    action();
   });
 }
 

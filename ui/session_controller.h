@@ -50,7 +50,7 @@ class SessionController : public QObject {
   void start();
   void pause();
   void step_once();
-  void reset();  // a new run with the same configuration
+  void reset();  // a new run with the same configuration (no question asked: see after_confirming)
   // Continues the run saved in `path` (its configuration and weights; this session's thread
   // count and test cadence). Throws drmm::Error naming the file when it cannot be read.
   void open_checkpoint(const QString& path);
@@ -70,6 +70,16 @@ class SessionController : public QObject {
   // Saves on a background thread; `checkpoint_saved` reports the outcome.
   void save_checkpoint(const QString& path);
   bool saving() const;
+
+  // Training steps of the current run that no saved checkpoint holds (0 after a save, a reset or
+  // opening a checkpoint): what Apply, Reset, opening a file or a dataset would discard.
+  int64_t unsaved_steps() const;
+  // Asked, with what is about to happen, before an action discards unsaved steps; returns whether
+  // to go on. The window installs one (a dialog); without one nothing is asked.
+  void set_discard_guard(std::function<bool(const QString& action)> guard) { guard_ = std::move(guard); }
+  // Runs `action` unless there are unsaved steps and the guard declines. Deferred to the event loop,
+  // so a panel can call it from inside its frame (a dialog must not open within a paint).
+  void after_confirming(const QString& what, std::function<void()> action);
 
  signals:
   void config_changed();
@@ -104,6 +114,8 @@ class SessionController : public QObject {
   };
   std::vector<Worker> workers_;
   std::atomic<int> saves_in_flight_{0};
+  std::function<bool(const QString&)> guard_;
+  int64_t saved_step_ = 0;  // the step of the run's newest saved (or opened) checkpoint
 };
 
 }  // namespace drmm::ui

@@ -96,7 +96,7 @@ void TrainingPanel::draw_controls(const Snapshot& snapshot) {
   ImGui::SameLine();
   if (ImGui::Button("Step (F10)")) run.step_once();
   ImGui::SameLine();
-  if (ImGui::Button("Reset")) run.reset();
+  if (ImGui::Button("Reset")) run.after_confirming("Reset starts a new run from fresh weights", [&run] { run.reset(); });
   draw_header_tools();
 
   // One status line: where the run is and how fast it goes.
@@ -163,7 +163,9 @@ void TrainingPanel::draw_settings() {
 
   const bool changed = !same_settings(pending_, session()->config());
   ImGui::BeginDisabled(!changed);
-  if (ImGui::Button("Apply (starts a new run)")) session()->apply_config(pending_);
+  if (ImGui::Button("Apply (starts a new run)"))
+    session()->after_confirming("Apply starts a new run with these settings",
+                                [session = session(), config = pending_] { session->apply_config(config); });
   ImGui::SameLine();
   if (ImGui::Button("Revert")) pending_ = session()->config();
   ImGui::EndDisabled();
