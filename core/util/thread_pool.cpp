@@ -1,6 +1,7 @@
 #include "core/util/thread_pool.h"
 
 #include <chrono>
+#include <system_error>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -42,7 +43,12 @@ ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = int(std::thread::hardware_concurrency());
   if (threads <= 0) threads = 1;
   workers_.reserve(size_t(threads - 1));
-  for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+  // Where threads cannot be created (a low process limit, common in containers) the pool runs
+  // on those it got, down to the calling thread alone, instead of failing or waiting for them.
+  try {
+    for (int t = 1; t < threads; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+  } catch (const std::system_error&) {
+  }
 }
 
 ThreadPool::~ThreadPool() {

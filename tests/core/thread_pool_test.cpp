@@ -1,6 +1,9 @@
 #include "core/util/thread_pool.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -10,6 +13,28 @@
 
 namespace drmm {
 namespace {
+
+// With a process limit that allows no new thread, the pool runs on the calling thread alone and
+// still covers the range (in a child process, as an unprivileged user, so the limit applies).
+TEST(ThreadPool, RunsOnTheThreadsItGetsWhenNoneCanBeCreated) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::getuid() == 0 && ::setuid(65534) != 0) ::_exit(3);
+    const rlimit none{1, 1};  // this process only: no thread beyond it
+    if (::setrlimit(RLIMIT_NPROC, &none) != 0) ::_exit(4);
+    ThreadPool pool(8);
+    std::atomic<size_t> sum{0};
+    pool.parallel_for(100, [&](size_t b, size_t e, int) {
+      for (size_t i = b; i < e; ++i) sum += i;
+    });
+    ::_exit(pool.size() < 8 && sum == 4950 ? 0 : 5);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child crashed or was killed (status " << status << ")";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "3: setuid, 4: setrlimit, 5: fewer threads not used or range not covered";
+}
 
 TEST(ThreadPool, CoversTheRangeExactlyOnce) {
   for (int threads : {1, 2, 3, 5}) {
