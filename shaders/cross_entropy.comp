@@ -16,6 +16,12 @@ void main() {
   for (uint n = gl_LocalInvocationIndex; n < p.batch; n += LOCAL_SIZE_1D) {
     const int label = int(labels[n]);
     if (label < 0) continue;
+    // A label that is no class would read past q's row: it is not read, and it makes the loss
+    // NaN, which the trainer reports (the cpu backend throws; a shader cannot).
+    if (label >= int(p.classes)) {
+      nll += uintBitsToFloat(0x7fc00000u);
+      continue;
+    }
     // A q that underflowed to 0 counts as the smallest normal float (as the cpu reference):
     // one saturated image gives a large finite loss, not inf for the whole batch.
     nll -= log(max(q[n * p.classes + uint(label)], 1.17549435e-38));
@@ -28,7 +34,7 @@ void main() {
   const float g = p.weight / count;
   for (uint n = gl_LocalInvocationIndex; n < p.batch; n += LOCAL_SIZE_1D) {
     const int label = int(labels[n]);
-    if (label < 0) continue;
+    if (label < 0 || label >= int(p.classes)) continue;
     for (uint c = 0; c < p.classes; ++c) {
       const uint at = n * p.classes + c;
       dlogits[at] += g * (q[at] - (int(c) == label ? 1.0 : 0.0));

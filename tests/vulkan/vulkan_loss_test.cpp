@@ -3,6 +3,8 @@
 // double; the device in float, in tree order).
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "tests/vulkan/vulkan_test_support.h"
 
 namespace drmm::test {
@@ -33,6 +35,17 @@ TEST_F(VulkanLoss, CrossEntropyOnLabeledImagesOnly) {
   both([&](Backend& b, Side s) { b.cross_entropy(q.*s, labels.*s, 0.7f, loss.*s, dlogits.*s); });
   expect_close(loss, kTolerance, "loss");
   expect_close(dlogits, kTolerance, "dlogits");
+}
+
+// A label that is no class index: the cpu refuses it; the shader must not read past q's row and
+// marks the loss NaN instead (which the trainer reports), leaving the other rows' gradients.
+TEST_F(VulkanLoss, CrossEntropyWithALabelOutsideTheClassesIsNaNNotARead) {
+  softmax();
+  Mirrored labels = mirrored({6, 1, 1, 1}, {3, -1, 0, 1000000, -1, 3});
+  EXPECT_THROW(cpu().cross_entropy(q.cpu, labels.cpu, 1.0f, loss.cpu, dlogits.cpu), Error);
+  vk().cross_entropy(q.vk, labels.vk, 1.0f, loss.vk, dlogits.vk);
+  EXPECT_TRUE(std::isnan(vk().download(loss.vk).at(0)));
+  for (float g : vk().download(dlogits.vk)) EXPECT_TRUE(std::isfinite(g));
 }
 
 TEST_F(VulkanLoss, CrossEntropyWithoutLabels) {
