@@ -1,7 +1,9 @@
 // `drmm`: the headless command line. Thin: each command group lives in its own file and
 // calls into core/. Exit status: 0 success, 1 failure (message on stderr), 2 usage error.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "app/drmm/commands.h"
 #include "core/util/error.h"
@@ -26,6 +28,13 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   } catch (const drmm::Error& e) {
     std::cerr << "drmm: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "drmm: error: out of memory (the model, the batch or a dataset is larger than this machine can hold; "
+                 "try a smaller --batch or model)\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "drmm: error: " << e.path1().string() << ": " << e.code().message() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "drmm: unexpected error: " << e.what() << "\n";

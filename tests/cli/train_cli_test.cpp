@@ -88,6 +88,11 @@ TEST(TrainCli, BadInputsAreClearErrorsWithExitStatusOne) {
   EXPECT_EQ(resume.status, 1);
   EXPECT_TRUE(contains(resume.err, "nothing to resume"));
 
+  // A run folder that cannot be made: the folder named, no raw exception text.
+  Outcome folder = test::run_drmm(dir, kShortRun + " --out /proc/no-such-folder/run");
+  EXPECT_EQ(folder.status, 1);
+  EXPECT_TRUE(contains(folder.err, "drmm: error: /proc/no-such-folder/run: ")) << folder.err;
+
   Outcome usage = test::run_drmm(dir, "train --backend quantum");
   EXPECT_EQ(usage.status, 2);
 }
