@@ -83,13 +83,15 @@ void SessionController::step_once() {
 void SessionController::reset() { apply_config(config_); }
 
 void SessionController::open_checkpoint(const QString& path) {
-  TrainConfig saved = Trainer::checkpoint_config(path.toStdString());
+  // Read once here for its configuration and step; the session reads it again to resume.
+  const CheckpointContents contents = read_checkpoint(path.toStdString());
+  TrainConfig saved = Trainer::checkpoint_config(contents, path.toStdString());
   saved.threads = config_.threads;  // the GUI keeps a core for itself
   saved.test_every = config_.test_every;
   saved.test_limit = config_.test_limit;
   saved.render_limit = config_.render_limit;
   saved.epochs = std::max(saved.epochs, config_.epochs);  // room to keep training
-  const int64_t step = read_checkpoint(path.toStdString()).meta.value("step", int64_t(0));
+  const int64_t step = contents.meta.value("step", int64_t(0));
   resume_checkpoint_ = path.toStdString();
   apply_config(saved);
   saved_step_ = step;

@@ -181,9 +181,7 @@ std::vector<double> best_class_scores(DrmmModel& model, const Dataset& data, siz
   std::vector<double> best(c, -std::numeric_limits<double>::infinity());
   for (size_t first = 0; first < total; first += batch) {
     const size_t n = std::min(batch, total - first);
-    model.bottom_up(model.upload_images(std::span<const float>(data.pixels).subspan(first * data.image_size(),
-                                                                                      n * data.image_size())),
-                    false);
+    model.bottom_up(model.upload_images(data.images(first, n)), false);
     const std::vector<float> scores = model.backend().download(model.level_output(spec.layers.size() - 1));
     for (size_t i = 0; i < n; ++i) {
       const size_t label = size_t(data.labels[first + i]);

@@ -25,6 +25,10 @@ struct Dataset {
   int num_classes() const { return int(class_names.size()); }
   size_t image_size() const { return size_t(channels) * size_t(height) * size_t(width); }
   std::span<const float> image(size_t i) const { return {pixels.data() + i * image_size(), image_size()}; }
+  // Images first .. first + count − 1, one after the other.
+  std::span<const float> images(size_t first, size_t count) const {
+    return {pixels.data() + first * image_size(), count * image_size()};
+  }
   std::vector<size_t> class_counts() const;
   // The mean of the squared pixel values over every image: L_RC's unit (StepOptions::image_energy);
   // 1 for a dataset with no images or only black ones, so that it can always divide.

@@ -74,7 +74,7 @@ Image8 to_image8(const ImageF& image, DisplayRange range, int scale) {
 std::vector<std::string> write_reconstructions(DrmmModel& model, const Dataset& data, size_t index, bool render_label,
                                                const std::string& folder, int scale) {
   Backend& backend = model.backend();
-  model.bottom_up(upload_images(backend, data, index, 1), false);
+  model.bottom_up(model.upload_images(data.image(index)), false);
   Tensor label = backend.alloc(Shape{1, 1, 1, 1});
   backend.upload(label, std::vector<float>{float(data.labels[index])});
   std::vector<std::pair<std::string, Image8>> pictures;

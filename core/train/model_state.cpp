@@ -44,17 +44,15 @@ void restore_model_state(DrmmModel& model, const CheckpointContents& contents, c
   });
 }
 
-std::unique_ptr<DrmmModel> load_model(const CheckpointContents& contents, const std::string& path, Backend& backend) {
+ModelSpec model_spec_of(const CheckpointContents& contents, const std::string& path) {
   if (!contents.meta.contains("model")) throw FileError(path, "checkpoint has no model description");
-  auto model = std::make_unique<DrmmModel>(ModelSpec::from_json(contents.meta["model"], path), backend, 0);
-  restore_model_state(*model, contents, path);
-  return model;
+  return ModelSpec::from_json(contents.meta["model"], path);
 }
 
-Tensor upload_images(Backend& backend, const Dataset& data, size_t first, size_t count) {
-  Tensor images = backend.alloc(Shape{int(count), data.channels, data.height, data.width});
-  backend.upload(images, std::span<const float>(data.pixels.data() + first * data.image_size(), count * data.image_size()));
-  return images;
+std::unique_ptr<DrmmModel> load_model(const CheckpointContents& contents, const std::string& path, Backend& backend) {
+  auto model = std::make_unique<DrmmModel>(model_spec_of(contents, path), backend, 0);
+  restore_model_state(*model, contents, path);
+  return model;
 }
 
 FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, size_t level) {
@@ -110,7 +108,7 @@ EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit) {
   size_t correct = 0;
   for (size_t first = 0; first < count; first += kEvalBatch) {
     const size_t n = std::min(kEvalBatch, count - first);
-    model.bottom_up(upload_images(model.backend(), data, first, n), false);
+    model.bottom_up(model.upload_images(data.images(first, n)), false);
     const std::vector<float> q = model.backend().download(model.class_probabilities());
     for (size_t i = 0; i < n; ++i) {
       const float* row = q.data() + i * classes;

@@ -15,6 +15,8 @@ namespace drmm {
 void store_model_state(DrmmModel& model, CheckpointContents& contents);
 // Loads them back; throws FileError (naming `path`) when a tensor is missing or has another shape.
 void restore_model_state(DrmmModel& model, const CheckpointContents& contents, const std::string& path);
+// The architecture saved in a checkpoint's header; throws FileError (naming `path`) without one.
+ModelSpec model_spec_of(const CheckpointContents& contents, const std::string& path);
 // Builds the model saved in a checkpoint (its architecture from the header) on `backend`.
 std::unique_ptr<DrmmModel> load_model(const CheckpointContents& contents, const std::string& path, Backend& backend);
 
@@ -41,8 +43,5 @@ FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, 
 
 // Images `indices` of `data`, one after the other (CHW each); throws Error for an index out of range.
 std::vector<float> gather_images(const Dataset& data, std::span<const size_t> indices);
-
-// Uploads images [first, first + count) of `data` as one N×C×H×W tensor.
-Tensor upload_images(Backend& backend, const Dataset& data, size_t first, size_t count);
 
 }  // namespace drmm

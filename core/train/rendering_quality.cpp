@@ -74,7 +74,7 @@ RenderingQuality measure_rendering(DrmmModel& model, const Dataset& data, size_t
   for (size_t first = 0; first < count; first += kBatch) {
     const size_t n = std::min(kBatch, count - first);
     const std::span<const float> images(data.pixels.data() + first * image_size, n * image_size);
-    Tensor batch = upload_images(backend, data, first, n);
+    Tensor batch = model.upload_images(images);
     model.bottom_up(batch, false);
     const std::vector<float> q = backend.download(model.class_probabilities());
     Tensor no_labels = backend.alloc(Shape{int(n), 1, 1, 1});

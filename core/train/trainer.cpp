@@ -229,26 +229,23 @@ void Trainer::save(const std::string& path) {
   write_checkpoint(path, contents);
 }
 
-namespace {
-TrainConfig config_of(const CheckpointContents& contents, const std::string& checkpoint) {
+TrainConfig Trainer::checkpoint_config(const CheckpointContents& contents, const std::string& checkpoint) {
   try {
     return config_from_json(contents.meta.at("config"));
   } catch (const nlohmann::json::exception& e) {
     throw FileError(checkpoint, std::string("checkpoint has no valid training configuration: ") + e.what());
   }
 }
-}  // namespace
 
 TrainConfig Trainer::checkpoint_config(const std::string& checkpoint) {
-  return config_of(read_checkpoint(checkpoint), checkpoint);
+  return checkpoint_config(read_checkpoint(checkpoint), checkpoint);
 }
 
 std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double epochs) {
   const CheckpointContents contents = read_checkpoint(checkpoint);
-  TrainConfig config = config_of(contents, checkpoint);
+  TrainConfig config = checkpoint_config(contents, checkpoint);
   if (epochs > 0) config.epochs = epochs;
-  if (!contents.meta.contains("model")) throw FileError(checkpoint, "checkpoint has no model description");
-  auto trainer = std::make_unique<Trainer>(config, ModelSpec::from_json(contents.meta["model"], checkpoint));
+  auto trainer = std::make_unique<Trainer>(config, model_spec_of(contents, checkpoint));
   restore_model_state(*trainer->model_, contents, checkpoint);
   const int64_t step = contents.meta.at("step").get<int64_t>();
   // The batch order is a function of the step: a step outside the run would index outside it.

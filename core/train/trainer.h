@@ -30,6 +30,7 @@ class Trainer {
   static std::unique_ptr<Trainer> resume(const std::string& checkpoint, double epochs = 0);
   // The configuration a checkpoint was trained with; throws FileError when it has none.
   static TrainConfig checkpoint_config(const std::string& checkpoint);
+  static TrainConfig checkpoint_config(const CheckpointContents& contents, const std::string& checkpoint);
   ~Trainer();
 
   void step();  // one batch: E-step, gradients, optimiser step, metrics

@@ -53,7 +53,7 @@ TEST(RenderingQuality, MeasureMatchesOneUnbatchedTopDownPass) {
   const int classes = model.spec().classes;
   const RenderingQuality measured = measure_rendering(model, data, count);
 
-  model.bottom_up(upload_images(backend, data, 0, count), false);
+  model.bottom_up(model.upload_images(data.images(0, count)), false);
   const std::vector<float> q = backend.download(model.class_probabilities());
   Tensor predicted = backend.alloc(Shape{int(count), 1, 1, 1});
   backend.fill(predicted, -1.0f);

@@ -213,7 +213,7 @@ TEST(Trainer, ResumingFromACheckpointReproducesTheUninterruptedRun) {
 
 double reconstruction_error(Trainer& t, const Dataset& data, size_t count) {
   DrmmModel& model = t.model();
-  model.bottom_up(upload_images(t.backend(), data, 0, count), false);
+  model.bottom_up(model.upload_images(data.images(0, count)), false);
   Tensor labels = t.backend().alloc(Shape{int(count), 1, 1, 1});
   std::vector<float> values(data.labels.begin(), data.labels.begin() + long(count));
   t.backend().upload(labels, values);

@@ -16,13 +16,16 @@
 
 namespace drmm::fuzz {
 
+inline std::filesystem::path scratch_name() {
+  return std::filesystem::temp_directory_path() / ("drmm-fuzz-" + std::to_string(::getpid()));
+}
+
 // A folder of this process's own, removed at exit.
 inline const std::filesystem::path& scratch() {
   static const std::filesystem::path folder = [] {
-    std::filesystem::path p = std::filesystem::temp_directory_path() / ("drmm-fuzz-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(p);
-    std::atexit([] { std::filesystem::remove_all(std::filesystem::temp_directory_path() / ("drmm-fuzz-" + std::to_string(::getpid()))); });
-    return p;
+    std::filesystem::create_directories(scratch_name());
+    std::atexit([] { std::filesystem::remove_all(scratch_name()); });
+    return scratch_name();
   }();
   return folder;
 }
