@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include <QAction>
@@ -98,6 +99,7 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
 
   if (options_.use_settings) {
     session_->set_discard_guard([this](const QString& action) { return confirm_discard(action); });
+    start_autosaving();
     if (!options_.demo && !options_.config_from_command_line) QTimer::singleShot(0, this, &MainWindow::offer_autosaved_run);
   }
   if (options_.demo || !options_.screenshot_path.isEmpty()) session_->start();
@@ -410,8 +412,8 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     save_settings();
     // Quitting never discards training: it is kept (the controller's destructor waits for the
     // save) and offered back on the next launch.
-    if (session_->unsaved_steps() > 0 && QDir().mkpath(QFileInfo(autosave_path()).path()))
-      session_->save_checkpoint(autosave_path());
+    if (session_->unsaved_steps() > 0) session_->save_checkpoint(autosave_path());
+    else if (session_->saved_path() != autosave_path()) QFile::remove(autosave_path());  // a save holds it all
   }
   event->accept();
 }
@@ -465,13 +467,24 @@ QString MainWindow::autosave_path() {
   return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/autosave.drmm";
 }
 
+// While it trains, the run is kept in the autosave file every few minutes, so that even a crash
+// or a kill of the studio loses at most that much; quitting keeps the rest (closeEvent).
+void MainWindow::start_autosaving() {
+  QDir().mkpath(QFileInfo(autosave_path()).path());
+  session_->set_autosave(autosave_path(), std::chrono::milliseconds(qint64(options_.autosave_minutes * 60000)));
+  connect(session_, &SessionController::autosave_failed, this, [this](const QString& path, const QString& error) {
+    statusBar()->showMessage(tr("Autosave to %1 failed: %2").arg(path, error), 10000);
+  });
+}
+
 // The run a closed window left unsaved comes back on the next launch, if the user wants it.
 void MainWindow::offer_autosaved_run() {
   const QString path = autosave_path();
   if (!QFileInfo::exists(path)) return;
   const auto answer = QMessageBox::question(
       this, tr("Continue the last run?"),
-      tr("The studio was closed with unsaved training; it was kept in %1. Continue that run?").arg(path),
+      tr("The last session of the studio ended with training that no saved checkpoint held; it was kept "
+         "in %1. Continue that run?").arg(path),
       QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
   if (answer == QMessageBox::Yes) continue_run(path);
   else QFile::remove(path);

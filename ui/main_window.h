@@ -59,6 +59,7 @@ class MainWindow : public QMainWindow {
   bool confirm_discard(const QString& action);  // the session's discard guard: a dialog
   static QString autosave_path();             // where a closed window keeps unsaved training
   void offer_autosaved_run();
+  void start_autosaving();
   void export_all();
   void export_panel(ImGuiPanelHost* panel, const QString& format);
   void show_guide();

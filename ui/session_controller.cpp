@@ -57,7 +57,7 @@ void SessionController::apply_config(const TrainConfig& config) {
   }
   config_ = config;
   running_ = false;
-  saved_step_ = 0;
+  forget_saves();
   retire(std::move(session_));
   create_session();
   if (dataset_changed) load_dataset_async();
@@ -95,6 +95,13 @@ void SessionController::open_checkpoint(const QString& path) {
   resume_checkpoint_ = path.toStdString();
   apply_config(saved);
   saved_step_ = step;
+  saved_path_ = path;
+}
+
+void SessionController::forget_saves() {
+  saved_step_ = 0;
+  saved_path_.clear();
+  autosaved_step_ = 0;
 }
 
 void SessionController::set_probes(std::vector<size_t> indices) {
@@ -169,11 +176,29 @@ void SessionController::load_dataset_async() {
   });
 }
 
-void SessionController::save_checkpoint(const QString& path) {
+void SessionController::save_checkpoint(const QString& path) { save(path, SaveRole::user); }
+
+void SessionController::set_autosave(const QString& path, std::chrono::milliseconds interval) {
+  autosave_path_ = path;
+  if (!autosave_timer_) {
+    autosave_timer_ = new QTimer(this);
+    connect(autosave_timer_, &QTimer::timeout, this, &SessionController::autosave_if_needed);
+  }
+  autosave_timer_->start(interval);
+}
+
+void SessionController::autosave_if_needed() {
+  const auto snapshot = session_->latest();
+  const int64_t step = snapshot ? snapshot->step : 0;
+  if (saving() || autosave_path_.isEmpty() || step <= std::max(saved_step_, autosaved_step_)) return;
+  save(autosave_path_, SaveRole::autosave);
+}
+
+void SessionController::save(const QString& path, SaveRole role) {
   ++saves_in_flight_;
   const auto snapshot = session_->latest();
   const int64_t step = snapshot ? snapshot->step : 0;  // saved at the next batch boundary: at least this
-  spawn([this, session = session_, path, step] {
+  spawn([this, session = session_, path, step, role] {
     QString error;
     try {
       session->save_checkpoint(path.toStdString());
@@ -181,9 +206,16 @@ void SessionController::save_checkpoint(const QString& path) {
       error = QString::fromStdString(e.what());
     }
     --saves_in_flight_;
-    QMetaObject::invokeMethod(this, [this, session, path, error, step] {
-      if (error.isEmpty() && session == session_) saved_step_ = std::max(saved_step_, step);
-      emit checkpoint_saved(path, error);
+    QMetaObject::invokeMethod(this, [this, session, path, error, step, role] {
+      if (error.isEmpty() && session == session_) {
+        autosaved_step_ = std::max(autosaved_step_, step);
+        if (role == SaveRole::user) {
+          saved_step_ = std::max(saved_step_, step);
+          saved_path_ = path;
+        }
+      }
+      if (role == SaveRole::user) emit checkpoint_saved(path, error);
+      else if (!error.isEmpty()) emit autosave_failed(path, error);
     }, Qt::QueuedConnection);
   });
 }

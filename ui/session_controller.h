@@ -6,6 +6,7 @@
 // saver thread, and the destructor joins them all, so closing the window mid-training leaves
 // no half-written file and no running thread.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,8 @@
 #include "core/data/dataset.h"
 #include "core/train/snapshot.h"
 #include "core/train/train_config.h"
+
+class QTimer;
 
 namespace drmm {
 class TrainingSession;
@@ -70,6 +73,12 @@ class SessionController : public QObject {
   // Saves on a background thread; `checkpoint_saved` reports the outcome.
   void save_checkpoint(const QString& path);
   bool saving() const;
+  // Keeps the run in `path` every `interval` while it has steps that neither a save nor an
+  // earlier autosave holds, so that a crash or a kill loses at most one interval of training.
+  // An autosave is not the user's save: unsaved_steps() still counts what it holds.
+  void set_autosave(const QString& path, std::chrono::milliseconds interval);
+  // The file of the newest save or opened checkpoint of this run (empty: none).
+  const QString& saved_path() const { return saved_path_; }
 
   // Training steps of the current run that no saved checkpoint holds (0 after a save, a reset or
   // opening a checkpoint): what Apply, Reset, opening a file or a dataset would discard.
@@ -85,9 +94,14 @@ class SessionController : public QObject {
   void config_changed();
   void probes_changed();
   void dataset_loaded();
-  void checkpoint_saved(const QString& path, const QString& error);
+  void checkpoint_saved(const QString& path, const QString& error);  // a save the user asked for
+  void autosave_failed(const QString& path, const QString& error);
 
  private:
+  enum class SaveRole { user, autosave };
+  void save(const QString& path, SaveRole role);
+  void autosave_if_needed();
+  void forget_saves();
   void create_session();
   std::string resume_checkpoint_;  // used by the next create_session only
   void load_dataset_async();
@@ -116,6 +130,10 @@ class SessionController : public QObject {
   std::atomic<int> saves_in_flight_{0};
   std::function<bool(const QString&)> guard_;
   int64_t saved_step_ = 0;  // the step of the run's newest saved (or opened) checkpoint
+  QString saved_path_;
+  int64_t autosaved_step_ = 0;
+  QString autosave_path_;
+  QTimer* autosave_timer_ = nullptr;
 };
 
 }  // namespace drmm::ui

@@ -2,6 +2,7 @@
 // the panels need it, open the main window. With no arguments it opens on Fashion-MNIST with the
 // tiny preset, ready to train; --demo starts training at once; --screenshot / --after-steps /
 // --frame-stats are the automation hooks the GUI test uses.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -14,6 +15,19 @@
 #include "ui/studio_options.h"
 
 namespace {
+
+// A number option above 0, or a clean exit naming the option (QCommandLineParser checks names only).
+double positive_number(const QCommandLineParser& parser, const QCommandLineOption& option) {
+  bool ok = false;
+  const QString text = parser.value(option);
+  const double value = text.toDouble(&ok);
+  if (!ok || !std::isfinite(value) || value <= 0) {
+    std::fprintf(stderr, "drmm-studio: error: --%s: expected a number above 0, got '%s'\n",
+                 qPrintable(option.names().first()), qPrintable(text));
+    std::exit(2);
+  }
+  return value;
+}
 
 drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   QCommandLineParser parser;
@@ -29,7 +43,9 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   const QCommandLineOption frame_stats("frame-stats", "Print the median and p99 of frame work and presented-frame interval at exit.");
   const QCommandLineOption exit_after("exit-after", "Quit after this many seconds.", "seconds");
   const QCommandLineOption raise("raise", "Bring this panel's tab to the front (rendering_paths, samples, activity_max, …).", "panel");
-  parser.addOptions({demo, dataset, preset, backend, screenshot, after_steps, frame_stats, exit_after, raise});
+  const QCommandLineOption autosave_minutes(
+      "autosave-minutes", "Minutes between autosaves of training no saved checkpoint holds (default 5).", "minutes");
+  parser.addOptions({demo, dataset, preset, backend, screenshot, after_steps, frame_stats, exit_after, raise, autosave_minutes});
   parser.process(app);
 
   drmm::ui::StudioOptions options;
@@ -46,10 +62,11 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   if (parser.isSet(backend)) options.config.backend = parser.value(backend).toStdString();
   options.config_from_command_line = parser.isSet(dataset) || parser.isSet(preset);
   options.screenshot_path = parser.value(screenshot);
-  if (parser.isSet(after_steps)) options.after_steps = parser.value(after_steps).toLongLong();
+  if (parser.isSet(after_steps)) options.after_steps = static_cast<long long>(positive_number(parser, after_steps));
   options.frame_stats = parser.isSet(frame_stats);
   options.raise_panel = parser.value(raise);
-  if (parser.isSet(exit_after)) options.exit_after_seconds = parser.value(exit_after).toDouble();
+  if (parser.isSet(exit_after)) options.exit_after_seconds = positive_number(parser, exit_after);
+  if (parser.isSet(autosave_minutes)) options.autosave_minutes = positive_number(parser, autosave_minutes);
   // Automation gets the default window and leaves the person's saved layout alone.
   options.use_settings = options.screenshot_path.isEmpty() && options.exit_after_seconds <= 0;
   return options;
