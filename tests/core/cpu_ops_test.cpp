@@ -341,6 +341,28 @@ TEST(CpuLoss, CrossEntropyWithoutLabelsIsZeroAndBadLabelsThrow) {
   EXPECT_THROW(c.cpu.cross_entropy(q, c.cpu.alloc({2, 1, 1, 1}), 1.0f, loss, d), Error);
 }
 
+// The host default of render_class_onehot: a label that is no class index is refused (it
+// would put the image's 1 past its row), whether it is too large or not an integer.
+TEST(CpuLoss, RenderClassOnehotRefusesALabelThatIsNoClass) {
+  CpuBackend cpu(1);
+  Tensor q = cpu.alloc({2, 10, 1, 1}), labels = cpu.alloc({2, 1, 1, 1}), onehot = cpu.alloc({2, 10, 1, 1});
+  cpu.upload(labels, std::vector<float>{3, 10});
+  try {
+    cpu.render_class_onehot(q, labels, true, onehot);
+    ADD_FAILURE() << "label 10 of 10 classes was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "render_class_onehot: label 10 of image 1 is not a class index in [0, 10) or negative (unlabeled)");
+  }
+  cpu.upload(labels, std::vector<float>{2.5f, -1});
+  EXPECT_THROW(cpu.render_class_onehot(q, labels, true, onehot), Error);
+  cpu.upload(labels, std::vector<float>{9, -1});  // the largest class and an unlabeled image
+  cpu.render_class_onehot(q, labels, true, onehot);
+  EXPECT_EQ(cpu.download(onehot)[9], 1.0f);
+  cpu.upload(labels, std::vector<float>{3, 10});  // labels unused: predictions only
+  cpu.render_class_onehot(q, labels, false, onehot);
+}
+
 TEST(CpuLoss, KlLossBothSignsValueAndGradient) {
   Check c;
   Tensor logits = c.random({5, 3, 1, 1}, -2, 2);

@@ -104,5 +104,18 @@ TEST_F(VulkanLoss, RenderClassOnehot) {
   }
 }
 
+// The cpu refuses a label that is no class (backend.h); the kernel, which cannot, writes nothing
+// past the image's row: that row stays all zero, the others are rendered as usual.
+TEST_F(VulkanLoss, RenderClassOnehotWithALabelOutsideTheClassesWritesNoRow) {
+  Mirrored p = random(kLogits, 12, 0.0f, 1.0f), onehot = random(kLogits, 13);
+  Mirrored labels = mirrored({6, 1, 1, 1}, {5, 10, 0, -1, 9, 2});
+  EXPECT_THROW(cpu().render_class_onehot(p.cpu, labels.cpu, true, onehot.cpu), Error);
+  vk().render_class_onehot(p.vk, labels.vk, true, onehot.vk);
+  const std::vector<float> rows = vk().download(onehot.vk);
+  for (int c = 0; c < 10; ++c) EXPECT_EQ(rows[size_t(10 + c)], 0.0f) << "class " << c;
+  EXPECT_EQ(rows[5], 1.0f);
+  EXPECT_EQ(rows[size_t(20 + 0)], 1.0f);
+}
+
 }  // namespace
 }  // namespace drmm::test

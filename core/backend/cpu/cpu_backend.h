@@ -7,8 +7,8 @@
 // CpuBackendT<double> is the check mode for finite-difference tests: the same code in double
 // precision, with upload/download converting from/to float.
 //
-// Every op checks its tensors' shapes and throws drmm::Error naming the op and the shapes
-// when they do not fit, so a wrong call is an error message, never memory corruption.
+// Backend checks every op's arguments before it calls run_<op> here (op_checks.h), so a wrong
+// call is an error message, never memory corruption.
 #include <memory>
 #include <vector>
 
@@ -36,51 +36,55 @@ class CpuBackendT final : public Backend {
   Real* data(Tensor& t) const;
   const Real* data(const Tensor& t) const;
 
-  Tensor alloc(Shape shape) override;
-  void upload(Tensor& dst, std::span<const float> src) override;
-  std::vector<float> download(const Tensor& src) override;
-  void finish() override {}  // every op has finished when it returns
-  double read_scalar(const Tensor& t) override;  // unrounded in the check mode
-  void fill(Tensor& t, float value) override;
-  void copy(const Tensor& src, Tensor& dst) override;
-
-  void conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) override;
-  void conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx, bool accumulate) override;
-  void conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw, bool accumulate) override;
-
-  void maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) override;
-  void unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) override;
-  void unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) override;
-  void upsample(const Tensor& x, int k, Tensor& y) override;
-  void sum_pool(const Tensor& x, int k, Tensor& y) override;
-  void mean_pool(const Tensor& x, Tensor& y) override;
-  void mean_pool_backward(const Tensor& dy, Tensor& dx) override;
-
-  void relu(const Tensor& x, Tensor& y, Tensor& mask) override;
-  void mul(const Tensor& a, const Tensor& b, Tensor& y) override;
-  void axpy(float alpha, const Tensor& x, Tensor& y) override;
-  void scale(Tensor& y, float alpha) override;
-
-  void batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum, float eps,
-                       Tensor& running_mean, Tensor& running_var, Tensor& y, Tensor& saved_mean,
-                       Tensor& saved_inv_std) override;
-  void batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                       const Tensor& running_var, float eps, Tensor& y) override;
-  void batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& saved_mean,
-                          const Tensor& saved_inv_std, Tensor& dx, Tensor& dgamma, Tensor& dbeta) override;
-
-  void softmax(const Tensor& logits, Tensor& q) override;
-  void cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss, Tensor& dlogits) override;
-  void kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) override;
-  void reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) override;
-  void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) override;
-
-  void batch_mean_ema(const Tensor& x, float decay, Tensor& ema) override;
-  void sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) override;
-  void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1, float beta2,
-                 float eps, int step) override;
-
  private:
+  // The ops (backend.h), called with arguments Backend has checked.
+  Tensor run_alloc(Shape shape) override;
+  void run_upload(Tensor& dst, std::span<const float> src) override;
+  std::vector<float> run_download(const Tensor& src) override;
+  void run_finish() override {}                      // every op has finished when it returns
+  double run_read_scalar(const Tensor& t) override;  // unrounded in the check mode
+  void run_fill(Tensor& t, float value) override;
+  void run_copy(const Tensor& src, Tensor& dst) override;
+
+  void run_conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) override;
+  void run_conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx,
+                                 bool accumulate) override;
+  void run_conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw,
+                                  bool accumulate) override;
+
+  void run_maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) override;
+  void run_unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) override;
+  void run_unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) override;
+  void run_upsample(const Tensor& x, int k, Tensor& y) override;
+  void run_sum_pool(const Tensor& x, int k, Tensor& y) override;
+  void run_mean_pool(const Tensor& x, Tensor& y) override;
+  void run_mean_pool_backward(const Tensor& dy, Tensor& dx) override;
+
+  void run_relu(const Tensor& x, Tensor& y, Tensor& mask) override;
+  void run_mul(const Tensor& a, const Tensor& b, Tensor& y) override;
+  void run_axpy(float alpha, const Tensor& x, Tensor& y) override;
+  void run_scale(Tensor& y, float alpha) override;
+
+  void run_batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum, float eps,
+                           Tensor& running_mean, Tensor& running_var, Tensor& y, Tensor& saved_mean,
+                           Tensor& saved_inv_std) override;
+  void run_batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                           const Tensor& running_var, float eps, Tensor& y) override;
+  void run_batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& saved_mean,
+                              const Tensor& saved_inv_std, Tensor& dx, Tensor& dgamma, Tensor& dbeta) override;
+
+  void run_softmax(const Tensor& logits, Tensor& q) override;
+  void run_cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss,
+                         Tensor& dlogits) override;
+  void run_kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) override;
+  void run_reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) override;
+  void run_nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) override;
+
+  void run_batch_mean_ema(const Tensor& x, float decay, Tensor& ema) override;
+  void run_sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) override;
+  void run_adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1, float beta2,
+                     float eps, int step) override;
+
   // Runs fn(begin, end, worker) over [0, count) on the pool, or inline when count·cost
   // (roughly, values touched) is too small to pay for waking the workers.
   template <class Fn>

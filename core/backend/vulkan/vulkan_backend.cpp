@@ -46,43 +46,14 @@ Groups linear(size_t count, uint32_t cap = kMaxGroups) {
 
 uint32_t ceil_div(size_t a, size_t b) { return uint32_t((a + b - 1) / b); }
 
-void require(bool ok, const char* op, const std::string& what) {
-  if (!ok) throw Error(std::string("vulkan ") + op + ": " + what);
-}
-void require_shape(const Tensor& t, const Shape& expected, const char* op, const char* name) {
-  require(t.shape() == expected, op, std::string(name) + " is " + t.shape().str() + ", expected " + expected.str());
-}
-void require_count(const Tensor& t, size_t expected, const char* op, const char* name) {
-  require(t.count() == expected, op,
-          std::string(name) + " has " + std::to_string(t.count()) + " values, expected " + std::to_string(expected));
-}
-void require_per_channel(std::initializer_list<TensorRef> tensors, int channels, const char* op) {
-  for (const Tensor& t : tensors)
-    require(t.count() == size_t(channels), op,
-            "a per-channel tensor is " + t.shape().str() + ", expected " + std::to_string(channels) + " values");
-}
-Shape pooled(const Shape& s, int k) { return {s.n, s.c, s.h / k, s.w / k}; }
-Shape unpooled(const Shape& s, int k) { return {s.n, s.c, s.h * k, s.w * k}; }
-void require_poolable(const Tensor& fine, int k, const char* op) {
-  require(k >= 1 && fine.shape().h % k == 0 && fine.shape().w % k == 0, op,
-          "window " + std::to_string(k) + " does not tile " + fine.shape().str());
-}
-
-// Sizes of one convolution (backend.h: stride 1, square kernel, `pad` on every side).
+// Sizes of one convolution (backend.h: stride 1, square kernel, `pad` on every side), from
+// arguments Backend has checked (op_checks.h).
 struct ConvGeometry {
   int batch, cin, h, w, cout, ho, wo, k, pad;
-  Shape input() const { return {batch, cin, h, w}; }
-  Shape output() const { return {batch, cout, ho, wo}; }
 };
 
-ConvGeometry conv_geometry(const Shape& x, const Shape& w, int pad, const char* op) {
-  require(w.h == w.w, op, "kernel " + w.str() + " is not square");
-  require(w.c == x.c, op, "kernel " + w.str() + " does not match input channels " + x.str());
-  require(pad >= 0, op, "negative padding");
-  const ConvGeometry g{x.n, x.c, x.h, x.w, w.n, conv_output_size(x.h, w.h, pad), conv_output_size(x.w, w.h, pad),
-                       w.h, pad};
-  require(g.ho >= 1 && g.wo >= 1, op, "kernel larger than the padded input");
-  return g;
+ConvGeometry conv_geometry(const Shape& x, const Shape& w, int pad) {
+  return {x.n, x.c, x.h, x.w, w.n, conv_output_size(x.h, w.h, pad), conv_output_size(x.w, w.h, pad), w.h, pad};
 }
 
 // The block of C one conv_gemm.comp workgroup computes: 256 invocations shaped wgx×wgy,
@@ -238,15 +209,14 @@ uint64_t VulkanBackend::submit_count() const { return impl_->sequence->submits()
 
 // ---- memory ---------------------------------------------------------------------------
 
-Tensor VulkanBackend::alloc(Shape shape) {
+Tensor VulkanBackend::run_alloc(Shape shape) {
   auto s = impl_->buffer(shape.count(), false);
   impl_->sequence->fill(s->handle(), VK_WHOLE_SIZE, 0);  // recycled buffers hold old data
   impl_->sequence->hold(s);
   return Tensor(shape, s);
 }
 
-void VulkanBackend::upload(Tensor& dst, std::span<const float> src) {
-  require_count(dst, src.size(), "upload", "destination");
+void VulkanBackend::run_upload(Tensor& dst, std::span<const float> src) {
   VulkanStorage& s = impl_->storage(dst);
   const size_t bytes = src.size_bytes();
   // Nothing queued means nothing on the device can still read or write dst: write it in
@@ -262,7 +232,7 @@ void VulkanBackend::upload(Tensor& dst, std::span<const float> src) {
   impl_->sequence->hold(s.shared_from_this());
 }
 
-std::vector<float> VulkanBackend::download(const Tensor& src) {
+std::vector<float> VulkanBackend::run_download(const Tensor& src) {
   VulkanStorage& s = impl_->storage(src);
   std::vector<float> out(src.count());
   const size_t bytes = out.size() * sizeof(float);
@@ -279,16 +249,15 @@ std::vector<float> VulkanBackend::download(const Tensor& src) {
   return out;
 }
 
-void VulkanBackend::finish() { impl_->sequence->submit_and_wait(); }
+void VulkanBackend::run_finish() { impl_->sequence->submit_and_wait(); }
 
-void VulkanBackend::fill(Tensor& t, float value) {
+void VulkanBackend::run_fill(Tensor& t, float value) {
   VulkanStorage& s = impl_->storage(t);
   impl_->sequence->fill(s.handle(), t.count() * sizeof(float), std::bit_cast<uint32_t>(value));
   impl_->sequence->hold(s.shared_from_this());
 }
 
-void VulkanBackend::copy(const Tensor& src, Tensor& dst) {
-  require_count(dst, src.count(), "copy", "destination");
+void VulkanBackend::run_copy(const Tensor& src, Tensor& dst) {
   VulkanStorage& from = impl_->storage(src);
   VulkanStorage& to = impl_->storage(dst);
   if (&from == &to) return;
@@ -299,192 +268,145 @@ void VulkanBackend::copy(const Tensor& src, Tensor& dst) {
 
 // ---- convolution ----------------------------------------------------------------------
 
-void VulkanBackend::conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) {
-  const ConvGeometry g = conv_geometry(x.shape(), w.shape(), pad, "conv2d");
-  require_shape(y, g.output(), "conv2d", "y");
+void VulkanBackend::run_conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) {
+  const ConvGeometry g = conv_geometry(x.shape(), w.shape(), pad);
   impl_->conv_gemm(0, w, x, y, g, false);
 }
 
-void VulkanBackend::conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx, bool accumulate) {
-  const ConvGeometry g = conv_geometry(dx.shape(), w.shape(), pad, "conv2d_backward_input");
-  require_shape(dy, g.output(), "conv2d_backward_input", "dy");
+void VulkanBackend::run_conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx, bool accumulate) {
+  const ConvGeometry g = conv_geometry(dx.shape(), w.shape(), pad);
   impl_->conv_gemm(1, w, dy, dx, g, accumulate);
 }
 
-void VulkanBackend::conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw, bool accumulate) {
-  const ConvGeometry g = conv_geometry(x.shape(), dw.shape(), pad, "conv2d_backward_weight");
-  require_shape(dy, g.output(), "conv2d_backward_weight", "dy");
+void VulkanBackend::run_conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw,
+                                               bool accumulate) {
+  const ConvGeometry g = conv_geometry(x.shape(), dw.shape(), pad);
   impl_->conv_gemm(2, dy, x, dw, g, accumulate);
 }
 
 // ---- pooling and switches -------------------------------------------------------------
 
-void VulkanBackend::maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) {
-  require_poolable(x, k, "maxpool");
-  require_shape(y, pooled(x.shape(), k), "maxpool", "y");
-  require_shape(switches, x.shape(), "maxpool", "switches");
+void VulkanBackend::run_maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) {
   impl_->run("maxpool", {k}, {x, y, switches}, {y.count(), y.shape().h, y.shape().w}, linear(y.count()));
 }
 
-void VulkanBackend::unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) {
-  require_shape(x, unpooled(y.shape(), k), "unpool", "x");
-  require_shape(switches, x.shape(), "unpool", "switches");
+void VulkanBackend::run_unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) {
   impl_->run("unpool", {k}, {y, x, switches}, {x.count(), x.shape().h, x.shape().w}, linear(x.count()));
 }
 
-void VulkanBackend::unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) {
-  require_poolable(dx, k, "unpool_backward");
-  require_shape(dy, pooled(dx.shape(), k), "unpool_backward", "dy");
-  require_shape(switches, dx.shape(), "unpool_backward", "switches");
+void VulkanBackend::run_unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) {
   impl_->run("unpool_backward", {k}, {dx, dy, switches}, {dy.count(), dy.shape().h, dy.shape().w},
              linear(dy.count()));
 }
 
-void VulkanBackend::upsample(const Tensor& x, int k, Tensor& y) {
-  require_shape(y, unpooled(x.shape(), k), "upsample", "y");
+void VulkanBackend::run_upsample(const Tensor& x, int k, Tensor& y) {
   impl_->run("upsample", {k}, {x, y}, {y.count(), y.shape().h, y.shape().w}, linear(y.count()));
 }
 
-void VulkanBackend::sum_pool(const Tensor& x, int k, Tensor& y) {
-  require_poolable(x, k, "sum_pool");
-  require_shape(y, pooled(x.shape(), k), "sum_pool", "y");
+void VulkanBackend::run_sum_pool(const Tensor& x, int k, Tensor& y) {
   impl_->run("sum_pool", {k}, {x, y}, {y.count(), y.shape().h, y.shape().w}, linear(y.count()));
 }
 
-void VulkanBackend::mean_pool(const Tensor& x, Tensor& y) {
-  require_shape(y, Shape{x.shape().n, x.shape().c, 1, 1}, "mean_pool", "y");
+void VulkanBackend::run_mean_pool(const Tensor& x, Tensor& y) {
   impl_->run("mean_pool", {}, {x, y}, {y.count(), x.shape().plane()}, linear(y.count()));
 }
 
-void VulkanBackend::mean_pool_backward(const Tensor& dy, Tensor& dx) {
-  require_shape(dy, Shape{dx.shape().n, dx.shape().c, 1, 1}, "mean_pool_backward", "dy");
+void VulkanBackend::run_mean_pool_backward(const Tensor& dy, Tensor& dx) {
   impl_->run("mean_pool_backward", {}, {dy, dx}, {dx.count(), dx.shape().plane()}, linear(dx.count()));
 }
 
 // ---- elementwise ----------------------------------------------------------------------
 
-void VulkanBackend::relu(const Tensor& x, Tensor& y, Tensor& mask) {
-  require_count(y, x.count(), "relu", "y");
-  require_count(mask, x.count(), "relu", "mask");
+void VulkanBackend::run_relu(const Tensor& x, Tensor& y, Tensor& mask) {
   impl_->run("relu", {}, {x, y, mask}, {x.count()}, linear(x.count()));
 }
 
-void VulkanBackend::mul(const Tensor& a, const Tensor& b, Tensor& y) {
-  require_count(b, a.count(), "mul", "b");
-  require_count(y, a.count(), "mul", "y");
+void VulkanBackend::run_mul(const Tensor& a, const Tensor& b, Tensor& y) {
   impl_->run("mul", {}, {a, b, y}, {y.count()}, linear(y.count()));
 }
 
-void VulkanBackend::axpy(float alpha, const Tensor& x, Tensor& y) {
-  require_count(y, x.count(), "axpy", "y");
+void VulkanBackend::run_axpy(float alpha, const Tensor& x, Tensor& y) {
   impl_->run("axpy", {}, {x, y}, {y.count(), alpha}, linear(y.count()));
 }
 
-void VulkanBackend::scale(Tensor& y, float alpha) {
+void VulkanBackend::run_scale(Tensor& y, float alpha) {
   impl_->run("scale", {}, {y}, {y.count(), alpha}, linear(y.count()));
 }
 
 // ---- batch normalisation --------------------------------------------------------------
 
-void VulkanBackend::batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum,
-                                    float eps, Tensor& running_mean, Tensor& running_var, Tensor& y,
-                                    Tensor& saved_mean, Tensor& saved_inv_std) {
+void VulkanBackend::run_batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum,
+                                        float eps, Tensor& running_mean, Tensor& running_var, Tensor& y,
+                                        Tensor& saved_mean, Tensor& saved_inv_std) {
   const Shape& s = x.shape();
-  require_per_channel({gamma, beta, running_mean, running_var, saved_mean, saved_inv_std}, s.c, "batchnorm_train");
-  require_shape(y, s, "batchnorm_train", "y");
   impl_->run("batchnorm_stats", {}, {x, running_mean, running_var, saved_mean, saved_inv_std},
              {s.n, s.c, s.plane(), momentum, eps}, {uint32_t(s.c), 1, 1});
   impl_->run("batchnorm_apply", {0}, {x, gamma, beta, saved_mean, saved_inv_std, y}, {x.count(), s.c, s.plane(), eps},
              linear(x.count()));
 }
 
-void VulkanBackend::batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                    const Tensor& running_mean, const Tensor& running_var, float eps, Tensor& y) {
+void VulkanBackend::run_batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                        const Tensor& running_mean, const Tensor& running_var, float eps, Tensor& y) {
   const Shape& s = x.shape();
-  require_per_channel({gamma, beta, running_mean, running_var}, s.c, "batchnorm_infer");
-  require_shape(y, s, "batchnorm_infer", "y");
   impl_->run("batchnorm_apply", {1}, {x, gamma, beta, running_mean, running_var, y},
              {x.count(), s.c, s.plane(), eps}, linear(x.count()));
 }
 
-void VulkanBackend::batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
-                                       const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& dx,
-                                       Tensor& dgamma, Tensor& dbeta) {
+void VulkanBackend::run_batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                                           const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& dx,
+                                           Tensor& dgamma, Tensor& dbeta) {
   const Shape& s = x.shape();
-  require_per_channel({gamma, saved_mean, saved_inv_std, dgamma, dbeta}, s.c, "batchnorm_backward");
-  require_shape(dy, s, "batchnorm_backward", "dy");
-  require_shape(dx, s, "batchnorm_backward", "dx");
   impl_->run("batchnorm_backward", {}, {dy, x, gamma, saved_mean, saved_inv_std, dx, dgamma, dbeta},
              {s.n, s.c, s.plane()}, {uint32_t(s.c), 1, 1});
 }
 
 // ---- classifier and losses ------------------------------------------------------------
 
-void VulkanBackend::softmax(const Tensor& logits, Tensor& q) {
-  require_shape(q, logits.shape(), "softmax", "q");
+void VulkanBackend::run_softmax(const Tensor& logits, Tensor& q) {
   const Shape& s = logits.shape();
   impl_->run("softmax", {}, {logits, q}, {s.n, s.per_image()}, linear(size_t(s.n)));
 }
 
-void VulkanBackend::cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss,
-                                  Tensor& dlogits) {
+void VulkanBackend::run_cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss,
+                                      Tensor& dlogits) {
   const Shape& s = q.shape();
-  require_count(labels, size_t(s.n), "cross_entropy", "labels");
-  require_count(loss, 1, "cross_entropy", "loss");
-  require_shape(dlogits, s, "cross_entropy", "dlogits");
   impl_->run("cross_entropy", {}, {q, labels, loss, dlogits}, {s.n, s.per_image(), weight}, {1, 1, 1});
 }
 
-void VulkanBackend::kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) {
+void VulkanBackend::run_kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) {
   const Shape& s = q.shape();
-  require_count(loss, 1, "kl_loss", "loss");
-  require_shape(dlogits, s, "kl_loss", "dlogits");
   impl_->run("kl_loss", {}, {q, loss, dlogits}, {s.n, s.per_image(), weight, paper_sign ? 1.0f : -1.0f},
              {1, 1, 1});
 }
 
-void VulkanBackend::reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) {
-  require_count(b, a.count(), "reconstruction_loss", "b");
-  require_count(da, a.count(), "reconstruction_loss", "da");
-  require_count(loss, 1, "reconstruction_loss", "loss");
+void VulkanBackend::run_reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) {
   const float n = float(a.shape().n);
   impl_->summed_loss("reconstruction_loss", {a, b, da}, a.count(), 2.0f * weight / n, 1.0f / n, false, loss);
 }
 
-void VulkanBackend::nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) {
-  require_count(dz, z.count(), "nonnegativity_loss", "dz");
-  require_count(loss, 1, "nonnegativity_loss", "loss");
+void VulkanBackend::run_nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) {
   const float count = float(z.count());  // the mean over the level's elements (backend.h)
   impl_->summed_loss("nonnegativity_loss", {z, dz}, z.count(), 2.0f * weight / count, 1.0f / count, true, loss);
 }
 
-void VulkanBackend::render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) {
+void VulkanBackend::run_render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) {
   const Shape& s = q.shape();
-  require_count(labels, size_t(s.n), "render_class_onehot", "labels");
-  require_shape(onehot, s, "render_class_onehot", "onehot");
   impl_->run("render_class_onehot", {}, {q, labels, onehot}, {s.n, s.per_image(), int(use_labels)},
              linear(size_t(s.n)));
 }
 
 // ---- statistics and optimisers --------------------------------------------------------
 
-void VulkanBackend::batch_mean_ema(const Tensor& x, float decay, Tensor& ema) {
-  require_count(ema, x.shape().per_image(), "batch_mean_ema", "ema");
+void VulkanBackend::run_batch_mean_ema(const Tensor& x, float decay, Tensor& ema) {
   impl_->run("batch_mean_ema", {}, {x, ema}, {ema.count(), x.shape().n, decay}, linear(ema.count()));
 }
 
-void VulkanBackend::sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) {
-  require_count(grad, param.count(), "sgd_step", "grad");
-  require_count(velocity, param.count(), "sgd_step", "velocity");
+void VulkanBackend::run_sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) {
   impl_->run("sgd_step", {}, {param, grad, velocity}, {param.count(), lr, momentum}, linear(param.count()));
 }
 
-void VulkanBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1,
-                              float beta2, float eps, int step) {
-  require_count(grad, param.count(), "adam_step", "grad");
-  require_count(m, param.count(), "adam_step", "m");
-  require_count(v, param.count(), "adam_step", "v");
-  require(step >= 1, "adam_step", "step counts from 1");
+void VulkanBackend::run_adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1,
+                                  float beta2, float eps, int step) {
   const double bc1 = 1.0 - std::pow(double(beta1), step), bc2 = 1.0 - std::pow(double(beta2), step);
   impl_->run("adam_step", {}, {param, grad, m, v}, {param.count(), lr, beta1, beta2, eps, bc1, bc2},
              linear(param.count()));

@@ -54,51 +54,55 @@ class VulkanBackend final : public Backend {
   std::vector<std::string> validation_messages() const;
   uint64_t submit_count() const;  // command buffers submitted so far (one per finish/download)
 
-  Tensor alloc(Shape shape) override;
-  void upload(Tensor& dst, std::span<const float> src) override;
-  std::vector<float> download(const Tensor& src) override;
-  void finish() override;
-  void fill(Tensor& t, float value) override;
-  void copy(const Tensor& src, Tensor& dst) override;
-
-  void conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) override;
-  void conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx, bool accumulate) override;
-  void conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw, bool accumulate) override;
-
-  void maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) override;
-  void unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) override;
-  void unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) override;
-  void upsample(const Tensor& x, int k, Tensor& y) override;
-  void sum_pool(const Tensor& x, int k, Tensor& y) override;
-  void mean_pool(const Tensor& x, Tensor& y) override;
-  void mean_pool_backward(const Tensor& dy, Tensor& dx) override;
-
-  void relu(const Tensor& x, Tensor& y, Tensor& mask) override;
-  void mul(const Tensor& a, const Tensor& b, Tensor& y) override;
-  void axpy(float alpha, const Tensor& x, Tensor& y) override;
-  void scale(Tensor& y, float alpha) override;
-
-  void batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum, float eps,
-                       Tensor& running_mean, Tensor& running_var, Tensor& y, Tensor& saved_mean,
-                       Tensor& saved_inv_std) override;
-  void batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                       const Tensor& running_var, float eps, Tensor& y) override;
-  void batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& saved_mean,
-                          const Tensor& saved_inv_std, Tensor& dx, Tensor& dgamma, Tensor& dbeta) override;
-
-  void softmax(const Tensor& logits, Tensor& q) override;
-  void cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss, Tensor& dlogits) override;
-  void kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) override;
-  void reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) override;
-  void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) override;
-  void render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) override;
-
-  void batch_mean_ema(const Tensor& x, float decay, Tensor& ema) override;
-  void sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) override;
-  void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1, float beta2,
-                 float eps, int step) override;
-
  private:
+  // The ops (backend.h), called with arguments Backend has checked.
+  Tensor run_alloc(Shape shape) override;
+  void run_upload(Tensor& dst, std::span<const float> src) override;
+  std::vector<float> run_download(const Tensor& src) override;
+  void run_finish() override;
+  void run_fill(Tensor& t, float value) override;
+  void run_copy(const Tensor& src, Tensor& dst) override;
+
+  void run_conv2d(const Tensor& x, const Tensor& w, int pad, Tensor& y) override;
+  void run_conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx,
+                                 bool accumulate) override;
+  void run_conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw,
+                                  bool accumulate) override;
+
+  void run_maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) override;
+  void run_unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) override;
+  void run_unpool_backward(const Tensor& dx, const Tensor& switches, int k, Tensor& dy) override;
+  void run_upsample(const Tensor& x, int k, Tensor& y) override;
+  void run_sum_pool(const Tensor& x, int k, Tensor& y) override;
+  void run_mean_pool(const Tensor& x, Tensor& y) override;
+  void run_mean_pool_backward(const Tensor& dy, Tensor& dx) override;
+
+  void run_relu(const Tensor& x, Tensor& y, Tensor& mask) override;
+  void run_mul(const Tensor& a, const Tensor& b, Tensor& y) override;
+  void run_axpy(float alpha, const Tensor& x, Tensor& y) override;
+  void run_scale(Tensor& y, float alpha) override;
+
+  void run_batchnorm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum, float eps,
+                           Tensor& running_mean, Tensor& running_var, Tensor& y, Tensor& saved_mean,
+                           Tensor& saved_inv_std) override;
+  void run_batchnorm_infer(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                           const Tensor& running_var, float eps, Tensor& y) override;
+  void run_batchnorm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const Tensor& saved_mean,
+                              const Tensor& saved_inv_std, Tensor& dx, Tensor& dgamma, Tensor& dbeta) override;
+
+  void run_softmax(const Tensor& logits, Tensor& q) override;
+  void run_cross_entropy(const Tensor& q, const Tensor& labels, float weight, Tensor& loss,
+                         Tensor& dlogits) override;
+  void run_kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) override;
+  void run_reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) override;
+  void run_nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) override;
+  void run_render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) override;
+
+  void run_batch_mean_ema(const Tensor& x, float decay, Tensor& ema) override;
+  void run_sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) override;
+  void run_adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1, float beta2,
+                     float eps, int step) override;
+
   struct Impl;  // keeps <vulkan/vulkan.h> out of this header
   std::unique_ptr<Impl> impl_;
 };
