@@ -7,6 +7,7 @@
 #include "app/drmm/commands.h"
 #include "core/data/dataset.h"
 #include "core/data/preview.h"
+#include "core/model/model_spec.h"
 #include "core/util/png_io.h"
 
 namespace drmm::cli {
@@ -63,6 +64,14 @@ void print_nuisances(const Dataset& data, std::ostream& out) {
   }
 }
 
+// Which presets can train on these images (each preset's stack fitted to their shape and classes).
+void print_preset_fits(const Dataset& data, std::ostream& out) {
+  out << "presets:\n";
+  for (const PresetFit& fit : preset_fits(data.channels, data.height, data.width, data.num_classes()))
+    out << "  " << std::left << std::setw(10) << fit.preset << std::right << "  "
+        << (fit.problem.empty() ? "fits" : "does not fit: " + fit.problem) << "\n";
+}
+
 void run_info(const DataOptions& options) {
   const Dataset data = load_dataset(options.dataset, split_named(options.split));
   std::cout << "name:      " << data.name << "\n"
@@ -73,6 +82,7 @@ void run_info(const DataOptions& options) {
             << " (channels x height x width)\n";
   print_classes(data, std::cout);
   print_nuisances(data, std::cout);
+  print_preset_fits(data, std::cout);
 }
 
 void run_show(const DataOptions& options) {

@@ -95,20 +95,27 @@ std::vector<std::string> ModelSpec::level_names() const {
   return names;
 }
 
-void ModelSpec::resolve_shapes() {
+void ModelSpec::check_structure() const {
   if (layers.empty() || layers.back().kind != LayerKind::MeanPool)
     throw Error("model '" + name + "': the last layer must be a meanpool (the class scores, Table 6)");
-  Shape shape{1, channels, height, width};
+  if (layers.size() < 2 || layers[layers.size() - 2].kind != LayerKind::Conv)
+    throw Error("model '" + name + "': the layer before the meanpool must be a conv, the class layer (one filter per class)");
   for (size_t i = 0; i < layers.size(); ++i) {
-    LayerSpec& layer = layers[i];
     // Parameters and checkpoint tensors are keyed by layer name: two layers of one name would
     // both load the first one's weights.
     for (size_t j = 0; j < i; ++j)
-      if (layers[j].name == layer.name)
-        throw Error("model '" + name + "': two layers are named '" + layer.name + "' (layers " + std::to_string(j + 1) +
-                    " and " + std::to_string(i + 1) + "); layer names must be unique");
-    if (layer.kind == LayerKind::MeanPool && i + 1 != layers.size())
+      if (layers[j].name == layers[i].name)
+        throw Error("model '" + name + "': two layers are named '" + layers[i].name + "' (layers " +
+                    std::to_string(j + 1) + " and " + std::to_string(i + 1) + "); layer names must be unique");
+    if (layers[i].kind == LayerKind::MeanPool && i + 1 != layers.size())
       throw Error("model '" + name + "': meanpool must be the last layer");
+  }
+}
+
+void ModelSpec::resolve_shapes() {
+  check_structure();
+  Shape shape{1, channels, height, width};
+  for (LayerSpec& layer : layers) {
     if (layer.kind == LayerKind::MaxPool && (shape.h % layer.kernel || shape.w % layer.kernel))
       throw Error("model '" + name + "', layer " + layer.name + ": pool size " + std::to_string(layer.kernel) +
                   " does not divide its input " + std::to_string(shape.h) + "×" + std::to_string(shape.w));
@@ -120,6 +127,23 @@ void ModelSpec::resolve_shapes() {
   if (shape.c != classes)
     throw Error("model '" + name + "': the class layer has " + std::to_string(shape.c) + " channels but the model has " +
                 std::to_string(classes) + " classes");
+}
+
+ModelSpec ModelSpec::fitted_to(int image_channels, int image_height, int image_width, int class_count) const {
+  ModelSpec fitted = *this;
+  fitted.channels = image_channels;
+  fitted.height = image_height;
+  fitted.width = image_width;
+  fitted.classes = class_count;
+  try {
+    fitted.check_structure();
+    fitted.layers[fitted.layers.size() - 2].filters = class_count;
+    fitted.resolve_shapes();
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + " (on " + std::to_string(image_channels) + "×" + std::to_string(image_height) +
+                "×" + std::to_string(image_width) + " images with " + std::to_string(class_count) + " classes)");
+  }
+  return fitted;
 }
 
 json ModelSpec::to_json() const {
@@ -144,13 +168,17 @@ ModelSpec ModelSpec::from_json(const json& j, const std::string& source) {
   try {
     spec.name = j.value("name", std::filesystem::path(source).stem().string());
     spec.description = j.value("description", std::string());
-    const json& input = j.at("input");
-    spec.channels = input.at("channels").get<int>();
-    spec.height = input.at("height").get<int>();
-    spec.width = input.at("width").get<int>();
-    spec.classes = j.at("classes").get<int>();
+    if (j.contains("input")) {
+      const json& input = j.at("input");
+      spec.channels = input.at("channels").get<int>();
+      spec.height = input.at("height").get<int>();
+      spec.width = input.at("width").get<int>();
+    }
     const json& layers = j.at("layers");
     for (size_t i = 0; i < layers.size(); ++i) spec.layers.push_back(layer_from_json(layers[i], i, source));
+    // Without "classes", the class layer's filter count says how many it was made for.
+    const bool class_layer = spec.layers.size() >= 2 && spec.layers[spec.layers.size() - 2].kind == LayerKind::Conv;
+    spec.classes = j.value("classes", class_layer ? spec.layers[spec.layers.size() - 2].filters : spec.classes);
     if (j.contains("loss_weights")) {
       const json& a = j["loss_weights"];
       spec.alpha = LossWeights{a.value("h", 1.0f), a.value("rc", 0.2f), a.value("kl", 1.0f), a.value("nn", 1.0f)};
@@ -174,7 +202,10 @@ ModelSpec ModelSpec::from_json(const json& j, const std::string& source) {
   if (spec.channels < 1 || spec.height < 1 || spec.width < 1 || spec.classes < 2)
     throw FileError(source, "input size must be positive and classes at least 2");
   try {
-    spec.resolve_shapes();
+    // Without "input" the defaults stand in until a dataset fits the stack (fitted_to), so a
+    // stack made for other images is not refused here: only its structure is checked now.
+    if (j.contains("input")) spec.resolve_shapes();
+    else spec.check_structure();
   } catch (const Error& e) {
     throw FileError(source, e.what());
   }
@@ -193,6 +224,20 @@ std::vector<std::string> preset_names() {
     if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::vector<PresetFit> preset_fits(int channels, int height, int width, int classes) {
+  std::vector<PresetFit> fits;
+  for (const std::string& name : preset_names()) {
+    PresetFit fit{name, {}};
+    try {
+      load_model_spec(name).fitted_to(channels, height, width, classes);
+    } catch (const Error& e) {
+      fit.problem = e.what();
+    }
+    fits.push_back(std::move(fit));
+  }
+  return fits;
 }
 
 ModelSpec load_model_spec(const std::string& name_or_path) {

@@ -32,6 +32,8 @@ struct OptimizerSpec {
 
 struct ModelSpec {
   std::string name, description;
+  // The data the layer stack runs on. A preset's "input" and "classes" are the data it was made
+  // for (optional in the JSON); a new run takes them from its dataset (fitted_to).
   int channels = 1, height = 28, width = 28, classes = 10;
   std::vector<LayerSpec> layers;
   LossWeights alpha;
@@ -44,6 +46,13 @@ struct ModelSpec {
   // naming the layer and the problem (a pool that does not divide, a class layer whose
   // channels are not `classes`, a size that shrinks below 1).
   void resolve_shapes();
+  // What resolve_shapes checks that holds for any input: unique layer names, the mean pool last,
+  // a conv (the class layer) before it.
+  void check_structure() const;
+  // This layer stack on images of channels×height×width and `classes` classes: the class layer
+  // (the conv before the mean pool) gets one filter per class. Throws drmm::Error naming the
+  // layer that cannot take the images (a pool that does not divide, a map that shrinks below 1×1).
+  ModelSpec fitted_to(int channels, int height, int width, int classes) const;
   // The names of the levels a rendering can start from: every layer below the mean pool.
   std::vector<std::string> level_names() const;
   nlohmann::json to_json() const;
@@ -53,6 +62,12 @@ struct ModelSpec {
 // `name_or_path`: a preset name (tiny, convsmall, convlarge) or a path to a JSON file.
 ModelSpec load_model_spec(const std::string& name_or_path);
 std::vector<std::string> preset_names();
+// Whether each preset's layer stack takes images of channels×height×width with `classes`
+// classes: `problem` is empty when it does, else why not (the layer that cannot take them).
+struct PresetFit {
+  std::string preset, problem;
+};
+std::vector<PresetFit> preset_fits(int channels, int height, int width, int classes);
 std::string presets_dir();  // $DRMM_ASSETS_DIR/presets, else the build's assets folder
 
 }  // namespace drmm

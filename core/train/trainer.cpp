@@ -41,11 +41,18 @@ ImageF slice_image(const std::vector<float>& batch, size_t index, const Shape& s
 
 }  // namespace
 
-Trainer::Trainer(TrainConfig config) : Trainer(config, load_model_spec(config.preset)) {}
+Trainer::Trainer(TrainConfig config) : Trainer(config, load_model_spec(config.preset), SpecFit::to_dataset) {}
 
-Trainer::Trainer(TrainConfig config, ModelSpec spec) : config_(std::move(config)) {
+Trainer::Trainer(TrainConfig config, ModelSpec spec, SpecFit fit) : config_(std::move(config)) {
   train_ = load_dataset(config_.dataset, Split::Train);
   if (has_split(config_.dataset, Split::Test)) test_ = load_dataset(config_.dataset, Split::Test);
+  if (fit == SpecFit::to_dataset) {
+    try {
+      spec = spec.fitted_to(train_.channels, train_.height, train_.width, train_.num_classes());
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + ": dataset '" + train_.name + "' does not fit this architecture");
+    }
+  }
   if (train_.channels != spec.channels || train_.height != spec.height || train_.width != spec.width)
     throw Error("preset '" + spec.name + "' takes " + std::to_string(spec.channels) + "x" + std::to_string(spec.height) +
                 "x" + std::to_string(spec.width) + " images but dataset '" + train_.name + "' has " +

@@ -21,10 +21,14 @@ namespace drmm {
 
 class Trainer {
  public:
-  // Loads the data and builds the model and backend; throws drmm::Error on bad input.
+  // How an architecture meets the dataset: a new run fits the layer stack to the data's image
+  // shape and class count (ModelSpec::fitted_to); a continued run must match it exactly.
+  enum class SpecFit { to_dataset, exact };
+  // Loads the data and builds the model and backend (config.preset fitted to the dataset);
+  // throws drmm::Error on bad input.
   explicit Trainer(TrainConfig config);
   // The same with the architecture `spec` instead of the one config.preset names.
-  Trainer(TrainConfig config, ModelSpec spec);
+  Trainer(TrainConfig config, ModelSpec spec, SpecFit fit = SpecFit::exact);
   // Continues the run saved in `checkpoint` (its architecture, config, weights, optimiser state
   // and step, whatever the preset file now says); `epochs` > 0 replaces the number of epochs.
   static std::unique_ptr<Trainer> resume(const std::string& checkpoint, double epochs = 0);

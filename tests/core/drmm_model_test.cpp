@@ -261,5 +261,52 @@ TEST(DrmmModel, TwoLayersOfOneNameAreRejected) {
   }
 }
 
+// A preset is a layer stack: the image shape and the class count come from the dataset.
+TEST(ModelSpecFit, APresetTakesTheDatasetsImagesAndClasses) {
+  const ModelSpec tiny = load_model_spec("tiny");
+  const ModelSpec rgb = tiny.fitted_to(3, 32, 32, 3);
+  EXPECT_EQ(rgb.layers.front().input, (Shape{1, 3, 32, 32}));
+  EXPECT_EQ(rgb.layers[rgb.layers.size() - 2].filters, 3);  // the class layer: one filter per class
+  EXPECT_EQ(rgb.layers.back().output, (Shape{1, 3, 1, 1}));
+  EXPECT_EQ(rgb.layers[2].filters, tiny.layers[2].filters);  // the rest of the stack is the preset's
+  EXPECT_EQ(tiny.fitted_to(1, 28, 28, 100).layers.back().output, (Shape{1, 100, 1, 1}));
+  // 8×8: conv1 full 12×12, pool1 6×6, conv2 valid 4×4, pool2 2×2: fits; 6×6 gives pool2 an
+  // odd map (conv2 valid 3×3 of pool1's 5×5).
+  EXPECT_NO_THROW(tiny.fitted_to(1, 8, 8, 2));
+  try {
+    tiny.fitted_to(1, 6, 6, 2);
+    FAIL() << "6×6 images fitted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("layer pool2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("1×6×6 images"), std::string::npos) << e.what();
+  }
+  // The model trained on the fitted stack takes those images.
+  CpuCheckBackend backend(1);
+  DrmmModel model(rgb, backend, 1);
+  EXPECT_EQ(model.spec().classes, 3);
+}
+
+TEST(ModelSpecFit, APresetWithoutInputIsCheckedForStructureOnly) {
+  nlohmann::json j = load_model_spec("convsmall").to_json();
+  j.erase("input");
+  j.erase("classes");
+  const ModelSpec spec = ModelSpec::from_json(j, "stack.json");
+  EXPECT_EQ(spec.classes, 10);  // the class layer's filters
+  EXPECT_NO_THROW(spec.fitted_to(3, 32, 32, 10));
+  j["layers"].erase(j["layers"].size() - 2);  // no class conv before the mean pool
+  j["layers"].erase(j["layers"].size() - 2);
+  j["layers"].push_back(j["layers"][1]);  // a max pool last but one
+  std::swap(j["layers"][j["layers"].size() - 1], j["layers"][j["layers"].size() - 2]);
+  j["layers"][j["layers"].size() - 2]["name"] = "pool9";
+  EXPECT_THROW(ModelSpec::from_json(j, "stack.json"), FileError);
+}
+
+TEST(ModelSpecFit, EveryPresetIsReportedAsFittingOrNot) {
+  const std::vector<PresetFit> fits = preset_fits(1, 28, 28, 10);
+  ASSERT_EQ(fits.size(), preset_names().size());
+  for (const PresetFit& fit : fits) EXPECT_TRUE(fit.problem.empty()) << fit.preset << ": " << fit.problem;
+  for (const PresetFit& fit : preset_fits(1, 6, 6, 2)) EXPECT_FALSE(fit.problem.empty()) << fit.preset << " fits 6×6";
+}
+
 }  // namespace
 }  // namespace drmm

@@ -14,12 +14,8 @@
 namespace drmm::ui {
 namespace {
 
+using test::step_of;
 using test::wait_until;
-
-int64_t step_of(const SessionController& session) {
-  const auto snapshot = session.latest();
-  return snapshot ? snapshot->step : -1;
-}
 
 TEST(DiscardGuard, AsksBeforeDiscardingUnsavedStepsAndNotAfterASave) {
   if (test::rerun_under_xvfb("DiscardGuard.AsksBeforeDiscardingUnsavedStepsAndNotAfterASave")) return;

@@ -23,12 +23,8 @@ extern char** environ;
 namespace drmm::ui {
 namespace {
 
+using test::step_of;
 using test::wait_until;
-
-int64_t step_of(const SessionController& session) {
-  const auto snapshot = session.latest();
-  return snapshot ? snapshot->step : -1;
-}
 
 int64_t saved_step(const std::string& path) { return read_checkpoint(path).meta.at("step").get<int64_t>(); }
 

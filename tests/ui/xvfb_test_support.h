@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "ui/gl_setup.h"
 #include "ui/main_window.h"
+#include "ui/session_controller.h"
 #include "ui/studio_options.h"
 
 namespace drmm::ui::test {
@@ -41,6 +43,12 @@ inline bool wait_until(const std::function<bool()>& done, int timeout_ms) {
     if (done()) return true;
   }
   return false;
+}
+
+// The step of the run's newest snapshot (−1 before the first).
+inline int64_t step_of(const SessionController& session) {
+  const auto snapshot = session.latest();
+  return snapshot ? snapshot->step : -1;
 }
 
 inline void pump(int ms) {

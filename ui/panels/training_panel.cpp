@@ -4,7 +4,6 @@
 #include <cfloat>
 #include <cstdio>
 
-#include <QDir>
 
 #include <imgui.h>
 
@@ -17,15 +16,6 @@ namespace {
 
 const char* const kDatasets[] = {"fashion-mnist", "synthetic", "synthetic-rgb"};
 const char* const kBackends[] = {"cpu", "vulkan", "auto"};
-
-std::vector<std::string> find_presets() {
-  std::vector<std::string> names;
-  const QDir folder(QStringLiteral(DRMM_ASSETS_DIR "/presets"));
-  for (const QString& file : folder.entryList({"*.json"}, QDir::Files, QDir::Name))
-    names.push_back(QFileInfo(file).completeBaseName().toStdString());
-  if (std::find(names.begin(), names.end(), "tiny") == names.end()) names.insert(names.begin(), "tiny");
-  return names;
-}
 
 bool same_settings(const TrainConfig& a, const TrainConfig& b) {
   return a.dataset == b.dataset && a.preset == b.preset && a.labeled == b.labeled &&
@@ -54,7 +44,7 @@ bool name_combo(const char* label, std::string& value, const std::vector<std::st
 }  // namespace
 
 TrainingPanel::TrainingPanel(SessionController* session, FrameStats* stats, QWidget* parent)
-    : ImGuiPanelHost(tr("Training"), session, stats, parent), pending_(session->config()), presets_(find_presets()) {
+    : ImGuiPanelHost(tr("Training"), session, stats, parent), pending_(session->config()) {
   setObjectName("training");
   connect(session, &SessionController::config_changed, this, [this] {
     pending_ = this->session()->config();
@@ -130,6 +120,31 @@ void TrainingPanel::draw_controls(const Snapshot& snapshot) {
   }
 }
 
+// The presets, each fitted to the loaded dataset: one whose layer stack cannot take its images is
+// shown greyed out with the reason (ModelSpec::fitted_to), so nobody applies a run that fails.
+void TrainingPanel::preset_combo() {
+  const auto browsed = session()->dataset();
+  if (browsed && browsed->data && browsed->version != fits_dataset_version_) {
+    const Dataset& data = *browsed->data;
+    preset_fits_ = preset_fits(data.channels, data.height, data.width, data.num_classes());
+    fits_dataset_version_ = browsed->version;
+  } else if (preset_fits_.empty()) {
+    for (const std::string& name : preset_names()) preset_fits_.push_back({name, {}});
+  }
+  if (!ImGui::BeginCombo("preset", pending_.preset.c_str())) return;
+  for (const PresetFit& fit : preset_fits_) {
+    const bool selected = fit.preset == pending_.preset;
+    const std::string label = fit.problem.empty() ? fit.preset : fit.preset + "  (does not fit the dataset)";
+    ImGui::BeginDisabled(!fit.problem.empty());
+    if (ImGui::Selectable(label.c_str(), selected)) pending_.preset = fit.preset;
+    ImGui::EndDisabled();
+    if (!fit.problem.empty() && ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+      ImGui::SetTooltip("%s", fit.problem.c_str());
+    if (selected) ImGui::SetItemDefaultFocus();
+  }
+  ImGui::EndCombo();
+}
+
 void TrainingPanel::draw_settings() {
   ImGui::PushItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x * 0.45f));
   std::vector<std::string> datasets(std::begin(kDatasets), std::end(kDatasets));
@@ -139,7 +154,7 @@ void TrainingPanel::draw_settings() {
                                sizeof dataset_path_, ImGuiInputTextFlags_EnterReturnsTrue) &&
       dataset_path_[0] != '\0')
     pending_.dataset = dataset_path_;
-  name_combo("preset", pending_.preset, presets_);
+  preset_combo();
   int labeled = int(std::min<size_t>(pending_.labeled, 1000000));
   if (ImGui::InputInt("N_L labeled", &labeled, 10, 100)) pending_.labeled = size_t(std::max(labeled, 0));
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Images whose label the model sees, balanced per class (paper 002 sec. 5)");

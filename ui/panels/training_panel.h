@@ -4,6 +4,7 @@
 // images/s from the snapshot's history.
 #include <vector>
 
+#include "core/model/model_spec.h"
 #include "core/train/train_config.h"
 #include "ui/imgui_panel_host.h"
 #include "ui/line_plot.h"
@@ -27,13 +28,16 @@ class TrainingPanel : public ImGuiPanelHost {
  private:
   void draw_controls(const Snapshot& snapshot);
   void draw_settings();
+  void preset_combo();
   void draw_curves(const Snapshot& snapshot);
   void rebuild_series(const Snapshot& snapshot, int buckets);
 
   bool training_ = false;
   double trained_seconds_ = 0;  // wall time spent training in this run, for the status line
   TrainConfig pending_;               // what the settings widgets edit; applied with "Apply"
-  std::vector<std::string> presets_;  // names found in assets/presets
+  // Which presets take the loaded dataset's images, computed once per dataset load.
+  std::vector<PresetFit> preset_fits_;
+  uint64_t fits_dataset_version_ = 0;
   char dataset_path_[512] = {};
   // Curves decimated once per snapshot version and plot width, not once per frame.
   uint64_t series_version_ = ~uint64_t(0);
