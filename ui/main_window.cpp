@@ -31,6 +31,7 @@
 
 #include <imgui.h>
 
+#include "core/model/model_spec.h"
 #include "core/util/error.h"
 #include "ui/imgui_panel_host.h"
 #include "ui/panels/dataset_browser_panel.h"
@@ -173,6 +174,7 @@ void MainWindow::create_actions() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(tr("Open &dataset file…"), QKeySequence::Open, this, &MainWindow::open_dataset_file);
   file->addAction(tr("Open dataset &folder…"), this, &MainWindow::open_dataset_folder);
+  file->addAction(tr("Open &architecture…"), this, &MainWindow::open_architecture);
   file->addAction(tr("Open &checkpoint…"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::open_checkpoint);
   file->addAction(tr("&Save checkpoint…"), QKeySequence::Save, this, &MainWindow::save_checkpoint);
   file->addSeparator();
@@ -436,6 +438,26 @@ void MainWindow::open_dataset_file() {
 void MainWindow::open_dataset_folder() {
   const QString path = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (CIFAR-10 or class folders of PNGs)"));
   if (!path.isEmpty()) set_dataset(path);
+}
+
+// An architecture file (README: the JSON schema) is checked as it is read, so a bad one is a
+// message naming the file and the field, not a run that fails later; the stack is fitted to the
+// dataset when the new run starts.
+void MainWindow::open_architecture() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open architecture"), QString(),
+                                                    tr("DRMM architectures (*.json);;All files (*)"));
+  if (path.isEmpty()) return;
+  try {
+    load_model_spec(path.toStdString());
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Open architecture"), QString::fromStdString(e.what()));
+    return;
+  }
+  session_->after_confirming(tr("Opening %1 starts a new run with that architecture").arg(path), [this, path] {
+    TrainConfig config = session_->config();
+    config.preset = path.toStdString();
+    session_->apply_config(config);
+  });
 }
 
 void MainWindow::open_checkpoint() {
