@@ -145,6 +145,20 @@ void TrainingPanel::preset_combo() {
   ImGui::EndCombo();
 }
 
+// The loss weights of the preset being edited, read once per preset name (the defaults when the
+// file cannot be read: Apply then reports why).
+LossWeights TrainingPanel::preset_alpha() {
+  if (alpha_preset_ != pending_.preset) {
+    alpha_preset_ = pending_.preset;
+    try {
+      alpha_of_preset_ = load_model_spec(pending_.preset).alpha;
+    } catch (const std::exception&) {
+      alpha_of_preset_ = LossWeights{};
+    }
+  }
+  return alpha_of_preset_;
+}
+
 void TrainingPanel::draw_settings() {
   ImGui::PushItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x * 0.45f));
   std::vector<std::string> datasets(std::begin(kDatasets), std::end(kDatasets));
@@ -159,12 +173,17 @@ void TrainingPanel::draw_settings() {
   if (ImGui::InputInt("N_L labeled", &labeled, 10, 100)) pending_.labeled = size_t(std::max(labeled, 0));
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Images whose label the model sees, balanced per class (paper 002 sec. 5)");
 
-  ImGui::Checkbox("α from preset", &pending_.alpha_from_preset);
+  // Ticked, the sliders show the preset's weights (what the run will use); unticked, editing
+  // starts from them.
+  if (ImGui::Checkbox("α from preset", &pending_.alpha_from_preset) && !pending_.alpha_from_preset)
+    pending_.alpha = preset_alpha();
+  LossWeights preset_weights = preset_alpha();
+  LossWeights& alpha = pending_.alpha_from_preset ? preset_weights : pending_.alpha;
   ImGui::BeginDisabled(pending_.alpha_from_preset);
-  ImGui::SliderFloat("α_H  cross-entropy", &pending_.alpha.h, 0.0f, 2.0f, "%.2f");
-  ImGui::SliderFloat("α_RC reconstruction", &pending_.alpha.rc, 0.0f, 2.0f, "%.2f");
-  ImGui::SliderFloat("α_KL KL penalty", &pending_.alpha.kl, 0.0f, 2.0f, "%.2f");
-  ImGui::SliderFloat("α_NN non-negativity", &pending_.alpha.nn, 0.0f, 2.0f, "%.2f");
+  ImGui::SliderFloat("α_H  cross-entropy", &alpha.h, 0.0f, 5.0f, "%.2f");
+  ImGui::SliderFloat("α_RC reconstruction", &alpha.rc, 0.0f, 5.0f, "%.2f");
+  ImGui::SliderFloat("α_KL KL penalty", &alpha.kl, 0.0f, 5.0f, "%.2f");
+  ImGui::SliderFloat("α_NN non-negativity", &alpha.nn, 0.0f, 5.0f, "%.2f");
   ImGui::EndDisabled();
 
   ImGui::InputDouble("lr start", &pending_.lr_start, 0, 0, "%.4g");
