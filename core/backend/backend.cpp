@@ -41,14 +41,14 @@ std::string conv_mode_name(ConvMode mode) {
 
 Tensor Backend::alloc(Shape shape) {
   checks::require(shape.n >= 0 && shape.c >= 0 && shape.h >= 0 && shape.w >= 0, "alloc",
-                  "negative size " + shape.str());
+                  [&] { return "negative size " + shape.str(); });
   return run_alloc(shape);
 }
 
 void Backend::upload(Tensor& dst, std::span<const float> src) {
   checks::allocated("upload", {{"dst", dst}});
   checks::require(src.size() == dst.count(), "upload",
-                  std::to_string(src.size()) + " values for a tensor of " + dst.shape().str());
+                  [&] { return std::to_string(src.size()) + " values for a tensor of " + dst.shape().str(); });
   run_upload(dst, src);
 }
 
@@ -61,7 +61,7 @@ void Backend::finish() { run_finish(); }
 
 double Backend::read_scalar(const Tensor& t) {
   checks::require(!t.empty() && t.count() >= 1, "read_scalar",
-                  "t is " + checks::describe(t) + ", expected at least 1 element");
+                  [&] { return "t is " + checks::describe(t) + ", expected at least 1 element"; });
   return run_read_scalar(t);
 }
 
@@ -299,7 +299,7 @@ void Backend::adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v,
                         float eps, int step) {
   checks::allocated("adam_step", {{"param", param}});
   checks::shape("adam_step", param.shape(), {{"grad", grad}, {"m", m}, {"v", v}});
-  checks::require(step >= 1, "adam_step", "step " + std::to_string(step) + " must count from 1");
+  checks::require(step >= 1, "adam_step", [&] { return "step " + std::to_string(step) + " must count from 1"; });
   run_adam_step(param, grad, m, v, lr, beta1, beta2, eps, step);
 }
 

@@ -19,7 +19,13 @@ struct Named {
 };
 
 std::string describe(const Tensor& t);  // its shape, or "unallocated"
-void require(bool ok, const char* op, const std::string& what);
+[[noreturn]] void fail(const char* op, const std::string& what);
+// `what` (a callable returning the message) runs only when the check fails: the checks run on
+// every op of every training step, and building messages there would be work for nothing.
+template <class Message>
+void require(bool ok, const char* op, Message&& what) {
+  if (!ok) fail(op, what());
+}
 
 // ---- any tensor ----------------------------------------------------------------------------
 void allocated(const char* op, std::initializer_list<Named> tensors);
