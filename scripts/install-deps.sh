@@ -11,11 +11,15 @@ packages=(
   libvulkan-dev mesa-vulkan-drivers glslang-tools vulkan-validationlayers
   # desktop app
   qt6-base-dev libqt6opengl6-dev libimgui-dev libgl-dev
+  # ONNX import and export (core/io): the ONNX protobuf schema and its C++ library
+  libonnx-dev libprotobuf-dev protobuf-compiler
   # data
   dataset-fashion-mnist
   # tests: GoogleTest, a virtual X server for the GUI tests; clang's sanitizers and libFuzzer
   # (libclang-rt-14-dev) for the sanitized suites and the fuzz targets, llvm for their reports
   libgtest-dev xvfb xauth clang libclang-rt-14-dev llvm
+  # tests: the ONNX checker (python3-onnx) and the ONNX backend node tests (libonnx-testdata)
+  python3-onnx libonnx-testdata
   # benchmarks only: reference implementations measured side by side
   python3 python3-torch python3-numpy python3-sklearn
 )

@@ -10,5 +10,6 @@ void register_tree_commands(CLI::App& app);   // drmm tree train|eval|path
 void register_train_commands(CLI::App& app);  // drmm train|eval|reconstruct
 void register_bench_command(CLI::App& app);    // drmm bench
 void register_generate_commands(CLI::App& app);  // drmm paths|sample|render|am
+void register_onnx_commands(CLI::App& app);      // drmm import|export
 
 }  // namespace drmm::cli

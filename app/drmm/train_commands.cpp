@@ -147,6 +147,18 @@ void run_train(TrainOptions& o) {
   }
 }
 
+void write_predictions(const std::string& path, const std::vector<int>& predicted) {
+  std::ofstream out(path);
+  for (const int c : predicted) out << c << "\n";
+  if (!out.flush()) throw FileError(path, "cannot write it");
+}
+
+void write_floats(const std::string& path, const std::vector<float>& values) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(values.data()), std::streamsize(values.size() * sizeof(float)));
+  if (!out.flush()) throw FileError(path, "cannot write it");
+}
+
 void print_confusion(const EvalResult& r, const std::vector<std::string>& names) {
   std::cout << "confusion matrix (rows: true class, columns: predicted)\n";
   for (size_t t = 0; t < r.confusion.size(); ++t) {
@@ -207,7 +219,7 @@ void register_train_commands(CLI::App& app) {
   });
 
   struct EvalOptions {
-    std::string checkpoint, data = "fashion-mnist", split = "test", backend = "cpu";
+    std::string checkpoint, data = "fashion-mnist", split = "test", backend = "cpu", predictions, logits;
     int threads = 0;
     size_t limit = 0, render_limit = 1000;
   };
@@ -222,6 +234,10 @@ void register_train_commands(CLI::App& app) {
                    "Rendering quality (r(I, Î), relative error, self-consistency, r per level) on the first this many "
                    "images (0: none)")
       ->capture_default_str();
+  eval->add_option("--predictions", eval_options->predictions,
+                   "Write the predicted class of every image, one per line, to this file");
+  eval->add_option("--logits", eval_options->logits,
+                   "Write the class scores (logits) of every image to this file: float32 little-endian, images × classes");
   add_backend_options(eval, eval_options->backend, eval_options->threads);
   eval->callback([eval_options] {
     const EvalOptions& o = *eval_options;
@@ -231,6 +247,8 @@ void register_train_commands(CLI::App& app) {
     std::cout << "accuracy " << std::fixed << std::setprecision(4) << r.accuracy << " on " << r.count << " "
               << o.split << " images of " << data.name << "\n";
     print_confusion(r, data.class_names);
+    if (!o.predictions.empty()) write_predictions(o.predictions, r.predicted);
+    if (!o.logits.empty()) write_floats(o.logits, r.scores);
     if (o.render_limit > 0) print_rendering(measure_rendering(*loaded.model, data, o.render_limit), loaded.model->spec());
   });
 

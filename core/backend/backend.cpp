@@ -96,6 +96,16 @@ void Backend::conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad,
 
 // ---- pooling and switches ----------------------------------------------------------------
 
+void Backend::add_channel_bias(Tensor& y, const Tensor& bias) {
+  checks::allocated("add_channel_bias", {{"y", y}});
+  checks::shape("add_channel_bias", checks::channel_shape(y), {{"bias", bias}});
+  run_add_channel_bias(y, bias);
+}
+void Backend::channel_sum(const Tensor& dy, Tensor& dbias, bool accumulate) {
+  checks::allocated("channel_sum", {{"dy", dy}});
+  checks::shape("channel_sum", checks::channel_shape(dy), {{"dbias", dbias}});
+  run_channel_sum(dy, dbias, accumulate);
+}
 void Backend::maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) {
   checks::pool("maxpool", {"x", x}, k, {"y", y});
   checks::shape("maxpool", x.shape(), {{"switches", switches}});

@@ -66,6 +66,11 @@ class Backend {
   void conv2d_backward_input(const Tensor& dy, const Tensor& w, int pad, Tensor& dx, bool accumulate);
   // dw[o,i] (+)= Σ_n x[n,i] ⋆ dy[n,o]: the gradient of conv2d w.r.t. its weights.
   void conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw, bool accumulate);
+  // A conv layer's bias (bias is 1×C×1×1): y[n,c,·,·] += bias[c], and its gradient
+  // dbias[c] (+)= Σ_{n,h,w} dy[n,c,h,w]. In the NRM (paper 004 eq. 7) the bias is the log-prior
+  // of the rendering configuration; it enters the bottom-up pass only (model/drmm_model.h).
+  void add_channel_bias(Tensor& y, const Tensor& bias);
+  void channel_sum(const Tensor& dy, Tensor& dbias, bool accumulate);
 
   // ---- pooling and switches ------------------------------------------------------------
   // y = max over each k×k window of x; switches (same shape as x) = 1 at the first position
@@ -158,6 +163,8 @@ class Backend {
                                          bool accumulate) = 0;
   virtual void run_conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw,
                                           bool accumulate) = 0;
+  virtual void run_add_channel_bias(Tensor& y, const Tensor& bias) = 0;
+  virtual void run_channel_sum(const Tensor& dy, Tensor& dbias, bool accumulate) = 0;
 
   virtual void run_maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) = 0;
   virtual void run_unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) = 0;

@@ -39,6 +39,7 @@ DrmmModel::DrmmModel(ModelSpec spec, Backend& backend, uint64_t seed) : spec_(st
     param_index_.push_back(-1);
     buffer_index_.push_back(-1);
     latent_index_.push_back(-1);
+    bias_index_.push_back(-1);
     if (layer.kind == LayerKind::Conv) {
       param_index_.back() = int(params_.size());
       const Shape w{layer.filters, layer.input.c, layer.kernel, layer.kernel};
@@ -56,6 +57,10 @@ DrmmModel::DrmmModel(ModelSpec spec, Backend& backend, uint64_t seed) : spec_(st
         buffer_index_.back() = int(buffers_.size());
         add_buffer(layer.name + ".running_mean", channel, 0.0f);
         add_buffer(layer.name + ".running_var", channel, 1.0f);
+      }
+      if (layer.bias) {  // zero: a flat prior over the rendering configurations (paper 004 eq. 1)
+        bias_index_.back() = int(params_.size());
+        add_parameter(layer.name + ".bias", Shape{1, layer.filters, 1, 1});
       }
       if (layer.relu) {
         latent_index_.back() = int(buffers_.size());
@@ -117,6 +122,9 @@ void DrmmModel::conv_bottom_up(size_t i, const Tensor& in, bool training) {
   LayerState& s = state_->layers[i];
   const int w = param_index_[i];
   backend_.conv2d(in, params_[w].value, conv_pad(layer), s.pre);
+  // The bias is the log-prior of the rendering configuration (paper 004 Thm. 3.2): it moves
+  // which templates switch on, a = [h > 0], and is not rendered top-down.
+  if (layer.bias) backend_.add_channel_bias(s.pre, params_[bias_index_[i]].value);
   if (layer.batchnorm) {
     const Tensor &gamma = params_[w + 1].value, &beta = params_[w + 2].value;
     Tensor &mean = buffers_[buffer_index_[i]].value, &var = buffers_[buffer_index_[i] + 1].value;
@@ -250,6 +258,15 @@ const Tensor& DrmmModel::latents(size_t layer) const {
 const Tensor& DrmmModel::latent_frequencies(size_t layer) const {
   if (!has_latents(layer)) throw Error("latent_frequencies: layer " + std::to_string(layer) + " has no latents");
   return buffers_[latent_index_[layer]].value;
+}
+
+void DrmmModel::set_latent_frequencies(size_t layer, std::span<const float> values) {
+  if (!has_latents(layer)) throw Error("set_latent_frequencies: layer " + std::to_string(layer) + " has no latents");
+  Tensor& pi = buffers_[latent_index_[layer]].value;
+  if (values.size() != pi.count())
+    throw Error("set_latent_frequencies: " + spec_.layers[layer].name + " takes " + std::to_string(pi.count()) +
+                " values, got " + std::to_string(values.size()));
+  backend_.upload(pi, values);
 }
 
 void DrmmModel::set_latents(size_t layer, std::span<const float> values) {
@@ -386,6 +403,7 @@ void DrmmModel::conv_backward(size_t i, Tensor* grad_in) {
   if (layer.batchnorm)
     backend_.batchnorm_backward(s.grad_out, s.pre, params_[w + 1].value, s.saved_mean, s.saved_inv_std, s.grad_pre,
                                 params_[w + 1].grad, params_[w + 2].grad);
+  if (layer.bias) backend_.channel_sum(s.grad_pre, params_[bias_index_[i]].grad, true);
   backend_.conv2d_backward_weight(layer_input(i), s.grad_pre, conv_pad(layer), params_[w].grad, true);
   if (grad_in) backend_.conv2d_backward_input(s.grad_pre, params_[w].value, conv_pad(layer), *grad_in, false);
 }

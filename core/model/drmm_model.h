@@ -88,6 +88,7 @@ class DrmmModel {
   // The learned frequencies of those latents (DESIGN.md §3.4): π_a = P(a = 1) per unit of the
   // conv's output, π_t = P(t = 1) per position of the pool's input; 1×C×H×W.
   const Tensor& latent_frequencies(size_t layer) const;
+  void set_latent_frequencies(size_t layer, std::span<const float> values);  // 1×C×H×W values
   // Replaces them (an edited path, sampled latents, the best latents of activity maximization).
   void set_latents(size_t layer, std::span<const float> values);
   // Selects the batch of `n` images without a bottom-up pass, for rendering latents set by hand.
@@ -180,6 +181,7 @@ class DrmmModel {
   std::vector<int> param_index_;   // per layer: index of its weight in params_ (−1: none)
   std::vector<int> buffer_index_;  // per layer: index of its running mean in buffers_ (−1: none)
   std::vector<int> latent_index_;  // per layer: index of its π buffer in buffers_ (−1: none)
+  std::vector<int> bias_index_;    // per layer: index of its conv bias in params_ (−1: none)
   std::map<int, BatchState> batches_;   // by batch size: training and probe batches alternate
   BatchState* state_ = nullptr;          // the batch size of the last bottom_up
   Tensor images_;                        // the last bottom_up's input (a handle, not a copy)

@@ -40,6 +40,7 @@ LayerSpec layer_from_json(const json& j, size_t index, const std::string& source
     layer.mode = parse_conv_mode(j.value("mode", std::string("valid")));
     layer.batchnorm = j.value("batchnorm", true);
     layer.relu = j.value("relu", true);
+    layer.bias = j.value("bias", false);
     if (layer.filters < 1 || layer.kernel < 1)
       throw FileError(source, "layer " + layer.name + ": filters and kernel must be at least 1");
   } else if (layer.kind == LayerKind::MaxPool) {
@@ -57,6 +58,7 @@ json layer_to_json(const LayerSpec& layer) {
     j["mode"] = conv_mode_name(layer.mode);
     j["batchnorm"] = layer.batchnorm;
     j["relu"] = layer.relu;
+    if (layer.bias) j["bias"] = true;  // bias-free files stay as they were
   } else if (layer.kind == LayerKind::MaxPool) {
     j["size"] = layer.kernel;
   }
@@ -82,7 +84,7 @@ std::string LayerSpec::describe() const {
   switch (kind) {
     case LayerKind::Conv:
       return name + " " + std::to_string(filters) + "×" + std::to_string(kernel) + "×" +
-             std::to_string(kernel) + " " + conv_mode_name(mode);
+             std::to_string(kernel) + " " + conv_mode_name(mode) + (bias ? " +bias" : "");
     case LayerKind::MaxPool: return name + " max " + std::to_string(kernel) + "×" + std::to_string(kernel);
     case LayerKind::MeanPool: return name + " mean " + std::to_string(input.h) + "×" + std::to_string(input.w);
   }

@@ -20,6 +20,7 @@ struct LayerSpec {
   ConvMode mode = ConvMode::Valid;
   bool batchnorm = true;       // conv only (bottom-up only: no batch norm top-down, Table 6)
   bool relu = true;            // conv only: a = [h > 0] is this layer's template switch
+  bool bias = false;           // conv only: a per-filter bias, bottom-up only (NRM, paper 004 Thm. 3.2)
   Shape input, output;         // per image (n = 1), filled by ModelSpec::resolve_shapes
   std::string describe() const;  // "conv1 32×5×5 full", "pool1 2×2", "meanpool 6×6"
 };

@@ -95,6 +95,31 @@ FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<
   return extract_features(model, gather_images(data, indices), level);
 }
 
+void measure_latent_frequencies(DrmmModel& model, const Dataset& data, size_t limit) {
+  const size_t count = limit ? std::min(limit, data.size()) : data.size();
+  if (count == 0) throw Error("measure_latent_frequencies: dataset '" + data.name + "' has no images");
+  const size_t layers = model.spec().layers.size();
+  std::vector<std::vector<double>> sums(layers);
+  Backend& backend = model.backend();
+  for (size_t first = 0; first < count; first += kEvalBatch) {
+    const size_t n = std::min(kEvalBatch, count - first);
+    model.bottom_up(model.upload_images(data.images(first, n)), false);
+    for (size_t i = 0; i < layers; ++i) {
+      if (!model.has_latents(i)) continue;
+      const std::vector<float> latents = backend.download(model.latents(i));
+      const size_t per_image = latents.size() / n;
+      sums[i].resize(per_image, 0.0);
+      for (size_t j = 0; j < latents.size(); ++j) sums[i][j % per_image] += double(latents[j]);
+    }
+  }
+  for (size_t i = 0; i < layers; ++i) {
+    if (!model.has_latents(i)) continue;
+    std::vector<float> pi(sums[i].size());
+    for (size_t j = 0; j < pi.size(); ++j) pi[j] = float(sums[i][j] / double(count));
+    model.set_latent_frequencies(i, pi);
+  }
+}
+
 EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit) {
   const ModelSpec& spec = model.spec();
   if (data.channels != spec.channels || data.height != spec.height || data.width != spec.width ||
@@ -110,9 +135,12 @@ EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit) {
     const size_t n = std::min(kEvalBatch, count - first);
     model.bottom_up(model.upload_images(data.images(first, n)), false);
     const std::vector<float> q = model.backend().download(model.class_probabilities());
+    const std::vector<float> scores = model.backend().download(model.level_output(spec.layers.size() - 1));
+    result.scores.insert(result.scores.end(), scores.begin(), scores.end());
     for (size_t i = 0; i < n; ++i) {
       const float* row = q.data() + i * classes;
       const int predicted = int(std::max_element(row, row + classes) - row);
+      result.predicted.push_back(predicted);
       const int truth = data.labels[first + i];
       correct += predicted == truth;
       ++result.confusion[size_t(truth)][size_t(predicted)];

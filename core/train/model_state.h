@@ -24,7 +24,14 @@ struct EvalResult {
   double accuracy = 0;
   size_t count = 0;
   std::vector<std::vector<size_t>> confusion;  // [true class][predicted class]
+  std::vector<int> predicted;                  // per image: argmax_c q(c|I)
+  std::vector<float> scores;                   // per image: the class scores s (the logits), count × classes
 };
+
+// Sets the latent frequencies π_a, π_t (DESIGN.md §3.4) of every layer with latents to the mean
+// of its latents over the first `limit` images of `data` (0: all), bottom-up in inference mode:
+// what a model that was not trained here (an import) needs before it can sample.
+void measure_latent_frequencies(DrmmModel& model, const Dataset& data, size_t limit = 0);
 
 // Test accuracy with the running batch-norm statistics (inference mode), in batches.
 EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit = 0);

@@ -190,6 +190,38 @@ TEST(CpuElementwise, ReluMulAxpyScale) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(y[i], -2.0f * a[i] > 0 ? -2.0f * a[i] : 0.0f);
 }
 
+// The conv bias and its gradient against naive loops, and the adjoint identity
+// ⟨add_channel_bias(0, b), dy⟩ = ⟨b, channel_sum(dy)⟩ that makes channel_sum its gradient.
+TEST(CpuElementwise, ChannelBiasAndChannelSum) {
+  Check c;
+  const Shape s{3, 4, 5, 6};
+  Tensor y = c.random(s), bias = c.random({1, 4, 1, 1}), dy = c.random(s);
+  const auto y0 = c.get(y), b = c.get(bias), g = c.get(dy);
+  c.cpu.add_channel_bias(y, bias);
+  const auto y1 = c.get(y);
+  std::vector<double> sums(4, 0.0);
+  for (int n = 0; n < s.n; ++n)
+    for (int ch = 0; ch < s.c; ++ch)
+      for (int j = 0; j < s.h * s.w; ++j) {
+        const size_t at = (size_t(n) * 4 + size_t(ch)) * size_t(s.h * s.w) + size_t(j);
+        EXPECT_DOUBLE_EQ(y1[at], y0[at] + b[size_t(ch)]);
+        sums[size_t(ch)] += g[at];
+      }
+  Tensor dbias = c.make({1, 4, 1, 1}, {1, 2, 3, 4});
+  c.cpu.channel_sum(dy, dbias, false);
+  auto db = c.get(dbias);
+  for (int ch = 0; ch < 4; ++ch) EXPECT_NEAR(db[size_t(ch)], sums[size_t(ch)], 1e-12);
+  c.cpu.channel_sum(dy, dbias, true);  // accumulates
+  db = c.get(dbias);
+  for (int ch = 0; ch < 4; ++ch) EXPECT_NEAR(db[size_t(ch)], 2 * sums[size_t(ch)], 1e-12);
+  Tensor zero = c.make(s, std::vector<double>(s.count(), 0.0));
+  c.cpu.add_channel_bias(zero, bias);
+  EXPECT_NEAR(dot(c.get(zero), g), dot(b, db) / 2, 1e-10);
+  Tensor wrong = c.cpu.alloc({1, 3, 1, 1});
+  EXPECT_THROW(c.cpu.add_channel_bias(y, wrong), Error);
+  EXPECT_THROW(c.cpu.channel_sum(dy, wrong, false), Error);
+}
+
 TEST(CpuMemory, AllocIsZeroUploadDownloadFillCopy) {
   CpuCheckBackend cpu(1);
   EXPECT_EQ(cpu.name(), "cpu-f64");

@@ -20,13 +20,15 @@ using naive::conv_naive;
 using naive::random_values;
 using naive::Volume;
 
-// A small net with every layer kind: conv (full, BN, ReLU) → max pool → conv (valid, BN,
-// ReLU) → class conv 1×1 (BN, no ReLU) → mean pool.
+// A small net with every layer kind: conv (full, BN, ReLU) → max pool → conv (valid, bias, BN,
+// ReLU) → class conv 1×1 (bias, BN off, no ReLU) → mean pool.
 ModelSpec small_spec() {
   using test::conv_layer;
-  return test::small_model("test", {conv_layer("conv1", 3, 3, ConvMode::Full, true), test::pool_layer("pool1"),
-                                    conv_layer("conv2", 4, 2, ConvMode::Valid, true),
-                                    conv_layer("class", 3, 1, ConvMode::Valid, false)});
+  ModelSpec spec = test::small_model("test", {conv_layer("conv1", 3, 3, ConvMode::Full, true), test::pool_layer("pool1"),
+                                              conv_layer("conv2", 4, 2, ConvMode::Valid, true, true),
+                                              conv_layer("class", 3, 1, ConvMode::Valid, false, true)});
+  spec.layers[3].batchnorm = false;
+  return spec;
 }
 
 struct Fixture {
@@ -42,10 +44,11 @@ struct Fixture {
     labels = backend.alloc(Shape{n, 1, 1, 1});
     backend.upload(labels, std::vector<float>{0, 2, -1, -1});  // two labeled, two unlabeled
     options.alpha = LossWeights{1.0f, 0.7f, 0.5f, 0.9f};
-    // BN γ, β away from their initial 1, 0 so their gradients are exercised in general position.
+    // BN γ, β and the biases away from their initial 1, 0 so their gradients are exercised in
+    // general position.
     Random r(seed + 2);
     for (Parameter& p : model.parameters())
-      if (p.name.ends_with(".gamma") || p.name.ends_with(".beta"))
+      if (p.name.ends_with(".gamma") || p.name.ends_with(".beta") || p.name.ends_with(".bias"))
         for (size_t i = 0; i < p.value.count(); ++i) backend.data(p.value)[i] += r.uniform(-0.3, 0.3);
   }
   double loss() {
@@ -132,6 +135,8 @@ TEST(DrmmModel, BottomUpEqualsPlainCnnForward) {
   for (Buffer& b : model.buffers())
     if (b.name.ends_with("running_mean")) backend.upload(b.value, random_values(b.value.count(), 8, -0.2, 0.2));
     else if (b.name.ends_with("running_var")) backend.upload(b.value, random_values(b.value.count(), 9, 0.5, 2.0));
+  for (Parameter& p : model.parameters())
+    if (p.name.ends_with(".bias")) backend.upload(p.value, random_values(p.value.count(), 10, -0.5, 0.5));
   model.bottom_up(images, false);
   const std::vector<float> q = backend.download(model.class_probabilities());
 
@@ -153,12 +158,15 @@ TEST(DrmmModel, BottomUpEqualsPlainCnnForward) {
         int oh, ow;
         Volume y = conv_naive(x, c, h, w, find_param(layer.name + ".weight"), layer.filters, layer.kernel,
                               conv_padding(layer.mode, layer.kernel), oh, ow);
-        const double *g = find_param(layer.name + ".gamma"), *b = find_param(layer.name + ".beta");
-        const double *m = find_buffer(layer.name + ".running_mean"), *v = find_buffer(layer.name + ".running_var");
         for (int o = 0; o < layer.filters; ++o)
           for (int p = 0; p < oh * ow; ++p) {
             double& val = y[size_t(o) * oh * ow + p];
-            val = g[o] * (val - m[o]) / std::sqrt(v[o] + spec.bn_eps) + b[o];
+            if (layer.bias) val += find_param(layer.name + ".bias")[o];
+            if (layer.batchnorm) {
+              const double *g = find_param(layer.name + ".gamma"), *b = find_param(layer.name + ".beta");
+              const double *m = find_buffer(layer.name + ".running_mean"), *v = find_buffer(layer.name + ".running_var");
+              val = g[o] * (val - m[o]) / std::sqrt(v[o] + spec.bn_eps) + b[o];
+            }
             if (layer.relu) val = std::max(val, 0.0);
           }
         x = std::move(y);

@@ -8,8 +8,9 @@
 
 namespace drmm::test {
 
-inline LayerSpec conv_layer(std::string name, int filters, int kernel, ConvMode mode, bool relu) {
+inline LayerSpec conv_layer(std::string name, int filters, int kernel, ConvMode mode, bool relu, bool bias = false) {
   LayerSpec l;
+  l.bias = bias;
   l.kind = LayerKind::Conv;
   l.name = std::move(name);
   l.filters = filters;

@@ -32,14 +32,15 @@ using Batch = std::vector<Volume>;               // one C×H×W volume per image
 using Params = std::map<std::string, Volume>;    // the reference's own copy, by parameter name
 
 // Three levels with every layer kind and all three conv modes: conv1 3×3 full (BN, ReLU) →
-// pool 2 → conv2 3×3 half (BN, ReLU) → pool 2 → class conv 1×1 valid (BN, no ReLU) → mean pool.
+// pool 2 → conv2 3×3 half (bias, BN, ReLU) → pool 2 → class conv 1×1 valid (bias, BN, no ReLU)
+// → mean pool. The biases move the masks bottom-up and are not rendered (paper 004 Thm. 3.2).
 // 2×6×6 → 3×8×8 → 3×4×4 → 4×4×4 → 4×2×2 → 3×2×2 → 3×1×1.
 ModelSpec three_level_spec() {
   using test::conv_layer, test::pool_layer;
   return test::small_model("topdown-reference",
                            {conv_layer("conv1", 3, 3, ConvMode::Full, true), pool_layer("pool1"),
-                            conv_layer("conv2", 4, 3, ConvMode::Half, true), pool_layer("pool2"),
-                            conv_layer("class", 3, 1, ConvMode::Valid, false)});
+                            conv_layer("conv2", 4, 3, ConvMode::Half, true, true), pool_layer("pool2"),
+                            conv_layer("class", 3, 1, ConvMode::Valid, false, true)});
 }
 
 // ---- the reference: bottom-up (DESIGN.md §3.2, "Bottom-up E-step = the CNN forward pass") ----
@@ -104,6 +105,12 @@ Volume max_pool(const Volume& x, const Shape& in, int k) {
   return y;
 }
 
+// A conv bias: bias[c] added to every value of channel c of one image's C×H×W volume.
+void add_per_channel(Volume& x, const Volume& bias) {
+  const size_t plane = x.size() / bias.size();
+  for (size_t j = 0; j < x.size(); ++j) x[j] += bias[j / plane];
+}
+
 void conv_layer_bottom_up(const ModelSpec& spec, const LayerSpec& layer, const Params& p, const Batch& in,
                           Path& path) {
   Batch h;
@@ -113,6 +120,7 @@ void conv_layer_bottom_up(const ModelSpec& spec, const LayerSpec& layer, const P
                                   layer.filters, layer.kernel, conv_padding(layer.mode, layer.kernel), oh, ow));
     EXPECT_EQ(oh, layer.output.h);
     EXPECT_EQ(ow, layer.output.w);
+    if (layer.bias) add_per_channel(h.back(), p.at(layer.name + ".bias"));
   }
   if (layer.batchnorm)
     batchnorm_with_batch_statistics(h, layer.filters, layer.output.h * layer.output.w, p.at(layer.name + ".gamma"),
@@ -271,7 +279,7 @@ class TopDownReference : public ::testing::Test {
     // the ReLU thresholds, so a = [h > 0] is not the sign of the raw conv.
     Random r(33);
     for (Parameter& p : model.parameters())
-      if (p.name.ends_with(".gamma") || p.name.ends_with(".beta"))
+      if (p.name.ends_with(".gamma") || p.name.ends_with(".beta") || p.name.ends_with(".bias"))
         for (size_t i = 0; i < p.value.count(); ++i) backend.data(p.value)[i] += r.uniform(-0.3, 0.3);
     for (Parameter& p : model.parameters())
       params[p.name] = Volume(backend.data(p.value), backend.data(p.value) + p.value.count());
@@ -410,7 +418,8 @@ TEST_F(TopDownReference, ReconstructionGradientMatchesFiniteDifferencesOfTheRefe
       EXPECT_NEAR(backend.data(p.grad)[i], numeric, 1e-8 * std::max(1.0, std::abs(numeric)))
           << p.name << "[" << i << "]";
     }
-    // Every filter renders, so L_RC reaches every level's weights; γ, β only move the masks.
+    // Every filter renders, so L_RC reaches every level's weights; γ, β and the biases only move
+    // the masks.
     if (p.name.ends_with(".weight")) {
       EXPECT_GT(largest, 1e-4) << p.name;
     }

@@ -168,6 +168,16 @@ std::vector<WrongCall> wrong_calls() {
          Tensor onehot = b.alloc({2, 4, 1, 1});
          b.render_class_onehot(b.alloc(kScores), b.alloc(kLabels), true, onehot);
        }},
+      {"add_channel_bias: bias is 1x4x1x1, expected 1x3x1x1",
+       [](Backend& b) {
+         Tensor y = b.alloc(kX);
+         b.add_channel_bias(y, b.alloc({1, 4, 1, 1}));
+       }},
+      {"channel_sum: dbias is unallocated, expected 1x3x1x1",
+       [](Backend& b) {
+         Tensor dbias;
+         b.channel_sum(b.alloc(kX), dbias, false);
+       }},
       {"batch_mean_ema: ema is 1x1x1x192, expected 1x3x8x8",
        [](Backend& b) {
          Tensor ema = b.alloc({1, 1, 1, 192});

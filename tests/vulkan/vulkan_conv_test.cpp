@@ -77,5 +77,20 @@ TEST_F(VulkanConv, BackwardWeightSplitK) {
   expect_close(dw, kConvTolerance, "split-K " + describe(c));
 }
 
+// A conv layer's bias: the add is the same float operation on both sides; the channel sum adds
+// N·H·W values in another order on the device.
+TEST_F(VulkanConv, ChannelBiasAndItsGradient) {
+  for (const Shape& shape : {Shape{3, 4, 5, 7}, Shape{64, 8, 12, 12}}) {
+    const Shape channel{1, shape.c, 1, 1};
+    Mirrored y = random(shape, 51), bias = random(channel, 52), dbias = random(channel, 53);
+    both([&](Backend& b, Side s) { b.add_channel_bias(y.*s, bias.*s); });
+    expect_close(y, 0.0, "add_channel_bias " + shape.str());
+    for (bool accumulate : {false, true}) {
+      both([&](Backend& b, Side s) { b.channel_sum(y.*s, dbias.*s, accumulate); });
+      expect_close(dbias, 1e-5, "channel_sum " + shape.str() + (accumulate ? " +=" : ""));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace drmm::test

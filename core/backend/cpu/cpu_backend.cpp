@@ -163,6 +163,39 @@ void CpuBackendT<Real>::run_conv2d_backward_weight(const Tensor& x, const Tensor
       for (size_t i = 0; i < size; ++i) out[i] += workspaces_[t]->dw.data()[i];
 }
 
+template <class Real>
+void CpuBackendT<Real>::run_add_channel_bias(Tensor& y, const Tensor& bias) {
+  const Shape& s = y.shape();
+  const size_t plane = s.plane();
+  Real* yp = data(y);
+  const Real* bp = data(bias);
+  parallel(size_t(s.n) * size_t(s.c), plane, [&](size_t b, size_t e, int) {
+    for (size_t map = b; map < e; ++map) {
+      const Real v = bp[map % size_t(s.c)];
+      for (Real *p = yp + map * plane, *end = p + plane; p != end; ++p) *p += v;
+    }
+  });
+}
+
+// Per channel, in image order: the sum does not depend on the thread count.
+template <class Real>
+void CpuBackendT<Real>::run_channel_sum(const Tensor& dy, Tensor& dbias, bool accumulate) {
+  const Shape& s = dy.shape();
+  const size_t plane = s.plane();
+  const Real* dyp = data(dy);
+  Real* out = data(dbias);
+  parallel(size_t(s.c), plane * size_t(s.n), [&](size_t b, size_t e, int) {
+    for (size_t c = b; c < e; ++c) {
+      double sum = 0;
+      for (int n = 0; n < s.n; ++n) {
+        const Real* p = dyp + (size_t(n) * size_t(s.c) + c) * plane;
+        for (size_t j = 0; j < plane; ++j) sum += double(p[j]);
+      }
+      out[c] = Real(accumulate ? double(out[c]) + sum : sum);
+    }
+  });
+}
+
 // ---- pooling -----------------------------------------------------------------------------
 
 template <class Real>

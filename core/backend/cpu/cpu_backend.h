@@ -51,6 +51,8 @@ class CpuBackendT final : public Backend {
                                  bool accumulate) override;
   void run_conv2d_backward_weight(const Tensor& x, const Tensor& dy, int pad, Tensor& dw,
                                   bool accumulate) override;
+  void run_add_channel_bias(Tensor& y, const Tensor& bias) override;
+  void run_channel_sum(const Tensor& dy, Tensor& dbias, bool accumulate) override;
 
   void run_maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) override;
   void run_unpool(const Tensor& y, const Tensor& switches, int k, Tensor& x) override;

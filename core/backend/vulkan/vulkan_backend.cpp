@@ -284,6 +284,16 @@ void VulkanBackend::run_conv2d_backward_weight(const Tensor& x, const Tensor& dy
   impl_->conv_gemm(2, dy, x, dw, g, accumulate);
 }
 
+void VulkanBackend::run_add_channel_bias(Tensor& y, const Tensor& bias) {
+  const Shape& s = y.shape();
+  impl_->run("add_channel_bias", {}, {y, bias}, {y.count(), s.c, s.plane()}, linear(y.count()));
+}
+
+void VulkanBackend::run_channel_sum(const Tensor& dy, Tensor& dbias, bool accumulate) {
+  const Shape& s = dy.shape();
+  impl_->run("channel_sum", {}, {dy, dbias}, {s.n, s.c, s.plane(), accumulate ? 1 : 0}, {uint32_t(s.c), 1, 1});
+}
+
 // ---- pooling and switches -------------------------------------------------------------
 
 void VulkanBackend::run_maxpool(const Tensor& x, int k, Tensor& y, Tensor& switches) {
