@@ -41,11 +41,19 @@ class GraphImport {
     for (const onnx::TensorProto& t : graph.initializer()) constants_[t.name()] = onnx_io::to_host(t, path_);
     for (const auto& [name, tensor] : options_.bound_inputs) constants_[name] = tensor;
     read_image_input(graph);
-    for (const onnx::NodeProto& node : graph.node()) import_node(node);
-    if (graph.output_size() != 1)
-      throw FileError(path_, "the graph has " + std::to_string(graph.output_size()) + " outputs; the importer takes one (the class scores)");
-    if (graph.output(0).name() != current_)
-      throw FileError(path_, "the graph's output '" + graph.output(0).name() + "' is not the end of the path from the input");
+    path_tensors_.insert(current_);
+    for (const onnx::NodeProto& node : graph.node()) {
+      import_node(node);
+      path_tensors_.insert(current_);
+    }
+    // Outputs along the path (the logits beside the softmax) are views the engine has anyway.
+    bool end_is_output = false;
+    for (const onnx::ValueInfoProto& output : graph.output()) {
+      if (!path_tensors_.count(output.name()))
+        throw FileError(path_, "the graph's output '" + output.name() + "' is not on the path from the input");
+      end_is_output |= output.name() == current_;
+    }
+    if (!end_is_output) throw FileError(path_, "the end of the path from the input, '" + current_ + "', is no graph output");
     finish();
     return std::move(net_);
   }
@@ -189,6 +197,7 @@ class GraphImport {
     const std::string& op = node.op_type();
     if (!node.domain().empty() && node.domain() != "ai.onnx") fail(node, "is in the op domain '" + node.domain() + "'");
     if (op == "Constant") return import_constant(node);
+    if (op == "Transpose" && has_input(node, 0) && constants_.count(node.input(0))) return transpose_constant(node);
     expect_data_input(node);
     if (op == "Conv") import_conv(node);
     else if (op == "BatchNormalization") import_batchnorm(node);
@@ -218,6 +227,33 @@ class GraphImport {
     constants_[node.output(0)] = std::move(t);
   }
 
+  // A Transpose of a constant (older exporters transpose a Linear layer's weights so): folded.
+  void transpose_constant(const onnx::NodeProto& node) {
+    const OnnxTensor& in = constants_.at(node.input(0));
+    const size_t rank = in.dims.size();
+    std::vector<int64_t> perm = ints_attr(node, "perm");
+    if (perm.empty())
+      for (size_t i = 0; i < rank; ++i) perm.push_back(int64_t(rank - 1 - i));
+    std::vector<int64_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < rank; ++i)
+      if (sorted.size() != rank || sorted[i] != int64_t(i)) fail(node, "perm " + dims_text(perm) + " is no permutation");
+    std::vector<size_t> stride(rank, 1);
+    for (size_t i = rank; i-- > 1;) stride[i - 1] = stride[i] * size_t(in.dims[i]);
+    OnnxTensor out{node.output(0), {}, std::vector<float>(in.values.size())};
+    for (const int64_t p : perm) out.dims.push_back(in.dims[size_t(p)]);
+    std::vector<size_t> index(rank, 0);  // the output element's multi-index, row-major
+    for (size_t j = 0; j < out.values.size(); ++j) {
+      size_t from = 0;
+      for (size_t a = 0; a < rank; ++a) from += index[a] * stride[size_t(perm[a])];
+      out.values[j] = in.values[from];
+      for (size_t a = rank; a-- > 0;)
+        if (++index[a] < size_t(out.dims[a])) break;
+        else index[a] = 0;
+    }
+    constants_[out.name] = std::move(out);
+  }
+
   void expect_spatial(const onnx::NodeProto& node) const {
     if (flat_) fail(node, "runs on a flattened vector; the engine's convolutions and pools run on maps");
     if (averaged_) fail(node, "follows the global average pool; the engine's mean pool is its last layer");
@@ -232,10 +268,10 @@ class GraphImport {
       fail(node, "weight takes " + std::to_string(w.dims[1]) + " channels, its input has " + std::to_string(map_.c));
     const int64_t k = w.dims[2];
     if (w.dims[3] != k) fail(node, "kernel " + std::to_string(k) + "×" + std::to_string(w.dims[3]) + ": the engine's kernels are square");
-    for (const int64_t s : ints_attr(node, "strides"))
-      if (s != 1) fail(node, "strides " + dims_text(ints_attr(node, "strides")) + ": the engine convolves with stride 1");
     for (const int64_t d : ints_attr(node, "dilations"))
       if (d != 1) fail(node, "dilations " + dims_text(ints_attr(node, "dilations")) + ": not supported");
+    for (const int64_t s : ints_attr(node, "strides"))
+      if (s != 1) fail(node, "strides " + dims_text(ints_attr(node, "strides")) + ": the engine convolves with stride 1");
     const int pad = symmetric_pad(node, int(k));
     ConvMode mode = ConvMode::Valid;
     if (pad == conv_padding(ConvMode::Valid, int(k))) mode = ConvMode::Valid;
@@ -485,6 +521,7 @@ class GraphImport {
   std::map<std::string, OnnxTensor> constants_;
   ImportedNetwork net_;
   std::string current_;   // the tensor at the end of the path so far
+  std::set<std::string> path_tensors_;  // every tensor on the path
   Shape map_;             // its per-image shape, as the ONNX graph sees it
   bool flat_ = false;     // flattened to N×(C·H·W)
   bool averaged_ = false; // a global average pool was applied (the engine's mean pool, kept last)
