@@ -33,3 +33,9 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The independent ONNX runtime the export is checked against (tests/onnx; onnxruntime-node ships
+# its runtime inside the npm package). Node.js and npm come with the machine.
+onnx_tests="$(cd "$(dirname "$0")/../tests/onnx" && pwd)"
+if [[ ! -d "$onnx_tests/node_modules/onnxruntime-node" ]]; then
+  (cd "$onnx_tests" && npm ci --no-audit --no-fund --silent)
+fi
