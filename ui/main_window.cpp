@@ -85,6 +85,16 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
     else QMessageBox::warning(this, tr("Save checkpoint"), error);
   });
 
+  connect(session_, &SessionController::model_imported, this,
+          [this](const QString& path, const QString& notes, const QString& error) {
+            if (!error.isEmpty()) {
+              statusBar()->clearMessage();
+              QMessageBox::warning(this, tr("Open model"), error);
+              return;
+            }
+            statusBar()->showMessage(tr("Imported %1. %2").arg(path, notes.section('\n', -1)), 15000);
+          });
+
   create_docks();
   create_actions();
   create_status_bar();
@@ -175,6 +185,7 @@ void MainWindow::create_actions() {
   file->addAction(tr("Open &dataset file…"), QKeySequence::Open, this, &MainWindow::open_dataset_file);
   file->addAction(tr("Open dataset &folder…"), this, &MainWindow::open_dataset_folder);
   file->addAction(tr("Open &architecture…"), this, &MainWindow::open_architecture);
+  file->addAction(tr("Open &model (ONNX)…"), this, &MainWindow::open_onnx_model);
   file->addAction(tr("Open &checkpoint…"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::open_checkpoint);
   file->addAction(tr("&Save checkpoint…"), QKeySequence::Save, this, &MainWindow::save_checkpoint);
   file->addSeparator();
@@ -457,6 +468,22 @@ void MainWindow::open_architecture() {
     TrainConfig config = session_->config();
     config.preset = path.toStdString();
     session_->apply_config(config);
+  });
+}
+
+// A CNN trained elsewhere becomes this run's model (README "ONNX import"): imported for the current
+// dataset on a background thread, kept as a checkpoint beside the autosave, and continued from.
+void MainWindow::open_onnx_model() {
+  const QString path =
+      QFileDialog::getOpenFileName(this, tr("Open model"), QString(), tr("ONNX models (*.onnx);;All files (*)"));
+  if (path.isEmpty()) return;
+  session_->after_confirming(tr("Importing %1 replaces the current run").arg(path), [this, path] {
+    const QString folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/imported";
+    QDir().mkpath(folder);
+    const QString checkpoint = folder + "/" + QFileInfo(path).completeBaseName() + ".drmm";
+    statusBar()->showMessage(tr("Importing %1 and measuring its latent frequencies on %2…")
+                                 .arg(path, QString::fromStdString(session_->config().dataset)));
+    session_->import_model(path, checkpoint);
   });
 }
 

@@ -54,6 +54,7 @@ class MainWindow : public QMainWindow {
   void open_dataset_file();
   void open_dataset_folder();
   void open_architecture();
+  void open_onnx_model();
   void open_checkpoint();
   void save_checkpoint();
   void continue_run(const QString& path);     // opens a checkpoint, a warning when it cannot

@@ -5,6 +5,7 @@
 #include <exception>
 #include <utility>
 
+#include "core/io/model_import.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
 #include "core/train/training_session.h"
@@ -96,6 +97,32 @@ void SessionController::open_checkpoint(const QString& path) {
   apply_config(saved);
   saved_step_ = step;
   saved_path_ = path;
+}
+
+void SessionController::import_model(const QString& onnx_path, const QString& checkpoint_path) {
+  TrainConfig config = config_;
+  spawn([this, config, onnx_path, checkpoint_path] {
+    QString notes, error;
+    try {
+      const ModelImport r = drmm::import_model(onnx_path.toStdString(), config, checkpoint_path.toStdString());
+      for (const std::string& note : r.network.notes) notes += QString::fromStdString(note) + "\n";
+      notes += tr("Test accuracy %1 on %2 images; π measured on %3 training images.")
+                   .arg(r.test.accuracy, 0, 'f', 4).arg(r.test.count).arg(r.pi_images);
+    } catch (const std::exception& e) {
+      error = QString::fromStdString(e.what());
+    }
+    QMetaObject::invokeMethod(this, [this, onnx_path, checkpoint_path, notes, error] {
+      QString failure = error;
+      if (failure.isEmpty()) {
+        try {
+          open_checkpoint(checkpoint_path);
+        } catch (const std::exception& e) {
+          failure = QString::fromStdString(e.what());
+        }
+      }
+      emit model_imported(onnx_path, notes, failure);
+    }, Qt::QueuedConnection);
+  });
 }
 
 void SessionController::forget_saves() {

@@ -57,6 +57,10 @@ class SessionController : public QObject {
   // Continues the run saved in `path` (its configuration and weights; this session's thread
   // count and test cadence). Throws drmm::Error naming the file when it cannot be read.
   void open_checkpoint(const QString& path);
+  // Imports the ONNX classifier `onnx_path` for this run's dataset on a background thread
+  // (core/io/model_import.h: its weights, π measured on the training images) into the checkpoint
+  // `checkpoint_path`, then continues from it; `model_imported` reports the outcome.
+  void import_model(const QString& onnx_path, const QString& checkpoint_path);
   bool running() const { return running_; }
 
   // Probe images for the Reconstructions panel (dataset indices, training split).
@@ -96,6 +100,8 @@ class SessionController : public QObject {
   void dataset_loaded();
   void checkpoint_saved(const QString& path, const QString& error);  // a save the user asked for
   void autosave_failed(const QString& path, const QString& error);
+  // notes: the importer's exact rewrites and the test accuracy; error empty on success.
+  void model_imported(const QString& onnx_path, const QString& notes, const QString& error);
 
  private:
   enum class SaveRole { user, autosave };
