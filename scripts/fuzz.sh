@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_idx fuzz_cifar fuzz_png fuzz_checkpoint fuzz_forest fuzz_preset fuzz_settings)
+((${#targets[@]})) || targets=(fuzz_idx fuzz_cifar fuzz_png fuzz_checkpoint fuzz_onnx fuzz_forest fuzz_preset fuzz_settings)
 scripts/configure-sanitized.sh address build-asan
 cmake --build build-asan -j "${DRMM_JOBS:-2}" --target fuzz_seeds "${targets[@]}"
 seeds=build-asan/fuzz-seeds

@@ -104,7 +104,10 @@ void ImGuiPanelHost::cleanup_gl() {
 }
 
 void ImGuiPanelHost::set_snapshot(std::shared_ptr<const Snapshot> snapshot) {
-  if (snapshot && (!snapshot_ || snapshot->version != snapshot_->version)) view_key_ = view_key(*snapshot);
+  // A panel that draws only on input or its own jobs still needs one frame when a run's first
+  // snapshot arrives (or a new run starts from none): it draws "waiting for the model" without one.
+  if (snapshot && (!snapshot_ || snapshot->version != snapshot_->version))
+    view_key_ = view_key(*snapshot) * 2 + (snapshot->version > 0 ? 1 : 0);
   snapshot_ = std::move(snapshot);
 }
 

@@ -113,6 +113,11 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
     start_autosaving();
     if (!options_.demo && !options_.config_from_command_line) QTimer::singleShot(0, this, &MainWindow::offer_autosaved_run);
   }
+  if (!options_.open_path.isEmpty())
+    QTimer::singleShot(0, this, [this] {
+      if (options_.open_path.endsWith(".onnx", Qt::CaseInsensitive)) import_onnx_model(options_.open_path);
+      else continue_run(options_.open_path);
+    });
   if (options_.demo || !options_.screenshot_path.isEmpty()) session_->start();
   if (options_.exit_after_seconds > 0)
     QTimer::singleShot(int(options_.exit_after_seconds * 1000), this, &QWidget::close);
@@ -477,14 +482,16 @@ void MainWindow::open_onnx_model() {
   const QString path =
       QFileDialog::getOpenFileName(this, tr("Open model"), QString(), tr("ONNX models (*.onnx);;All files (*)"));
   if (path.isEmpty()) return;
-  session_->after_confirming(tr("Importing %1 replaces the current run").arg(path), [this, path] {
-    const QString folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/imported";
-    QDir().mkpath(folder);
-    const QString checkpoint = folder + "/" + QFileInfo(path).completeBaseName() + ".drmm";
-    statusBar()->showMessage(tr("Importing %1 and measuring its latent frequencies on %2…")
-                                 .arg(path, QString::fromStdString(session_->config().dataset)));
-    session_->import_model(path, checkpoint);
-  });
+  session_->after_confirming(tr("Importing %1 replaces the current run").arg(path), [this, path] { import_onnx_model(path); });
+}
+
+void MainWindow::import_onnx_model(const QString& path) {
+  const QString folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/imported";
+  QDir().mkpath(folder);
+  const QString checkpoint = folder + "/" + QFileInfo(path).completeBaseName() + ".drmm";
+  statusBar()->showMessage(tr("Importing %1 and measuring its latent frequencies on %2…")
+                               .arg(path, QString::fromStdString(session_->config().dataset)));
+  session_->import_model(path, checkpoint);
 }
 
 void MainWindow::open_checkpoint() {

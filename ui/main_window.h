@@ -55,6 +55,7 @@ class MainWindow : public QMainWindow {
   void open_dataset_folder();
   void open_architecture();
   void open_onnx_model();
+  void import_onnx_model(const QString& path);  // no question asked (see open_onnx_model)
   void open_checkpoint();
   void save_checkpoint();
   void continue_run(const QString& path);     // opens a checkpoint, a warning when it cannot

@@ -14,6 +14,7 @@ struct StudioOptions {
   long long after_steps = 20;         // --after-steps: steps to train before the screenshot
   bool frame_stats = false;           // --frame-stats: print frame work / interval percentiles at exit
   double exit_after_seconds = 0;      // --exit-after: quit after this long (measurements)
+  QString open_path;                  // --open: a checkpoint to continue, or an ONNX model to import
   QString raise_panel;                // --raise: bring this panel's dock tab to the front (its objectName)
   double autosave_minutes = 5;        // --autosave-minutes: how often unsaved training is kept
   bool use_settings = true;           // false for the test hooks: a reproducible window, nothing saved

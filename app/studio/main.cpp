@@ -42,10 +42,13 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   const QCommandLineOption after_steps("after-steps", "Steps to train before --screenshot (default 20).", "N");
   const QCommandLineOption frame_stats("frame-stats", "Print the median and p99 of frame work and presented-frame interval at exit.");
   const QCommandLineOption exit_after("exit-after", "Quit after this many seconds.", "seconds");
+  const QCommandLineOption open("open", "Continue the run in a checkpoint, or import an ONNX model (.onnx) for the dataset.",
+                                "file");
   const QCommandLineOption raise("raise", "Bring this panel's tab to the front (rendering_paths, samples, activity_max, …).", "panel");
   const QCommandLineOption autosave_minutes(
       "autosave-minutes", "Minutes between autosaves of training no saved checkpoint holds (default 5).", "minutes");
-  parser.addOptions({demo, dataset, preset, backend, screenshot, after_steps, frame_stats, exit_after, raise, autosave_minutes});
+  parser.addOptions(
+      {demo, dataset, preset, backend, open, screenshot, after_steps, frame_stats, exit_after, raise, autosave_minutes});
   parser.process(app);
 
   drmm::ui::StudioOptions options;
@@ -60,11 +63,12 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   if (parser.isSet(dataset)) options.config.dataset = parser.value(dataset).toStdString();
   if (parser.isSet(preset)) options.config.preset = parser.value(preset).toStdString();
   if (parser.isSet(backend)) options.config.backend = parser.value(backend).toStdString();
-  options.config_from_command_line = parser.isSet(dataset) || parser.isSet(preset);
+  options.config_from_command_line = parser.isSet(dataset) || parser.isSet(preset) || parser.isSet(open);
   options.screenshot_path = parser.value(screenshot);
   if (parser.isSet(after_steps)) options.after_steps = static_cast<long long>(positive_number(parser, after_steps));
   options.frame_stats = parser.isSet(frame_stats);
   options.raise_panel = parser.value(raise);
+  options.open_path = parser.value(open);
   if (parser.isSet(exit_after)) options.exit_after_seconds = positive_number(parser, exit_after);
   if (parser.isSet(autosave_minutes)) options.autosave_minutes = positive_number(parser, autosave_minutes);
   // Automation gets the default window and leaves the person's saved layout alone.

@@ -138,6 +138,10 @@ class GraphImport {
     if (!known || (dims.size() != 4 && dims.size() != 2))
       throw FileError(path_, "input '" + image->name() + "' has dimensions " + dims_text(dims) +
                                  "; the engine takes N×C×H×W images (or N×K vectors) with C, H, W (K) given");
+    // The engine's tensors are indexed in int per dimension; a map this large is no image.
+    const int64_t values = product(std::vector<int64_t>(dims.begin() + 1, dims.end()));
+    if (std::any_of(dims.begin() + 1, dims.end(), [](int64_t d) { return d > 65536; }) || values > (int64_t(1) << 26))
+      throw FileError(path_, "input '" + image->name() + "' has dimensions " + dims_text(dims) + ": too large an image");
     net_.spec.channels = int(dims[1]);
     net_.spec.height = dims.size() == 4 ? int(dims[2]) : 1;
     net_.spec.width = dims.size() == 4 ? int(dims[3]) : 1;

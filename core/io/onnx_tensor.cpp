@@ -42,6 +42,7 @@ OnnxTensor to_host(const onnx::TensorProto& proto, const std::string& path) {
     if (d < 0 || d > (int64_t(1) << 32)) throw FileError(path, "tensor '" + t.name + "' has a dimension of " + std::to_string(d));
     t.dims.push_back(d);
     count *= size_t(d);
+    if (count > (size_t(1) << 34)) throw FileError(path, "tensor '" + t.name + "' is too large (over 2^34 values)");
   }
   if (proto.data_location() == onnx::TensorProto::EXTERNAL)
     throw FileError(path, "tensor '" + t.name + "' keeps its data in an external file; save the model with its weights inside");

@@ -1,8 +1,9 @@
 #pragma once
 // What the trainer publishes for the GUI and the CLI (DESIGN.md §2): an immutable value,
 // shared as shared_ptr<const Snapshot>. The worker builds a new one and swaps it in; readers
-// keep the one they hold for as long as they draw from it. `version` grows by one per publish,
-// so a panel re-renders (and re-uploads textures) only when it changes.
+// keep the one they hold for as long as they draw from it. `version` grows with every publish
+// of any session (0: none yet), so a panel re-renders (and re-uploads textures) only when it
+// changes, and a new run is never mistaken for the one before.
 #include <cstddef>
 #include <cstdint>
 #include <string>

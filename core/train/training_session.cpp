@@ -1,5 +1,6 @@
 #include "core/train/training_session.h"
 
+#include <atomic>
 #include <chrono>
 
 #include "core/train/trainer.h"
@@ -109,8 +110,11 @@ std::shared_ptr<const Snapshot> TrainingSession::latest() const {
 }
 
 void TrainingSession::publish(std::shared_ptr<Snapshot> snapshot) {
+  // Versions are unique across sessions: a view keyed by version (a panel's cached path) must
+  // see that a new run (a reset, an opened checkpoint, an import) is another model.
+  static std::atomic<uint64_t> last_version{0};
   std::lock_guard lock(mutex_);
-  snapshot->version = latest_->version + 1;
+  snapshot->version = ++last_version;
   latest_ = std::move(snapshot);
 }
 

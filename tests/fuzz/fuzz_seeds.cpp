@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "core/backend/cpu/cpu_backend.h"
+#include "core/io/onnx_export.h"
 #include "core/model/drmm_model.h"
 #include "core/train/checkpoint.h"
 #include "core/train/config_json.h"
@@ -51,6 +52,14 @@ void write_checkpoint_seed(const fs::path& folder, const std::string& preset) {
   write_checkpoint(folder / ("seed-" + preset), contents);
 }
 
+// An exported preset: every op the exporter writes, which are ops the importer reads.
+void write_onnx_seed(const fs::path& folder, const std::string& preset) {
+  CpuBackend backend(1);
+  DrmmModel model(load_model_spec(preset), backend, 1);
+  fs::create_directories(folder);
+  export_onnx(model, folder / ("seed-" + preset + ".onnx"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,6 +85,7 @@ int main(int argc, char** argv) {
   }
 
   write_checkpoint_seed(out / "fuzz_checkpoint", "tiny");
+  write_onnx_seed(out / "fuzz_onnx", "tiny");
 
   const tree::testing::Samples samples = tree::testing::evolutionary_samples(60, 2, 0.02f, 3);
   tree::ForestOptions options;
