@@ -9,8 +9,8 @@ packages=(
   zlib1g-dev libpng-dev nlohmann-json3-dev libcli11-dev libglm-dev
   # Vulkan compute engine: loader, headers, lavapipe (a CPU Vulkan driver), shader compiler
   libvulkan-dev mesa-vulkan-drivers glslang-tools vulkan-validationlayers
-  # desktop app
-  qt6-base-dev libqt6opengl6-dev libimgui-dev libgl-dev
+  # desktop app (DejaVu Sans: the Greek and math glyphs of the labels and help texts)
+  qt6-base-dev libqt6opengl6-dev libimgui-dev libgl-dev fonts-dejavu-core
   # ONNX import and export (core/io): the ONNX protobuf schema and its C++ library
   libonnx-dev libprotobuf-dev protobuf-compiler
   # data

@@ -21,7 +21,7 @@ namespace {
 // The help texts and labels use Greek letters and a few math signs (α, Γ, Î, ℓ, ‖, →), which
 // ImGui's built-in ASCII font lacks. DejaVu Sans comes with Debian's fontconfig; without it the
 // built-in font is used and those signs show as '?'.
-void load_font(ImGuiIO& io) {
+void load_font(ImGuiIO& io, float pixels) {
   static const ImWchar ranges[] = {
       0x0020, 0x00FF,  // Basic Latin, Latin-1 (Î, ², ·)
       0x0100, 0x017F,  // Latin Extended-A (ĉ, the predicted class)
@@ -36,9 +36,22 @@ void load_font(ImGuiIO& io) {
   };
   const char* const candidates[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"};
   for (const char* path : candidates) {
-    if (QFileInfo::exists(QString::fromUtf8(path)) && io.Fonts->AddFontFromFileTTF(path, 14.0f, nullptr, ranges)) return;
+    if (QFileInfo::exists(QString::fromUtf8(path)) && io.Fonts->AddFontFromFileTTF(path, pixels, nullptr, ranges)) return;
   }
-  io.Fonts->AddFontDefault();
+  ImFontConfig config;
+  config.SizePixels = pixels;
+  io.Fonts->AddFontDefault(&config);
+}
+
+// The panels' look: ImGui's dark style with square windows, at `scale`.
+void apply_style(float scale) {
+  ImGuiStyle& style = ImGui::GetStyle();
+  style = ImGuiStyle();
+  ImGui::StyleColorsDark(&style);
+  style.WindowRounding = 0;
+  style.WindowBorderSize = 0;
+  style.FrameRounding = 2;
+  style.ScaleAllSizes(scale);
 }
 
 }  // namespace
@@ -58,16 +71,31 @@ ImGuiPanelHost::ImGuiPanelHost(const QString& title, SessionController* session,
   ImGuiIO& io = ImGui::GetIO();
   ImGuiInputBridge::configure(io);
   io.BackendFlags |= ImGuiBackendFlags_HasMouseCursors;
-  load_font(io);
-  ImGui::StyleColorsDark();
-  ImGuiStyle& style = ImGui::GetStyle();
+  load_font(io, kFontPixels);
+  apply_style(1.0f);
   // paintGL clears to this color; ImGui then skips the full-panel background quad, one of the
   // few things whose cost grows with the panel's area on a software rasteriser.
+  ImGuiStyle& style = ImGui::GetStyle();
   clear_color_ = style.Colors[ImGuiCol_WindowBg];
   style.Colors[ImGuiCol_WindowBg].w = 0.0f;
-  style.WindowRounding = 0;
-  style.WindowBorderSize = 0;
-  style.FrameRounding = 2;
+}
+
+void ImGuiPanelHost::set_ui_scale(float scale) {
+  ui_scale_ = scale;
+  request_frames();
+}
+
+void ImGuiPanelHost::apply_ui_scale() {
+  ImGuiIO& io = ImGui::GetIO();
+  io.Fonts->Clear();
+  load_font(io, kFontPixels * ui_scale_);
+  apply_style(ui_scale_);
+  ImGui::GetStyle().Colors[ImGuiCol_WindowBg].w = 0.0f;
+  if (renderer_ready_) {
+    ImGui_ImplOpenGL3_DestroyFontsTexture();
+    ImGui_ImplOpenGL3_CreateFontsTexture();
+  }
+  applied_ui_scale_ = ui_scale_;
 }
 
 ImGuiPanelHost::~ImGuiPanelHost() {
@@ -128,6 +156,7 @@ void ImGuiPanelHost::paintGL() {
   const Snapshot& shown = snapshot ? *snapshot : empty_snapshot;
 
   ImGui::SetCurrentContext(imgui_);
+  if (ui_scale_ != applied_ui_scale_) apply_ui_scale();
   ImGuiIO& io = ImGui::GetIO();
   const double dt = frame_clock_.isValid() ? double(frame_clock_.nsecsElapsed()) * 1e-9 : 1.0 / 60.0;
   frame_clock_.restart();

@@ -51,6 +51,10 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   bool has_input() const { return input_.has_pending_input() || frames_requested_ > 0; }
   // Request `frames` repaints (input, a state change outside the snapshot such as new probes).
   void request_frames(int frames = 2);
+  // Text and spacing scale (View ▸ Zoom, for projectors): the font is rebuilt at that size, so it
+  // stays sharp, and the style's sizes are scaled with it. Applied at the next frame.
+  void set_ui_scale(float scale);
+  static constexpr float kFontPixels = 14.0f;
 
   // Exports: formats the panel can write ("png", "csv") and the writer (throws drmm::Error).
   virtual QStringList export_formats() const { return {"png"}; }
@@ -108,6 +112,7 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
 
  private:
   void cleanup_gl();
+  void apply_ui_scale();  // in paintGL, with the context current
   void apply_cursor();
   bool imgui_wants_keyboard() const;
 
@@ -125,6 +130,7 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   std::map<std::string, PanelRect> regions_;
   int last_cursor_ = -2;
   ImVec4 clear_color_{0.06f, 0.06f, 0.06f, 1.0f};
+  float ui_scale_ = 1.0f, applied_ui_scale_ = 1.0f;
   QMetaObject::Connection context_cleanup_;
 };
 

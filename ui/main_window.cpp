@@ -1,6 +1,7 @@
 #include "ui/main_window.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 
@@ -10,7 +11,6 @@
 #include <QDialog>
 #include <QDir>
 #include <QDockWidget>
-#include <QFileDialog>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -33,6 +33,7 @@
 
 #include "core/model/model_spec.h"
 #include "core/util/error.h"
+#include "ui/file_dialogs.h"
 #include "ui/imgui_panel_host.h"
 #include "ui/panels/dataset_browser_panel.h"
 #include "ui/panels/decision_tree_panel.h"
@@ -85,6 +86,11 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
     else QMessageBox::warning(this, tr("Save checkpoint"), error);
   });
 
+  // A dataset or architecture that does not open leaves the run as it was (and is not remembered).
+  connect(session_, &SessionController::config_refused, this, [this](const QString& error) {
+    statusBar()->clearMessage();
+    QMessageBox::warning(this, tr("Not opened"), tr("%1\n\nThe current run is unchanged.").arg(error));
+  });
   connect(session_, &SessionController::model_imported, this,
           [this](const QString& path, const QString& notes, const QString& error) {
             if (!error.isEmpty()) {
@@ -95,6 +101,7 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
             statusBar()->showMessage(tr("Imported %1. %2").arg(path, notes.section('\n', -1)), 15000);
           });
 
+  base_font_ = QApplication::font();
   create_docks();
   create_actions();
   create_status_bar();
@@ -118,7 +125,8 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
       if (options_.open_path.endsWith(".onnx", Qt::CaseInsensitive)) import_onnx_model(options_.open_path);
       else continue_run(options_.open_path);
     });
-  if (options_.demo || !options_.screenshot_path.isEmpty()) session_->start();
+  if (!options_.screenshot_path.isEmpty()) session_->start(options_.after_steps);  // stops at exactly N
+  else if (options_.demo) session_->start();
   if (options_.exit_after_seconds > 0)
     QTimer::singleShot(int(options_.exit_after_seconds * 1000), this, &QWidget::close);
 }
@@ -199,7 +207,7 @@ void MainWindow::create_actions() {
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
   QMenu* train = menuBar()->addMenu(tr("&Train"));
-  start_ = train->addAction(tr("&Start"), QKeySequence(Qt::Key_F5), session_, &SessionController::start);
+  start_ = train->addAction(tr("&Start"), QKeySequence(Qt::Key_F5), session_, [this] { session_->start(); });
   pause_ = train->addAction(tr("&Pause"), QKeySequence(Qt::Key_F6), session_, &SessionController::pause);
   step_ = train->addAction(tr("Step one &batch"), QKeySequence(Qt::Key_F10), session_, &SessionController::step_once);
   train->addSeparator();
@@ -218,6 +226,10 @@ void MainWindow::create_actions() {
     for (QDockWidget* dock : docks_) dock->setFloating(false);
     restoreState(default_layout_, kLayoutVersion);
   });
+  view->addSeparator();
+  view->addAction(tr("Zoom &in"), QKeySequence::ZoomIn, this, [this] { step_ui_scale(+1); });
+  view->addAction(tr("Zoom &out"), QKeySequence::ZoomOut, this, [this] { step_ui_scale(-1); });
+  view->addAction(tr("&Actual size"), QKeySequence(tr("Ctrl+0")), this, [this] { set_ui_scale(1.0); });
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Guide to the panels"), QKeySequence::HelpContents, this, &MainWindow::show_guide);
@@ -256,6 +268,32 @@ void MainWindow::restore_settings() {
   const QSettings settings;
   restoreGeometry(settings.value("window/geometry").toByteArray());
   restoreState(settings.value("window/state").toByteArray(), kLayoutVersion);
+  set_ui_scale(settings.value("ui/scale", 1.0).toDouble());
+}
+
+namespace {
+// The zoom steps of View ▸ Zoom in/out: a projector at the back of a room wants 1.5–2.
+constexpr double kUiScales[] = {0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5};
+}  // namespace
+
+// Scales every panel's text (a sharp font rebuilt at the size) and the window's own widgets.
+void MainWindow::set_ui_scale(double scale) {
+  scale = std::clamp(scale, kUiScales[0], kUiScales[std::size(kUiScales) - 1]);
+  ui_scale_ = scale;
+  for (ImGuiPanelHost* panel : panels_) panel->set_ui_scale(float(scale));
+  QFont font = base_font_;
+  font.setPointSizeF(base_font_.pointSizeF() * scale);
+  QApplication::setFont(font);
+  if (options_.use_settings) QSettings().setValue("ui/scale", scale);
+  statusBar()->showMessage(tr("Zoom %1 %").arg(qRound(scale * 100)), 2000);
+}
+
+void MainWindow::step_ui_scale(int direction) {
+  size_t at = 0;  // the step nearest the current scale
+  for (size_t i = 0; i < std::size(kUiScales); ++i)
+    if (std::abs(kUiScales[i] - ui_scale_) < std::abs(kUiScales[at] - ui_scale_)) at = i;
+  const size_t next = direction > 0 ? std::min(at + 1, std::size(kUiScales) - 1) : (at > 0 ? at - 1 : 0);
+  set_ui_scale(kUiScales[next]);
 }
 
 void MainWindow::save_settings() {
@@ -440,19 +478,19 @@ void MainWindow::set_dataset(const QString& spec) {
   session_->after_confirming(tr("Opening %1 starts a new run on it").arg(spec), [this, spec] {
     TrainConfig config = session_->config();
     config.dataset = spec.toStdString();
-    session_->apply_config(config);
+    statusBar()->showMessage(tr("Loading %1…").arg(spec));
+    session_->apply_config_if_valid(config);
   });
 }
 
 void MainWindow::open_dataset_file() {
-  const QString path = QFileDialog::getOpenFileName(
-      this, tr("Open dataset"), QString(),
-      tr("Datasets (*-idx3-ubyte *-idx3-ubyte.gz *.idx *.gz *.bin);;All files (*)"));
+  const QString path = dialogs::open_file(
+      this, tr("Open dataset"), tr("Datasets (*-idx3-ubyte *-idx3-ubyte.gz *.idx *.gz *.bin);;All files (*)"), "dataset");
   if (!path.isEmpty()) set_dataset(path);
 }
 
 void MainWindow::open_dataset_folder() {
-  const QString path = QFileDialog::getExistingDirectory(this, tr("Open dataset folder (CIFAR-10 or class folders of PNGs)"));
+  const QString path = dialogs::open_folder(this, tr("Open dataset folder (CIFAR-10 or class folders of PNGs)"), "dataset");
   if (!path.isEmpty()) set_dataset(path);
 }
 
@@ -460,8 +498,8 @@ void MainWindow::open_dataset_folder() {
 // message naming the file and the field, not a run that fails later; the stack is fitted to the
 // dataset when the new run starts.
 void MainWindow::open_architecture() {
-  const QString path = QFileDialog::getOpenFileName(this, tr("Open architecture"), QString(),
-                                                    tr("DRMM architectures (*.json);;All files (*)"));
+  const QString path =
+      dialogs::open_file(this, tr("Open architecture"), tr("DRMM architectures (*.json);;All files (*)"), "architecture");
   if (path.isEmpty()) return;
   try {
     load_model_spec(path.toStdString());
@@ -472,7 +510,7 @@ void MainWindow::open_architecture() {
   session_->after_confirming(tr("Opening %1 starts a new run with that architecture").arg(path), [this, path] {
     TrainConfig config = session_->config();
     config.preset = path.toStdString();
-    session_->apply_config(config);
+    session_->apply_config_if_valid(config);
   });
 }
 
@@ -480,7 +518,7 @@ void MainWindow::open_architecture() {
 // dataset on a background thread, kept as a checkpoint beside the autosave, and continued from.
 void MainWindow::open_onnx_model() {
   const QString path =
-      QFileDialog::getOpenFileName(this, tr("Open model"), QString(), tr("ONNX models (*.onnx);;All files (*)"));
+      dialogs::open_file(this, tr("Open model"), tr("ONNX models (*.onnx);;All files (*)"), "model");
   if (path.isEmpty()) return;
   session_->after_confirming(tr("Importing %1 replaces the current run").arg(path), [this, path] { import_onnx_model(path); });
 }
@@ -495,8 +533,8 @@ void MainWindow::import_onnx_model(const QString& path) {
 }
 
 void MainWindow::open_checkpoint() {
-  const QString path = QFileDialog::getOpenFileName(this, tr("Open checkpoint"), QString(),
-                                                    tr("DRMM checkpoints (*.drmm *.bin);;All files (*)"));
+  const QString path =
+      dialogs::open_file(this, tr("Open checkpoint"), tr("DRMM checkpoints (*.drmm *.bin);;All files (*)"), "checkpoint");
   if (path.isEmpty()) return;
   session_->after_confirming(tr("Opening %1 replaces the current run").arg(path), [this, path] { continue_run(path); });
 }
@@ -547,8 +585,8 @@ void MainWindow::offer_autosaved_run() {
 }
 
 void MainWindow::save_checkpoint() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save checkpoint"), "run.drmm",
-                                                    tr("DRMM checkpoints (*.drmm);;All files (*)"));
+  const QString path =
+      dialogs::save_file(this, tr("Save checkpoint"), "run.drmm", tr("DRMM checkpoints (*.drmm);;All files (*)"), "checkpoint");
   if (path.isEmpty()) return;
   session_->save_checkpoint(path);
   statusBar()->showMessage(tr("Saving %1 at the next batch boundary…").arg(path), 3000);
@@ -557,7 +595,7 @@ void MainWindow::save_checkpoint() {
 void MainWindow::export_panel(ImGuiPanelHost* panel, const QString& format) {
   const QString filter = format == "csv" ? tr("CSV (*.csv)") : tr("PNG images (*.png)");
   const QString path =
-      QFileDialog::getSaveFileName(this, tr("Export %1").arg(panel->title()), panel->objectName() + "." + format, filter);
+      dialogs::save_file(this, tr("Export %1").arg(panel->title()), panel->objectName() + "." + format, filter, "export");
   if (path.isEmpty()) return;
   try {
     panel->write_export(path, format);
@@ -568,7 +606,7 @@ void MainWindow::export_panel(ImGuiPanelHost* panel, const QString& format) {
 }
 
 void MainWindow::export_all() {
-  const QString folder = QFileDialog::getExistingDirectory(this, tr("Export every panel into…"));
+  const QString folder = dialogs::open_folder(this, tr("Export every panel into…"), "export");
   if (folder.isEmpty()) return;
   QStringList failed;
   int written = 0;
@@ -597,9 +635,14 @@ void MainWindow::show_guide() {
   for (const ImGuiPanelHost* panel : panels_)
     html += "<h3>" + panel->title().toHtmlEscaped() + "</h3><p>" +
             panel->help_text().toHtmlEscaped().replace("\n", "<br>") + "</p>";
-  html += tr("<p>Papers: 000/003 Patel, Nguyen, Baraniuk, NIPS 2016; 002 Nguyen et al., CVPR 2017 "
-             "(the objective, eq. 5–8, and the generation process, App. B eq. 11–14); 001 Patel, Nguyen, "
-             "Baraniuk, 2015 (E-DRMM decision trees, sec. 4); 004 Ho et al., Neural Rendering Model, 2019.</p>");
+  html += tr("<p>The papers: A. B. Patel, T. Nguyen, R. G. Baraniuk, <i>A Probabilistic Framework for Deep "
+             "Learning</i>, NIPS 2016 (the model; bottom-up inference is a CNN); A. B. Patel, T. Nguyen, "
+             "R. G. Baraniuk, <i>A Probabilistic Theory of Deep Learning</i>, arXiv 2015 (activity maximization, "
+             "E-DRMM decision trees, sec. 4); T. Nguyen, W. Liu, E. Perez, R. G. Baraniuk, A. B. Patel, "
+             "<i>Semi-Supervised Learning with the Deep Rendering Mixture Model</i>, CVPR 2017 (the training "
+             "objective, eq. 5–8, and the generation process, App. B eq. 11–14); N. Ho, T. Nguyen, A. B. Patel, "
+             "A. Anandkumar, M. I. Jordan, R. G. Baraniuk, <i>Neural Rendering Model</i>, 2019 (biases as priors, "
+             "reconstructions from every level).</p>");
   text->setHtml(html);
   auto* layout = new QVBoxLayout(dialog);
   layout->addWidget(text);

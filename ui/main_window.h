@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <QElapsedTimer>
+#include <QFont>
 #include <QMainWindow>
 #include <QTimer>
 
@@ -45,6 +46,8 @@ class MainWindow : public QMainWindow {
   void create_status_bar();
   void restore_settings();
   void save_settings();
+  void set_ui_scale(double scale);    // View ▸ Zoom: every panel and the window's widgets
+  void step_ui_scale(int direction);  // +1 / −1: the next zoom step
   void tick();  // the frame clock
   void update_status(const Snapshot& snapshot);
   void update_actions(const Snapshot& snapshot);
@@ -90,6 +93,8 @@ class MainWindow : public QMainWindow {
 
   QTimer frame_timer_;
   uint64_t shown_version_ = ~uint64_t(0);
+  QFont base_font_;        // the application font at zoom 1
+  double ui_scale_ = 1.0;
   size_t next_panel_ = 0;  // round robin of panel repaints
   bool served_input_last_ = false;
   bool animating_ = false;

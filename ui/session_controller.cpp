@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/io/model_import.h"
+#include "core/model/model_spec.h"
 #include "core/train/checkpoint.h"
 #include "core/train/trainer.h"
 #include "core/train/training_session.h"
@@ -66,9 +67,25 @@ void SessionController::apply_config(const TrainConfig& config) {
   emit probes_changed();
 }
 
-void SessionController::start() {
+void SessionController::apply_config_if_valid(const TrainConfig& config) {
+  spawn([this, config] {
+    QString error;
+    try {
+      const Dataset data = load_dataset(config.dataset, Split::Train);
+      load_model_spec(config.preset).fitted_to(data.channels, data.height, data.width, data.num_classes());
+    } catch (const std::exception& e) {
+      error = QString::fromStdString(e.what());
+    }
+    QMetaObject::invokeMethod(this, [this, config, error] {
+      if (error.isEmpty()) apply_config(config);
+      else emit config_refused(error);
+    }, Qt::QueuedConnection);
+  });
+}
+
+void SessionController::start(int64_t until_step) {
   running_ = true;
-  session_->start();
+  session_->start(until_step);
 }
 
 void SessionController::pause() {
@@ -91,7 +108,8 @@ void SessionController::open_checkpoint(const QString& path) {
   saved.test_every = config_.test_every;
   saved.test_limit = config_.test_limit;
   saved.render_limit = config_.render_limit;
-  saved.epochs = std::max(saved.epochs, config_.epochs);  // room to keep training
+  // saved.epochs stays: the learning rate decays over the run's own length, so a continued run
+  // goes on exactly as it would have (a longer run would change the schedule and the loss jump).
   const int64_t step = contents.meta.value("step", int64_t(0));
   resume_checkpoint_ = path.toStdString();
   apply_config(saved);

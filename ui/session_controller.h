@@ -49,8 +49,11 @@ class SessionController : public QObject {
   const TrainConfig& config() const { return config_; }
   // Replaces the configuration and starts a new run (the old one is retired, not waited for).
   void apply_config(const TrainConfig& config);
+  // The same once the dataset loads and the architecture fits it, checked on a background
+  // thread; otherwise the current run stays as it was and `config_refused` says why.
+  void apply_config_if_valid(const TrainConfig& config);
 
-  void start();
+  void start(int64_t until_step = -1);  // see TrainingSession::start
   void pause();
   void step_once();
   void reset();  // a new run with the same configuration (no question asked: see after_confirming)
@@ -100,6 +103,7 @@ class SessionController : public QObject {
   void dataset_loaded();
   void checkpoint_saved(const QString& path, const QString& error);  // a save the user asked for
   void autosave_failed(const QString& path, const QString& error);
+  void config_refused(const QString& error);  // apply_config_if_valid: nothing changed
   // notes: the importer's exact rewrites and the test accuracy; error empty on success.
   void model_imported(const QString& onnx_path, const QString& notes, const QString& error);
 

@@ -10,9 +10,10 @@
 #include "app/drmm/commands.h"
 #include "core/backend/cpu/cpu_backend.h"
 #include "core/data/dataset.h"
-#include "core/tree/forest.h"
 #include "core/train/model_state.h"
+#include "core/tree/forest.h"
 #include "core/tree/forest_io.h"
+#include "core/tree/forest_job.h"
 #include "core/util/error.h"
 
 namespace drmm::cli {
@@ -33,6 +34,8 @@ struct TreeCliOptions {
   int threads = 0;
   std::string features_from;  // a DRMM checkpoint: trees on its features instead of pixels
   std::string layer;          // the level those features come from: a layer name or 1-based index
+  size_t images = 0;          // train on a random subset of this many (0: all)
+  size_t heldout = 0;         // and measure the accuracy on this many others
 };
 
 // The rows the trees see: the pixels, or a trained DRMM's bottom-up features at a layer
@@ -50,24 +53,45 @@ size_t resolve_layer(const ModelSpec& spec, const std::string& layer) {
   throw Error("--layer '" + layer + "' is not a layer of model '" + spec.name + "' (layers: " + known + ")");
 }
 
+// The model whose bottom-up features at a level the trees see (--features-from, --layer).
+struct FeatureModel {
+  std::unique_ptr<CpuBackend> backend;
+  std::unique_ptr<DrmmModel> model;
+  size_t level = 0;
+};
+
+FeatureModel load_feature_model(const TreeCliOptions& o) {
+  if (o.layer.empty()) throw Error("--features-from needs --layer (a layer name such as conv2, or its number)");
+  const CheckpointContents contents = read_checkpoint(o.features_from);
+  FeatureModel fm;
+  fm.backend = std::make_unique<CpuBackend>(o.threads);
+  fm.model = load_model(contents, o.features_from, *fm.backend);
+  fm.level = resolve_layer(fm.model->spec(), o.layer);
+  const LayerSpec& layer = fm.model->spec().layers[fm.level];
+  std::cout << "features:  " << layer.describe() << " of " << o.features_from << ", " << layer.output.count()
+            << " per image\n";
+  return fm;
+}
+
+// Images to the model's features at its level, as the forest job wants them.
+tree::FeatureMaker feature_maker(const FeatureModel& fm) {
+  return [&fm](std::vector<float> images, tree::FeatureShape& shape) {
+    FeatureMatrix m = extract_features(*fm.model, images, fm.level);
+    shape = tree::FeatureShape{m.shape.c, m.shape.h, m.shape.w};
+    return std::move(m.values);
+  };
+}
+
 FeatureSource features_of(const TreeCliOptions& o, const Dataset& data) {
   FeatureSource source;
   if (o.features_from.empty()) {
     source.view = tree::pixel_features(data);
     return source;
   }
-  if (o.layer.empty()) throw Error("--features-from needs --layer (a layer name such as conv2, or its number)");
-  const CheckpointContents contents = read_checkpoint(o.features_from);
-  CpuBackend backend(o.threads);
-  const auto model = load_model(contents, o.features_from, backend);
-  const size_t level = resolve_layer(model->spec(), o.layer);
-  std::vector<size_t> indices(data.size());
-  std::iota(indices.begin(), indices.end(), size_t(0));
-  FeatureMatrix m = extract_features(*model, data, indices, level);
-  source.values = std::move(m.values);  // the view below points into this buffer
-  source.view = tree::make_features(source.values, m.rows, tree::FeatureShape{m.shape.c, m.shape.h, m.shape.w});
-  std::cout << "features:  " << model->spec().layers[level].describe() << " of " << o.features_from << ", "
-            << source.view.cols << " per image\n";
+  const FeatureModel fm = load_feature_model(o);
+  tree::FeatureShape shape;
+  source.values = feature_maker(fm)(std::vector<float>(data.pixels), shape);  // the view below points into this
+  source.view = tree::make_features(source.values, data.size(), shape);
   return source;
 }
 
@@ -111,20 +135,29 @@ void print_forest_summary(const Forest& forest) {
 
 void run_train(TreeCliOptions& o) {
   const Dataset data = load_split(o, Split::Train);
-  o.train.bootstrap = !o.no_bootstrap;
-  o.train.threads = o.threads;
-  const auto start = std::chrono::steady_clock::now();
+  tree::ForestJob job;
+  job.options = o.train;
+  job.options.bootstrap = !o.no_bootstrap;
+  job.options.threads = o.threads;
+  job.train_images = o.images;
+  job.heldout_images = o.heldout;
+  FeatureModel fm;
+  if (!o.features_from.empty()) {
+    fm = load_feature_model(o);
+    job.features = feature_maker(fm);
+  }
   int reported = 0;
-  const FeatureSource features = features_of(o, data);
-  const Forest forest = tree::train_forest(
-      features.view, data.labels, data.class_names, o.train, [&](int finished, int total) {
-        if (finished * 10 / total > reported) reported = finished * 10 / total, std::cerr << "trained " << finished << "/" << total << " trees\n";
-      });
-  const double train_seconds = seconds_since(start);
-  tree::save_forest(forest, o.forest);
-  print_forest_summary(forest);
-  std::cout << std::fixed << std::setprecision(3) << "train time: " << train_seconds << " s\n"
-            << "wrote:     " << o.forest << "\n";
+  const tree::ForestJobResult r = tree::run_forest_job(data, job, [&](int finished, int total) {
+    if (finished * 10 / total > reported) reported = finished * 10 / total, std::cerr << "trained " << finished << "/" << total << " trees\n";
+  });
+  tree::save_forest(r.forest, o.forest);
+  print_forest_summary(r.forest);
+  std::cout << std::fixed << std::setprecision(3) << "train time: " << r.seconds << " s on " << r.train_images
+            << " images\n";
+  if (r.heldout_images > 0)
+    std::cout << std::setprecision(4) << "held-out accuracy: " << r.heldout_accuracy << " on " << r.heldout_images
+              << " training images the forest did not see\n";
+  std::cout << "wrote:     " << o.forest << "\n";
 }
 
 void run_eval(const TreeCliOptions& o) {
@@ -222,6 +255,10 @@ void register_tree_commands(CLI::App& app) {
       ->capture_default_str()->check(CLI::Range(1e-6, 1.0));
   train->add_flag("--no-bootstrap", o->no_bootstrap, "Train every tree on all images (no bagging)");
   train->add_option("--seed", o->train.seed, "Seed for bootstrap samples and proposals")->capture_default_str();
+  train->add_option("--images", o->images, "Train on a seeded random subset of this many images (0: all)")
+      ->capture_default_str();
+  train->add_option("--heldout", o->heldout, "Then report the accuracy on this many of the other images (0: none)")
+      ->capture_default_str();
   train->add_option("--out", o->forest, "Forest file to write")->capture_default_str();
   train->callback([o] { run_train(*o); });
 

@@ -214,8 +214,16 @@ ModelSpec ModelSpec::from_json(const json& j, const std::string& source) {
   return spec;
 }
 
+// $DRMM_ASSETS_DIR; installed (the .deb), the share folder beside the binaries' folder
+// (/usr/bin/drmm → /usr/share/drmm-studio); else the source tree the build was made from.
 std::string presets_dir() {
   if (const char* dir = std::getenv("DRMM_ASSETS_DIR")) return std::string(dir) + "/presets";
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path().parent_path() / "share/drmm-studio/presets";
+    if (std::filesystem::is_directory(installed, ec)) return installed.string();
+  }
   return std::string(DRMM_ASSETS_DIR) + "/presets";
 }
 

@@ -69,6 +69,6 @@ struct PresetFit {
   std::string preset, problem;
 };
 std::vector<PresetFit> preset_fits(int channels, int height, int width, int classes);
-std::string presets_dir();  // $DRMM_ASSETS_DIR/presets, else the build's assets folder
+std::string presets_dir();  // $DRMM_ASSETS_DIR/presets, else the installed share folder, else the source tree's
 
 }  // namespace drmm

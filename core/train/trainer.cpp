@@ -215,6 +215,46 @@ RenderingQuality Trainer::measure_test_rendering() {
 
 // ---- checkpoints ---------------------------------------------------------------------------
 
+namespace {
+
+// The run's history in the checkpoint, one array per row, so that an opened checkpoint shows its
+// curves from the first step (the studio's saves have no metrics.csv beside them).
+nlohmann::json history_to_json(const std::vector<MetricsRow>& history) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const MetricsRow& m : history) {
+    const RenderingQuality& q = m.rendering;
+    rows.push_back({m.step, m.epoch, m.loss_total, m.loss_h, m.loss_rc, m.loss_kl, m.loss_nn, m.train_accuracy,
+                    m.test_accuracy, m.images_per_second, m.learning_rate, q.count, q.r_mean, q.r_median,
+                    q.relative_error, q.self_consistency, q.level_r});
+  }
+  return rows;
+}
+
+std::vector<MetricsRow> history_from_json(const nlohmann::json& rows, int64_t up_to_step, const std::string& path) {
+  std::vector<MetricsRow> history;
+  try {
+    for (const nlohmann::json& r : rows) {
+      MetricsRow m;
+      m.step = r.at(0).get<int64_t>();
+      if (m.step > up_to_step) break;
+      double* fields[] = {&m.epoch, &m.loss_total, &m.loss_h, &m.loss_rc, &m.loss_kl, &m.loss_nn,
+                          &m.train_accuracy, &m.test_accuracy, &m.images_per_second, &m.learning_rate};
+      for (size_t i = 0; i < std::size(fields); ++i) *fields[i] = r.at(i + 1).get<double>();
+      RenderingQuality& q = m.rendering;
+      q.count = r.at(11).get<size_t>();
+      q.r_mean = r.at(12).get<double>(), q.r_median = r.at(13).get<double>();
+      q.relative_error = r.at(14).get<double>(), q.self_consistency = r.at(15).get<double>();
+      q.level_r = r.at(16).get<std::vector<double>>();
+      history.push_back(std::move(m));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw FileError(path, std::string("checkpoint header: the training history is malformed: ") + e.what());
+  }
+  return history;
+}
+
+}  // namespace
+
 void Trainer::save(const std::string& path) {
   CheckpointContents contents;
   contents.meta = {{"model", model_->spec().to_json()},
@@ -225,7 +265,8 @@ void Trainer::save(const std::string& path) {
                    {"lr_end", lr_end_},
                    {"momentum", momentum_},
                    {"lr_scale", lr_scale_},
-                   {"faults", faults_}};
+                   {"faults", faults_},
+                   {"history", history_to_json(history_)}};
   store_model_state(*model_, contents);
   // Every update is checked in step(); this also covers weights set from outside: a checkpoint
   // never holds a non-finite weight (a diverged run keeps its last good checkpoint).
@@ -260,6 +301,8 @@ std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double e
     throw FileError(checkpoint, "checkpoint header: step " + std::to_string(step) + " is outside the run (0.." +
                                     std::to_string(trainer->total_steps_) + " steps)");
   trainer->step_ = step;
+  if (contents.meta.contains("history")) trainer->history_ = history_from_json(contents.meta["history"], step, checkpoint);
+  if (!trainer->history_.empty()) trainer->last_ = trainer->history_.back();
   trainer->lr_scale_ = contents.meta.value("lr_scale", 1.0);
   trainer->faults_ = contents.meta.value("faults", 0);
   if (!(trainer->lr_scale_ > 0 && trainer->lr_scale_ <= 1) || trainer->faults_ < 0)

@@ -40,10 +40,11 @@ TrainingSession::~TrainingSession() {
   }
 }
 
-void TrainingSession::start() {
+void TrainingSession::start(int64_t until_step) {
   {
     std::lock_guard lock(mutex_);
     running_ = true;
+    stop_at_step_ = until_step;
   }
   wake_.notify_all();
 }
@@ -190,6 +191,7 @@ void TrainingSession::run() {
     }
     const bool probes_changed = std::exchange(probes_changed_, false);
     if (probes_changed) probes = probes_;
+    if (running_ && stop_at_step_ >= 0 && trainer_->step_count() >= stop_at_step_) running_ = false;
     const bool train = (running_ || steps_requested_ > 0) && !trainer_->finished();
     if (steps_requested_ > 0) --steps_requested_;
     if (trainer_->finished()) running_ = false;

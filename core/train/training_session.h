@@ -31,7 +31,9 @@ class TrainingSession {
   TrainingSession(const TrainingSession&) = delete;
   TrainingSession& operator=(const TrainingSession&) = delete;
 
-  void start();                  // train continuously until paused or finished
+  // Train continuously until paused or finished, or, with `until_step` ≥ 0, until the run has
+  // made that many steps (exactly: the worker stops itself, no batch runs past it).
+  void start(int64_t until_step = -1);
   void pause();                  // stop after the current batch
   void step_once();              // train exactly one batch, then pause
   void set_probes(std::vector<size_t> dataset_indices);  // images shown in the Reconstructions panel
@@ -67,6 +69,7 @@ class TrainingSession {
   bool probes_changed_ = false;
   bool running_ = false;
   int64_t steps_requested_ = 0;
+  int64_t stop_at_step_ = -1;
   std::function<void(Trainer&)> job_;  // set by run_between_batches, cleared by the worker
   std::exception_ptr job_error_;
   bool job_done_ = false;

@@ -209,6 +209,13 @@ TEST(Trainer, ResumingFromACheckpointReproducesTheUninterruptedRun) {
   while (!resumed->finished()) resumed->step();
   EXPECT_EQ(resumed->step_count(), straight.step_count());
   EXPECT_EQ(weights_of(*resumed), weights_of(straight));
+  // The curves come back with the checkpoint: the resumed history holds the first half's rows.
+  std::vector<int64_t> logged, expected;
+  for (const MetricsRow& row : resumed->history()) logged.push_back(row.step);
+  for (const MetricsRow& row : straight.history()) expected.push_back(row.step);
+  EXPECT_EQ(logged, expected);
+  ASSERT_FALSE(first_half.history().empty());
+  EXPECT_EQ(resumed->history().front().loss_total, first_half.history().front().loss_total);
 }
 
 double reconstruction_error(Trainer& t, const Dataset& data, size_t count) {
@@ -338,6 +345,25 @@ TEST(TrainingSession, StartPauseStepAndSaveFromAnotherThread) {
   ASSERT_EQ(drawn.rows, 1u);
   EXPECT_TRUE(std::equal(drawn.values.begin(), drawn.values.end(), features.values.begin() + 64 * 14 * 14));  // image 1 = row 1
   EXPECT_THROW(session.features_of_images(2, std::vector<float>(5)), Error);
+}
+
+// `drmm-studio --screenshot --after-steps N` stops at exactly N: the worker stops itself, so no
+// batch runs between the step and a pause that the GUI thread would send late.
+TEST(TrainingSession, StartUntilAStepStopsExactlyThere) {
+  TrainConfig config = synthetic_config();
+  config.epochs = 5;
+  TrainingSession session(config);
+  for (const int64_t until : {1, 7}) {
+    session.start(until);
+    auto stopped = wait_for(session, [&](const Snapshot& s) { return s.step >= until && !s.running; });
+    ASSERT_TRUE(stopped);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_EQ(session.latest()->step, until);
+    EXPECT_FALSE(session.latest()->running);
+  }
+  session.start();  // without a step: on until paused
+  ASSERT_TRUE(wait_for(session, [](const Snapshot& s) { return s.step >= 10; }));
+  session.pause();
 }
 
 TEST(TrainingSession, ABadDatasetIsReportedInTheSnapshot) {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/tree/forest.h"
+#include "core/tree/forest_job.h"
 #include "core/util/error.h"
 #include "tests/core/tree_test_data.h"
 
@@ -159,6 +160,67 @@ TEST(TreeTraining, BadOptionsAndSizesAreClearErrors) {
   EXPECT_THROW(train_forest(s.features(), s.labels, s.class_names, o), Error);
   std::vector<int> short_labels(s.labels.begin(), s.labels.end() - 1);
   EXPECT_THROW(train_forest(s.features(), short_labels, s.class_names, ForestOptions{}), Error);
+}
+
+}  // namespace
+}  // namespace drmm::tree
+
+namespace drmm::tree {
+namespace {
+
+// The samples as a dataset, the input of the forest job that the CLI and the studio run.
+Dataset as_dataset(const Samples& s) {
+  Dataset d;
+  d.name = "samples";
+  d.channels = s.shape.channels, d.height = s.shape.height, d.width = s.shape.width;
+  d.pixels = s.values;
+  d.labels = s.labels;
+  d.class_names = s.class_names;
+  return d;
+}
+
+// The job trains on a seeded random subset, passes exactly the chosen images through the feature
+// maker (train first, then the held-out ones, never one twice), and scores the held-out images.
+TEST(ForestJob, TrainsOnASeededSubsetOfFeaturesAndScoresTheHeldOutImages) {
+  const Samples s = noisy_samples(600, 13);
+  const Dataset data = as_dataset(s);
+  ForestJob job;
+  job.options = single_tree(2);
+  job.options.trees = 5;
+  job.options.bootstrap = true;
+  job.train_images = 400;
+  job.heldout_images = 150;
+  std::vector<size_t> batch_sizes;
+  std::vector<std::vector<float>> seen;
+  job.features = [&](std::vector<float> images, FeatureShape& shape) {
+    batch_sizes.push_back(images.size() / data.image_size());
+    seen.push_back(images);
+    for (float& v : images) v = 1.0f - v;  // features that are not the pixels
+    shape = FeatureShape{data.channels, data.height, data.width};
+    return images;
+  };
+  int progress_calls = 0;
+  const ForestJobResult r = run_forest_job(data, job, [&](int, int) { ++progress_calls; });
+  EXPECT_EQ(batch_sizes, (std::vector<size_t>{400, 150}));
+  EXPECT_EQ(r.train_images, 400u);
+  EXPECT_EQ(r.heldout_images, 150u);
+  EXPECT_EQ(progress_calls, 5);
+  EXPECT_GT(r.heldout_accuracy, 0.6) << "3 classes: chance is 0.33";
+  // A random subset, not the first 400 images.
+  const std::vector<float> first(data.pixels.begin(), data.pixels.begin() + long(400 * data.image_size()));
+  EXPECT_NE(seen[0], first);
+  // Seeded: the same job gives the same forest.
+  const ForestJobResult again = run_forest_job(data, job);
+  EXPECT_EQ(again.heldout_accuracy, r.heldout_accuracy);
+  // All the images without a subset: in the dataset's order, nothing held out.
+  job.train_images = 0;
+  seen.clear();
+  const ForestJobResult all = run_forest_job(data, job);
+  EXPECT_EQ(all.train_images, data.size());
+  EXPECT_EQ(all.heldout_images, 0u);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0], data.pixels);
+  EXPECT_THROW(run_forest_job(Dataset{}, job), Error);
 }
 
 }  // namespace

@@ -45,18 +45,23 @@ ActivityMaxPanel::~ActivityMaxPanel() {
 
 QString ActivityMaxPanel::help_text() const {
   return tr(
-      "Activity maximization: the input images that excite the model most.\n"
-      "Left, the closed form (paper 000 App. E; paper 001 §3.2, eq. 26–27): the image maximising class c's score "
-      "is the sum of per-patch best renderings μ(c, g*), rendered top-down with the latents chosen greedily "
-      "(templates with positive coefficients on, the most probable position in each pooling window), no "
-      "optimisation. 'refinements' alternates bottom-up inference and top-down rendering that many times. Every "
-      "image is scaled to the mean L2 norm of 1000 training images (scores grow with the norm); the caption gives "
-      "its score s_c and q(c|I). Click one to make its class the target on the right.\n"
-      "Right, gradient ascent on the input (Simonyan et al. 2014): I ← I + step·∇(s(I) − L2·½‖I − ½‖² − TV·TV(I)), "
-      "gradient normalised, with a random shift of up to 'jitter' pixels per step, pixels kept in [0,1]. The "
-      "target is a class score or the mean activity of one channel of any layer; start from noise, a training "
-      "image or the canvas (left drag paints white, right drag black). Run/Pause; the target can change while it "
-      "runs. steps/s counts wall-clock time, training included (the ascent runs between the trainer's batches).");
+      "What image would the model find most typical of a class? Left: one such image per class, computed in one "
+      "go; under each, its class and how sure the model is of it (green above one half). Right: an image improved "
+      "step by step while you watch, for a class or for one unit of any layer. Click a picture on the left to make "
+      "its class the target on the right.\n"
+      "Left, the closed form (Patel, Nguyen & Baraniuk, “A Probabilistic Framework for Deep Learning”, NIPS 2016, "
+      "App. E; and their “A Probabilistic Theory of Deep Learning”, arXiv 2015, §3.2, eq. 26–27): the image "
+      "maximising class c's score is the sum of per-patch best renderings μ(c, g*), rendered top-down with the "
+      "latents chosen greedily (templates with positive coefficients on, the most probable position in each "
+      "pooling window), no optimisation. 'refinements' alternates bottom-up inference and top-down rendering that "
+      "many times. Every image is scaled to the mean L2 norm of 1000 training images (scores grow with the norm); "
+      "the caption gives its score s_c and q(c|I).\n"
+      "Right, gradient ascent on the input (Simonyan, Vedaldi & Zisserman, “Deep Inside Convolutional Networks”, "
+      "2014): I ← I + step·∇(s(I) − L2·½‖I − ½‖² − TV·TV(I)), gradient normalised, with a random shift of up to "
+      "'jitter' pixels per step, pixels kept in [0,1]. The target is a class score or the mean activity of one "
+      "channel of any layer; start from noise, a training image or the canvas (left drag paints white, right drag "
+      "black). Run/Pause; the target can change while it runs. steps/s counts wall-clock time, training included "
+      "(the ascent runs between the trainer's batches).");
 }
 
 // ---------------------------------------------------------------------------------------------

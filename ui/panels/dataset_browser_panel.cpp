@@ -28,11 +28,14 @@ DatasetBrowserPanel::DatasetBrowserPanel(SessionController* session, FrameStats*
 
 QString DatasetBrowserPanel::help_text() const {
   return tr(
-      "The training split of the dataset. A green frame and caption: one of the N_L images whose label the model "
-      "sees (the balanced semi-supervised split of paper 002 sec. 4–5, same seed as the run); gray: used "
-      "unlabeled, where only L_RC, L_KL and L_NN (eq. 6–8) act. A yellow frame: a probe image shown in the "
-      "Reconstructions panel.\n"
-      "Click an image to add it to the probes or remove it (at most 8). The wheel or the arrows turn pages.");
+      "The images the model trains on, a page at a time; each caption is the image's class. Click an image to make "
+      "it a probe (one of the images the Reconstructions panel shows) or to remove it (at most 8). The wheel or "
+      "the arrows turn pages; the two lists above show one class only, or only labeled or unlabeled images.\n"
+      "A green frame and caption: one of the N_L images whose label the model sees. A gray caption: an image the "
+      "model learns from without its label. A yellow frame: a probe.\n"
+      "The labeled images are the balanced semi-supervised split of Nguyen, Liu, Perez, Baraniuk & Patel, "
+      "“Semi-Supervised Learning with the Deep Rendering Mixture Model”, CVPR 2017, sec. 4–5, drawn with the run's "
+      "seed. On unlabeled images only L_RC, L_KL and L_NN (eq. 6–8) act.");
 }
 
 void DatasetBrowserPanel::refilter(const BrowsedDataset& dataset) {

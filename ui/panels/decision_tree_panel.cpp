@@ -20,8 +20,8 @@
 
 #include "core/train/training_session.h"
 #include "core/tree/features.h"
+#include "core/tree/forest_job.h"
 #include "core/util/error.h"
-#include "core/util/random.h"
 #include "core/util/atomic_file.h"
 #include "ui/export_files.h"
 #include "ui/session_controller.h"
@@ -106,22 +106,27 @@ DecisionTreePanel::~DecisionTreePanel() {
 
 QString DecisionTreePanel::help_text() const {
   return tr(
-      "An E-DRMM forest (paper 001 sec. 4; paper 000 App. F): oblique decision trees whose nodes are templates. "
-      "Each node c has a template μ(c), drawn as its image (min→black, max→white); a child's template is its "
-      "parent's plus an additive mutation, μ(c^ℓ) = μ(c^(ℓ+1)) + α(g^(ℓ+1)) (paper 001 eq. 29), so the tree is "
-      "the evolutionary tree of the templates, from the data's mean at the root down to the leaves.\n"
-      "Inference is coarse to fine, always on the input I0 (eq. 31, ChooseChild(Filter(I0))): at node c go to "
-      "g* = argmax_g ⟨W(c,g)|I0⟩ + b(c,g) with W(c,g) = μ(c) + α(g). The current image's path is lit up in "
-      "yellow and each child's score is written on its edge. Leaves hold label histograms p(c̃|path), drawn as "
-      "bars in class colors; the forest's vote is the mean of the trees' leaf histograms (eq. 32, bagging).\n"
-      "Learning is InfoMax (eq. 33): each split maximises the information gain between labels and children "
-      "over candidate mutations (class means, the mutation templates α = mean(cluster) − mean(node) of a "
-      "K-means clustering of the node's data, random projections).\n"
+      "A decision tree sorts an image by asking, at each node, which child's picture it resembles most. Each node "
+      "is drawn as its template picture (min→black, max→white). The yellow path is where the current image goes, "
+      "the number on each edge is that child's score, and the colored bars at a leaf show the classes of the "
+      "training images that ended there. Many trees vote together: a forest.\n"
+      "This is an E-DRMM forest (Patel, Nguyen & Baraniuk, “A Probabilistic Theory of Deep Learning”, arXiv 2015, "
+      "sec. 4; and their “A Probabilistic Framework for Deep Learning”, NIPS 2016, App. F): oblique decision trees "
+      "whose nodes are templates. Each node c has a template μ(c); a child's template is its parent's plus an "
+      "additive mutation, μ(c^ℓ) = μ(c^(ℓ+1)) + α(g^(ℓ+1)) (Patel et al. 2015, eq. 29), so the tree is the "
+      "evolutionary tree of the templates, from the data's mean at the root down to the leaves.\n"
+      "Inference is coarse to fine, always on the input I0 (Patel et al. 2015, eq. 31, ChooseChild(Filter(I0))): "
+      "at node c go to g* = argmax_g ⟨W(c,g)|I0⟩ + b(c,g) with W(c,g) = μ(c) + α(g). Leaves hold label histograms "
+      "p(c | path), drawn as bars in class colors; the forest's vote is the mean of the trees' leaf histograms (eq. 32, "
+      "bagging).\n"
+      "Learning is InfoMax (eq. 33): each split maximises the information gain between labels and children over "
+      "candidate mutations (class means, the mutation templates α = mean(cluster) − mean(node) of a K-means "
+      "clustering of the node's data, random projections).\n"
       "Train forest: trees on a random subset of the training images' pixels, or on the model's bottom-up features "
-      "at a level chosen beside it, taken from the run as it trains (the accuracy shown is on other "
-      "training images held out). The wheel zooms, dragging pans, a double click fits the tree. The current "
-      "image is the probe last clicked in the dataset browser; draw in the canvas (left drag paints, right drag "
-      "erases) and watch the path change.");
+      "at a level chosen beside it, taken from the run as it trains (the accuracy shown is on other training "
+      "images held out). The wheel zooms, dragging pans, a double click fits the tree. The current image is the "
+      "probe last clicked in the dataset browser; draw in the canvas (left drag paints, right drag erases) and "
+      "watch the path change.");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,52 +164,29 @@ void DecisionTreePanel::start_training() {
     auto result = std::make_shared<TrainedForest>();
     std::string error;
     try {
-      const auto start = std::chrono::steady_clock::now();
-      const Dataset& data = *dataset->data;
-      tree::FeatureShape shape{data.channels, data.height, data.width};
-      std::vector<size_t> order(data.size());
-      std::iota(order.begin(), order.end(), size_t(0));
-      Random rng(options.seed);
-      rng.shuffle(order);
-      const size_t train_n = std::min(images, data.size());
-      const size_t heldout_n = std::min(kHeldOutImages, data.size() - train_n);
-      const auto gather = [&](size_t first, size_t count, std::vector<float>& values, std::vector<int>& labels) {
-        values.resize(count * data.image_size());
-        labels.resize(count);
-        for (size_t i = 0; i < count; ++i) {
-          const auto image = data.image(order[first + i]);
-          std::copy(image.begin(), image.end(), values.begin() + long(i * data.image_size()));
-          labels[i] = data.labels[order[first + i]];
-        }
-      };
-      // The model's features at `level` instead of the pixels (DESIGN.md §3.6), from the run as
-      // it is now: computed by the training session between two of its batches.
-      const auto to_features = [&](std::vector<float>& values) {
-        if (level < 0 || !run) return;
-        FeatureMatrix features = run->features_of_images(size_t(level), std::move(values));
-        values = std::move(features.values);
-        shape = tree::FeatureShape{features.shape.c, features.shape.h, features.shape.w};
-      };
-      std::vector<float> values;
-      std::vector<int> labels;
-      gather(0, train_n, values, labels);
-      to_features(values);
-      result->forest = tree::train_forest(tree::make_features(values, train_n, shape), labels, data.class_names, options,
-                                          [this](int finished, int) {
-                                            progress_finished_ = finished;
-                                            if (cancel_) throw Cancelled{};
-                                          });
+      tree::ForestJob job;
+      job.options = options;
+      job.train_images = images;
+      job.heldout_images = kHeldOutImages;
+      // The model's features at `level` instead of the pixels, from the run as it is now:
+      // computed by the training session between two of its batches.
+      if (level >= 0 && run)
+        job.features = [run, level](std::vector<float> pixels, tree::FeatureShape& shape) {
+          FeatureMatrix features = run->features_of_images(size_t(level), std::move(pixels));
+          shape = tree::FeatureShape{features.shape.c, features.shape.h, features.shape.w};
+          return std::move(features.values);
+        };
+      tree::ForestJobResult r = tree::run_forest_job(*dataset->data, job, [this](int finished, int) {
+        progress_finished_ = finished;
+        if (cancel_) throw Cancelled{};
+      });
+      result->forest = std::move(r.forest);
       result->dataset_version = dataset->version;
       result->level = run ? level : -1;
-      result->train_images = train_n;
-      if (heldout_n > 0) {
-        gather(train_n, heldout_n, values, labels);
-        to_features(values);
-        result->heldout_images = heldout_n;
-        result->heldout_accuracy =
-            tree::evaluate(result->forest, tree::make_features(values, heldout_n, shape), labels, 1).accuracy();
-      }
-      result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      result->train_images = r.train_images;
+      result->heldout_images = r.heldout_images;
+      result->heldout_accuracy = r.heldout_accuracy;
+      result->seconds = r.seconds;
     } catch (const Cancelled&) {
       result.reset();
     } catch (const std::exception& e) {
@@ -620,7 +602,7 @@ void DecisionTreePanel::draw_tree(ImVec2 size) {
       const ImVec2 h0 = ImGui::GetCursorScreenPos();
       ImGui::Dummy(ImVec2(112, 112));
       draw_histogram(ImGui::GetWindowDrawList(), h0, ImVec2(h0.x + 112, h0.y + 112), normalized(counts));
-      ImGui::TextDisabled(node.is_leaf() ? "p(c̃|leaf) in class colors" : "labels of its training images");
+      ImGui::TextDisabled(node.is_leaf() ? "p(c | leaf) in class colors" : "labels of its training images");
       ImGui::EndTooltip();
     }
   }

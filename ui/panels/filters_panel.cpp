@@ -29,14 +29,16 @@ FiltersPanel::FiltersPanel(SessionController* session, FrameStats* stats, QWidge
 
 QString FiltersPanel::help_text() const {
   return tr(
-      "Left: the first layer's core templates Γ^(1) (paper 002 App. B eq. 13: the DRMM layer renders level 0 "
-      "from level 1 by placing Γ^(1) templates, switched on by a^(1) and positioned by t^(1)). In the bottom-up "
+      "The model's building blocks. Left: the small patterns (templates) the first layer looks for in an image, "
+      "and draws with when it renders one. Right: what each unit of the deepest hidden layer draws on its own, in "
+      "pixels. Gray is 0, white positive, black negative; each picture is scaled to its own largest |value|. Hover "
+      "a picture to see it enlarged.\n"
+      "Left: the first layer's core templates Γ^(1). In Nguyen, Liu, Perez, Baraniuk & Patel, “Semi-Supervised "
+      "Learning with the Deep Rendering Mixture Model”, CVPR 2017, App. B eq. 13, the DRMM layer renders level 0 "
+      "from level 1 by placing Γ^(1) templates, switched on by a^(1) and positioned by t^(1). In the bottom-up "
       "E-step they are the first convolution's filters.\n"
-      "Right: each template of the deepest hidden layer rendered top-down to pixels with every switch on, "
-      "z^(0) = Λ^(1) ⋯ Λ^(ℓ) e_unit (eq. 11–14 applied from that layer down): the picture that one unit "
-      "draws into Î.\n"
-      "Gray is 0, white positive, black negative; each picture is scaled to its own largest |value|.\n"
-      "Hover a picture to see it enlarged.");
+      "Right: each template of the deepest hidden layer rendered top-down to pixels with every switch on, z^(0) = "
+      "Λ^(1) ⋯ Λ^(ℓ) e_unit (eq. 11–14 applied from that layer down): the picture that one unit draws into Î.");
 }
 
 uint64_t FiltersPanel::view_key(const Snapshot& snapshot) {

@@ -61,16 +61,23 @@ ReconstructionsPanel::ReconstructionsPanel(SessionController* session, FrameStat
 
 QString ReconstructionsPanel::help_text() const {
   return tr(
-      "Each row is a probe image (pick them in the Dataset browser; right-click a picture to drop its row).\n"
+      "How well the model draws back what it sees. Each row is a probe image (pick them in the Dataset browser; "
+      "right-click a picture to drop its row). At the left: the image's number and true class, the class the model "
+      "predicts (after →, green when right) with its probability, and bars for the model's belief in each class "
+      "(green: the true class). Then the input I, the model's drawing Î of it, and drawings started from each "
+      "layer. The more Î looks like I, the better the model explains the image. Hover a picture to enlarge it and "
+      "see r, its correlation with the input (1: a perfect match).\n"
       "I: the input. Î: the DRMM's top-down E-step, rendering the image from the class (the label when known, "
       "otherwise the prediction ĉ) with the latents a (which templates are on) and t (where in each pooling "
-      "window) inferred bottom-up: z^(ℓ) = Λ_g^(ℓ) z^(ℓ+1) = DRMMLayer(z^(ℓ+1), t^(ℓ), a^(ℓ), Γ^(ℓ)), paper 002 "
-      "App. B eq. 11–14, down to pixels. L_RC (eq. 6) is the distance between I and Î.\n"
+      "window) inferred bottom-up: z^(ℓ) = Λ_g^(ℓ) z^(ℓ+1) = DRMMLayer(z^(ℓ+1), t^(ℓ), a^(ℓ), Γ^(ℓ)) (Nguyen, Liu, "
+      "Perez, Baraniuk & Patel, “Semi-Supervised Learning with the Deep Rendering Mixture Model”, CVPR 2017, App. B "
+      "eq. 11–14), down to pixels. L_RC (eq. 6) is the distance between I and Î.\n"
       "conv1, pool1, …: the same top-down pass started at that level from the bottom-up activations instead of the "
-      "class (paper 004 Fig. 4): low levels keep almost every detail, high levels keep what the class needs.\n"
+      "class (Ho, Nguyen, Patel, Anandkumar, Jordan & Baraniuk, “Neural Rendering Model”, 2019, Fig. 4): low "
+      "levels keep almost every detail, high levels keep what the class needs.\n"
       "I and Î share the pixel scale [0,1] (tick 'stretch Î' to stretch Î to its own range); each per-level "
       "picture is stretched to its own min…max.\n"
-      "Bars: q(c|I), the softmax of the bottom-up pass (green: the true class); the arrow line is the prediction ĉ.");
+      "Bars: q(c|I), the softmax of the bottom-up pass; the arrow line is the prediction ĉ.");
 }
 
 uint64_t ReconstructionsPanel::view_key(const Snapshot& snapshot) {

@@ -111,24 +111,28 @@ RenderingPathsPanel::~RenderingPathsPanel() {
 
 QString RenderingPathsPanel::help_text() const {
   return tr(
-      "The rendering path of one training image (paper 002 §3, Fig. 2: Î is a sum over paths). Bottom-up "
-      "inference fixes the latents g = (a, t) of every layer: which templates are on (a, at each conv) and where "
-      "in each pooling window (t). Given g the top-down pass is linear, so Î = Σ_u Î_u over the units of any "
-      "level, and a unit's contribution is ⟨Î_u, Î⟩ (the contributions of a level sum to ‖Î‖²).\n"
-      "Top: the input I, Î rendered from the class, and Î re-rendered with your edit.\n"
+      "Which parts of the model draw one image. The model draws (renders) an image from its class down through its "
+      "layers, and only some of its units take part: that choice is the image's rendering path. Top: the input I, "
+      "the model's drawing Î, and Î drawn again without the parts you switch off. Below it, the network, one row "
+      "of cells per layer: the brighter a cell, the more that channel adds to the drawing.\n"
+      "The rendering path of one training image (Nguyen, Liu, Perez, Baraniuk & Patel, “Semi-Supervised Learning "
+      "with the Deep Rendering Mixture Model”, CVPR 2017, §3, Fig. 2: Î is a sum over paths). Bottom-up inference "
+      "fixes the latents g = (a, t) of every layer: which templates are on (a, at each conv) and where in each "
+      "pooling window (t). Given g the top-down pass is linear, so Î = Σ_u Î_u over the units of any level, and a unit's "
+      "contribution is ⟨Î_u, Î⟩ (the contributions of a level sum to ‖Î‖²).\n"
       "Network: one row per level (top level first, pixels below), one cell per channel; brightness is the "
       "channel's contribution normalised per level (orange adds to Î, blue takes away), dark cells have no unit "
-      "on. Yellow lines join the channels of the 12 strongest units across consecutive levels. Hover a cell to "
-      "see what that channel renders alone; right-click it to switch the channel off (red cross) and Î is "
-      "re-rendered without it; the checkbox switches a whole level off.\n"
+      "on. Yellow lines join the channels of the 12 strongest units across consecutive levels. Hover a cell to see "
+      "what that channel renders alone; right-click it to switch the channel off (red cross) and Î is re-rendered "
+      "without it; the checkbox switches a whole level off.\n"
       "Click a cell to show the channel's units on the right, one cell per position, coloured by the unit's "
       "contribution on the level's scale. Hover a unit to see what it renders alone and its share of ‖Î‖²; click "
       "it to switch just that unit off (or back on inside a channel that is off). Edits stay as the path is "
       "re-inferred while the model trains.\n"
       "Per-class statistics: over 1000 training images, how much two classes' paths overlap (weighted Jaccard "
       "index of the units' on-frequencies). Click a cell of the heat map (or use the combos) to show, under each "
-      "level of the network, which channels the row's class uses (orange: the mean share of a channel's units "
-      "that are on) against the column's class (blue). The path follows the model as it trains (twice a second).");
+      "level of the network, which channels the row's class uses (orange: the mean share of a channel's units that "
+      "are on) against the column's class (blue). The path follows the model as it trains (twice a second).");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -57,15 +57,21 @@ SamplesPanel::~SamplesPanel() { job_.wait(); }
 
 QString SamplesPanel::help_text() const {
   return tr(
-      "Generation with the DRMM (paper 002 App. B, eq. 11–14): for each class (a row), latents drawn — per unit "
-      "a ~ Bernoulli(π), per pooling window one position t ~ Cat(π) — and the class rendered top-down through them "
-      "to pixels. With 'per class π' the frequencies are the class's own, measured on training images (the DRMM's "
-      "prior π_cg is over class and nuisance together); without, the model's class-agnostic π_a, π_t. Green border: the model classifies the sample back as its "
-      "class (bottom-up q(c|I)); red: it does not (the caption then names ĉ). The rate line is the share over "
-      "all samples; New samples draws other latents.\n"
-      "Render like: each chosen training image (first column) with its own latents inferred bottom-up, rendered "
-      "as every class: the image's nuisances (position, thickness, style) carried to the other classes. Edit "
-      "the image indices above the grid.\n"
+      "Images the model makes up. Each row is a class: the model picks its hidden choices (which templates are on, "
+      "and where) at random and draws the class with them. A green border: the model recognizes its own drawing as "
+      "that class; red: it does not (the caption then names the class it sees). New samples draws again. Below, "
+      "'Render like' redraws real training images (first column) as every class, keeping each one's position, "
+      "thickness and style.\n"
+      "Generation with the DRMM (Nguyen, Liu, Perez, Baraniuk & Patel, “Semi-Supervised Learning with the Deep "
+      "Rendering Mixture Model”, CVPR 2017, App. B, eq. 11–14): for each class (a row), latents drawn — per unit a ~ Bernoulli(π), "
+      "per pooling window one position t ~ Cat(π) — and the class rendered top-down through them to pixels. With "
+      "'per class π' the frequencies are the class's own, measured on training images (the DRMM's prior π_cg is "
+      "over class and nuisance together); without, the model's class-agnostic π_a, π_t. Green or red: whether the "
+      "bottom-up q(c|I) classifies the sample back as its class (if not, the caption names ĉ). The rate line is "
+      "the share over all samples.\n"
+      "Render like: each chosen training image with its own latents inferred bottom-up, rendered as every class: "
+      "the image's nuisances (position, thickness, style) carried to the other classes. Edit the image indices "
+      "above the grid.\n"
       "Both follow the model as it trains, about once a second.");
 }
 
@@ -187,7 +193,8 @@ void SamplesPanel::draw(const Snapshot& snapshot) {
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("On: draw each class's latents from its own frequencies π_{g|c}, measured on %zu training images "
                       "every 10 s (the DRMM's prior is over class and nuisance together).\nOff: from the model's "
-                      "class-agnostic π_a, π_t, as paper 002 App. B writes it (samples look like textures).",
+                      "class-agnostic π_a, π_t, as Nguyen et al. (CVPR 2017, App. B) write it (samples look like "
+                      "textures).",
                       kFrequencyImages);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(90);

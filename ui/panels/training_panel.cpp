@@ -54,15 +54,21 @@ TrainingPanel::TrainingPanel(SessionController* session, FrameStats* stats, QWid
 
 QString TrainingPanel::help_text() const {
   return tr(
-      "Training runs the EG algorithm (paper 002, sec. 4.1): per batch, an E-step (bottom-up inference, which is the "
-      "CNN forward pass, then top-down reconstruction Î) and an M-step (one gradient step on "
-      "L = α_H·L_H + α_RC·L_RC + α_KL·L_KL + α_NN·L_NN).\n"
-      "Curves: L_H cross-entropy on labeled images (eq. 5), L_RC reconstruction error ‖I − Î‖² (eq. 6), "
-      "L_KL the KL penalty on q(c|I) (eq. 7; the authors' code's sign by default, DESIGN.md §3.2), "
-      "L_NN the non-negativity penalty on the intermediate templates z^ℓ (eq. 8), and the total L. "
-      "Accuracy: train on recent labeled batches, test on the held-out split.\n"
-      "N_L is the number of labeled images (balanced per class); the rest are used unlabeled. "
-      "Changing a setting and pressing Apply starts a new run.");
+      "Here the model learns from the images, one small batch at a time. Top plot: the model's errors (the "
+      "losses), which should fall as it learns. Middle: the share of images it classifies correctly (train and "
+      "test accuracy), which should rise, and r(I, Î), how closely the images it draws back match test images (1: "
+      "a perfect match). Bottom: the speed in images per second. The horizontal axis is the training step.\n"
+      "Training runs the EG algorithm of Nguyen, Liu, Perez, Baraniuk & Patel, “Semi-Supervised Learning with the "
+      "Deep Rendering Mixture Model”, CVPR 2017, sec. 4.1: per batch, an E-step (bottom-up inference, which is the "
+      "CNN forward pass, then top-down reconstruction Î) and an M-step (one gradient step on L = α_H·L_H + "
+      "α_RC·L_RC + α_KL·L_KL + α_NN·L_NN).\n"
+      "Curves: L_H cross-entropy on labeled images (eq. 5), L_RC reconstruction error ‖I − Î‖² (eq. 6), L_KL the "
+      "KL penalty on q(c|I) (eq. 7; by default with the sign the authors' code uses, so L_KL and the total L can "
+      "go below zero, hence the symmetric log scale), L_NN the non-negativity penalty on the intermediate "
+      "templates z^ℓ (eq. 8), and the total L. Accuracy: train on recent labeled batches, test on the held-out "
+      "split.\n"
+      "N_L is the number of labeled images (balanced per class); the rest are used unlabeled. Changing a setting "
+      "and pressing Apply starts a new run.");
 }
 
 void TrainingPanel::draw(const Snapshot& snapshot) {
@@ -171,7 +177,8 @@ void TrainingPanel::draw_settings() {
   preset_combo();
   int labeled = int(std::min<size_t>(pending_.labeled, 1000000));
   if (ImGui::InputInt("N_L labeled", &labeled, 10, 100)) pending_.labeled = size_t(std::max(labeled, 0));
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Images whose label the model sees, balanced per class (paper 002 sec. 5)");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Images whose label the model sees, balanced per class "
+                                                "(Nguyen et al., CVPR 2017, sec. 5)");
 
   // Ticked, the sliders show the preset's weights (what the run will use); unticked, editing
   // starts from them.
