@@ -23,6 +23,7 @@
 #include <QPixmap>
 #include <QProgressBar>
 #include <QSettings>
+#include <QSlider>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTextBrowser>
@@ -105,6 +106,7 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
   create_docks();
   create_actions();
   create_status_bar();
+  create_timeline();
   resize(1400, 900);
   default_layout_ = saveState(kLayoutVersion);
   if (options_.use_settings) restore_settings();
@@ -246,6 +248,59 @@ void MainWindow::create_actions() {
   toolbar->addAction(export_action);
 }
 
+// The run's history under the toolbar: drag to see every panel at a past step while training
+// goes on (TrainingSession keeps the steps and their weights); Live returns to the newest.
+void MainWindow::create_timeline() {
+  addToolBarBreak();
+  QToolBar* bar = addToolBar(tr("History"));
+  bar->setObjectName("toolbar_history");
+  bar->addWidget(new QLabel(tr(" History "), bar));
+  timeline_ = new QSlider(Qt::Horizontal, bar);
+  timeline_->setRange(0, 0);
+  timeline_->setToolTip(tr("Drag to show every panel at an earlier step of this run; training goes on"));
+  bar->addWidget(timeline_);
+  timeline_label_ = new QLabel(bar);
+  timeline_label_->setMinimumWidth(fontMetrics().horizontalAdvance(QStringLiteral("step 000000 of 000000 ")));
+  bar->addWidget(timeline_label_);
+  QAction* live = bar->addAction(tr("Live"), this, [this] { view_history_step(-1); });
+  live->setToolTip(tr("Back to the newest step"));
+  connect(timeline_, &QSlider::valueChanged, this, [this](int index) {
+    if (updating_timeline_ || index < 0 || size_t(index) >= timeline_steps_.size()) return;
+    view_history_step(size_t(index) + 1 == timeline_steps_.size() ? -1 : timeline_steps_[size_t(index)]);
+  });
+  connect(session_, &SessionController::config_changed, this, [this] {
+    timeline_steps_.clear();
+    view_history_step(-1);
+  });
+}
+
+void MainWindow::view_history_step(int64_t step) {
+  viewed_step_ = step;
+  if (const auto run = session_->training_session()) run->view_step(step);
+  shown_version_ = ~uint64_t(0);  // the next tick hands the panels the snapshot of that step
+  refresh_timeline(*session_->latest());
+}
+
+void MainWindow::refresh_timeline(const Snapshot& live) {
+  const auto run = session_->training_session();
+  std::vector<int64_t> steps = run ? run->history_steps() : std::vector<int64_t>{};
+  updating_timeline_ = true;
+  if (steps != timeline_steps_) {
+    timeline_steps_ = std::move(steps);
+    timeline_->setRange(0, std::max(0, int(timeline_steps_.size()) - 1));
+  }
+  if (viewed_step_ < 0) {
+    timeline_->setValue(timeline_->maximum());
+  } else {
+    const auto at = std::upper_bound(timeline_steps_.begin(), timeline_steps_.end(), viewed_step_);
+    timeline_->setValue(std::max(0, int(at - timeline_steps_.begin()) - 1));
+  }
+  updating_timeline_ = false;
+  const QString text = viewed_step_ < 0 ? tr("live, step %1").arg(live.step)
+                                        : tr("step %1 of %2").arg(viewed_step_).arg(live.step);
+  if (timeline_label_->text() != text) timeline_label_->setText(text);
+}
+
 void MainWindow::create_status_bar() {
   // Fixed widths: a label that changes width relayouts (and repaints) the whole status bar.
   run_label_ = new QLabel(this);
@@ -321,9 +376,14 @@ bool MainWindow::event(QEvent* event) {
 void MainWindow::tick() {
   const std::shared_ptr<const Snapshot> snapshot = session_->latest();
   animating_ = snapshot->running;
-  if (snapshot->version != shown_version_) {
-    shown_version_ = snapshot->version;
-    for (ImGuiPanelHost* panel : panels_) panel->set_snapshot(snapshot);
+  // The panels show the step the timeline points at; the status bar and actions the live run.
+  std::shared_ptr<const Snapshot> shown = snapshot;
+  if (viewed_step_ >= 0)
+    if (const auto run = session_->training_session())
+      if (auto past = run->snapshot_at(viewed_step_)) shown = std::move(past);
+  if (shown->version != shown_version_) {
+    shown_version_ = shown->version;
+    for (ImGuiPanelHost* panel : panels_) panel->set_snapshot(shown);
   }
   // One panel per tick: a frame's cost is then that of the largest panel, not of all of them.
   // A panel someone is using goes first, every other tick; the others take turns (round robin),
@@ -347,6 +407,7 @@ void MainWindow::tick() {
     status_clock_.restart();
     update_status(*snapshot);
     update_actions(*snapshot);
+    refresh_timeline(*snapshot);
   }
   if (!options_.screenshot_path.isEmpty()) drive_screenshot_hook(*snapshot);
 }

@@ -17,6 +17,7 @@
 class QAction;
 class QDockWidget;
 class QLabel;
+class QSlider;
 class QProgressBar;
 
 namespace drmm::ui {
@@ -44,6 +45,9 @@ class MainWindow : public QMainWindow {
   void create_actions();
   void create_docks();
   void create_status_bar();
+  void create_timeline();
+  void view_history_step(int64_t step);  // −1: live
+  void refresh_timeline(const Snapshot& live);
   void restore_settings();
   void save_settings();
   void set_ui_scale(double scale);    // View ▸ Zoom: every panel and the window's widgets
@@ -94,6 +98,11 @@ class MainWindow : public QMainWindow {
   QTimer frame_timer_;
   uint64_t shown_version_ = ~uint64_t(0);
   QFont base_font_;        // the application font at zoom 1
+  QSlider* timeline_ = nullptr;
+  QLabel* timeline_label_ = nullptr;
+  std::vector<int64_t> timeline_steps_;  // the run's kept steps, as the slider's positions
+  int64_t viewed_step_ = -1;             // the step the panels show; −1: live
+  bool updating_timeline_ = false;
   double ui_scale_ = 1.0;
   size_t next_panel_ = 0;  // round robin of panel repaints
   bool served_input_last_ = false;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "core/model/drmm_model.h"
 #include "core/train/trainer.h"
 #include "core/util/error.h"
 
@@ -76,10 +77,46 @@ void TrainingSession::set_probes(std::vector<size_t> dataset_indices) {
   wake_.notify_all();
 }
 
-void TrainingSession::run_between_batches(std::function<void(Trainer&)> job) {
+namespace {
+
+std::vector<Tensor*> weight_tensors(DrmmModel& model) {
+  std::vector<Tensor*> tensors;
+  for (Parameter& p : model.parameters()) tensors.push_back(&p.value);
+  for (Buffer& b : model.buffers()) tensors.push_back(&b.value);
+  return tensors;
+}
+
+std::vector<std::vector<float>> download_weights(DrmmModel& model) {
+  std::vector<std::vector<float>> weights;
+  for (Tensor* t : weight_tensors(model)) weights.push_back(model.backend().download(*t));
+  return weights;
+}
+
+void upload_weights(DrmmModel& model, const std::vector<std::vector<float>>& weights) {
+  const std::vector<Tensor*> tensors = weight_tensors(model);
+  for (size_t i = 0; i < tensors.size(); ++i) model.backend().upload(*tensors[i], weights[i]);
+}
+
+}  // namespace
+
+void TrainingSession::run_between_batches(std::function<void(Trainer&)> job, Weights weights) {
   std::unique_lock lock(mutex_);
   if (!trainer_) throw Error("the model is not ready yet");
   job_finished_.wait(lock, [&] { return !job_; });  // one job at a time
+  if (const KeptStep* kept = weights == Weights::viewed && view_step_ >= 0 ? kept_at(view_step_) : nullptr) {
+    // Runs on the worker: the kept weights swapped in for the job, the live ones back after it.
+    job = [job = std::move(job), past = kept->weights](Trainer& trainer) {
+      const std::vector<std::vector<float>> live = download_weights(trainer.model());
+      upload_weights(trainer.model(), past);
+      try {
+        job(trainer);
+      } catch (...) {
+        upload_weights(trainer.model(), live);
+        throw;
+      }
+      upload_weights(trainer.model(), live);
+    };
+  }
   job_ = std::move(job);
   job_done_ = false;
   wake_.notify_all();
@@ -88,7 +125,74 @@ void TrainingSession::run_between_batches(std::function<void(Trainer&)> job) {
 }
 
 void TrainingSession::save_checkpoint(const std::string& path) {
-  run_between_batches([&](Trainer& trainer) { trainer.save(path); });
+  run_between_batches([&](Trainer& trainer) { trainer.save(path); }, Weights::live);
+}
+
+// ---- history --------------------------------------------------------------------------------
+
+void TrainingSession::keep_step(const std::shared_ptr<const Snapshot>& snapshot) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!history_.empty() && snapshot->step - history_.back().step < history_cadence_) return;
+  }
+  KeptStep kept{snapshot->step, snapshot, download_weights(trainer_->model()), 0};
+  for (const auto& w : kept.weights) kept.bytes += w.size() * sizeof(float);
+  for (const ProbeView& p : snapshot->probes) {
+    kept.bytes += (p.input.data.size() + p.reconstruction.data.size()) * sizeof(float);
+    for (const ImageF& image : p.from_level) kept.bytes += image.data.size() * sizeof(float);
+  }
+  for (const ImageF& image : snapshot->first_layer_filters) kept.bytes += image.data.size() * sizeof(float);
+  for (const ImageF& image : snapshot->filter_renderings) kept.bytes += image.data.size() * sizeof(float);
+  std::lock_guard lock(mutex_);
+  history_bytes_ += kept.bytes;
+  history_.push_back(std::move(kept));
+  while (history_bytes_ > history_budget_ && history_.size() > 2) {
+    // Every other step goes (the first and the newest stay), and the cadence doubles.
+    std::vector<KeptStep> thinned;
+    history_bytes_ = 0;
+    for (size_t i = 0; i < history_.size(); ++i)
+      if (i % 2 == 0 || i + 1 == history_.size()) {
+        history_bytes_ += history_[i].bytes;
+        thinned.push_back(std::move(history_[i]));
+      }
+    history_ = std::move(thinned);
+    history_cadence_ *= 2;
+  }
+}
+
+const TrainingSession::KeptStep* TrainingSession::kept_at(int64_t step) const {
+  const KeptStep* found = nullptr;
+  for (const KeptStep& k : history_)
+    if (k.step <= step) found = &k;
+  return found;
+}
+
+std::vector<int64_t> TrainingSession::history_steps() const {
+  std::lock_guard lock(mutex_);
+  std::vector<int64_t> steps;
+  for (const KeptStep& k : history_) steps.push_back(k.step);
+  return steps;
+}
+
+std::shared_ptr<const Snapshot> TrainingSession::snapshot_at(int64_t step) const {
+  std::lock_guard lock(mutex_);
+  const KeptStep* kept = kept_at(step);
+  return kept ? kept->snapshot : nullptr;
+}
+
+void TrainingSession::view_step(int64_t step) {
+  std::lock_guard lock(mutex_);
+  view_step_ = step;
+}
+
+void TrainingSession::set_history_budget(size_t bytes) {
+  std::lock_guard lock(mutex_);
+  history_budget_ = bytes;
+}
+
+size_t TrainingSession::history_bytes() const {
+  std::lock_guard lock(mutex_);
+  return history_bytes_;
 }
 
 FeatureMatrix TrainingSession::features(size_t level, std::vector<size_t> dataset_indices) {
@@ -158,6 +262,7 @@ void TrainingSession::run() {
     s->status = status;
     previous = s;
     publish(s);
+    if (with_views) keep_step(s);
   };
   std::vector<size_t> probes;
   {

@@ -48,9 +48,25 @@ class TrainingSession {
   FeatureMatrix features_of_images(size_t level, std::vector<float> pixels);
   // Runs `job` on the worker between two batches and waits for it; rethrows its error. The
   // analyses of the live model (rendering paths, samples, activity maximization) run this way,
-  // on the model the run trains, so they always see its newest weights. Blocks: call it from a
-  // thread of your own, not the GUI thread.
-  void run_between_batches(std::function<void(Trainer&)> job);
+  // on the model the run trains, so they always see its newest weights — or, while a past step
+  // is viewed (view_step), that step's weights, swapped in for the job and out again after it.
+  // `live` jobs (a checkpoint save) always see the newest. Blocks: call it from a thread of your
+  // own, not the GUI thread.
+  enum class Weights { viewed, live };
+  void run_between_batches(std::function<void(Trainer&)> job, Weights weights = Weights::viewed);
+
+  // ---- the run's history (the studio's timeline) ----------------------------------------------
+  // While it trains the session keeps views snapshots with the model's weights (parameters and
+  // buffers, not the optimiser state) at a cadence that doubles whenever they would exceed
+  // kHistoryBudgetBytes, so a long run keeps its whole span, ever more thinly.
+  static constexpr size_t kHistoryBudgetBytes = size_t(256) << 20;
+  std::vector<int64_t> history_steps() const;  // the kept steps, oldest first
+  // The snapshot kept at the newest kept step ≤ `step` (null when none is kept yet).
+  std::shared_ptr<const Snapshot> snapshot_at(int64_t step) const;
+  // Analyses run on the weights kept at `step` (the newest kept ≤ it); −1: the live weights.
+  void view_step(int64_t step);
+  size_t history_bytes() const;
+  void set_history_budget(size_t bytes);  // kHistoryBudgetBytes unless set
   // The newest snapshot; never null (an empty one before the model exists).
   std::shared_ptr<const Snapshot> latest() const;
   const TrainConfig& config() const { return config_; }
@@ -75,6 +91,19 @@ class TrainingSession {
   bool job_done_ = false;
   std::condition_variable job_finished_;
   bool quit_ = false;
+
+  struct KeptStep {
+    int64_t step = 0;
+    std::shared_ptr<const Snapshot> snapshot;
+    std::vector<std::vector<float>> weights;  // parameter values, then buffers, in the model's order
+    size_t bytes = 0;
+  };
+  void keep_step(const std::shared_ptr<const Snapshot>& snapshot);  // on the worker
+  const KeptStep* kept_at(int64_t step) const;                       // with mutex_ held
+  std::vector<KeptStep> history_;
+  size_t history_bytes_ = 0, history_budget_ = kHistoryBudgetBytes;
+  int64_t history_cadence_ = 1;  // steps between kept steps, at least
+  int64_t view_step_ = -1;
   std::thread worker_;
 };
 

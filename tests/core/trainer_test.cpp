@@ -366,6 +366,52 @@ TEST(TrainingSession, StartUntilAStepStopsExactlyThere) {
   session.pause();
 }
 
+// The studio's timeline: past steps are kept with their weights, an analysis run while a past
+// step is viewed sees that step's model, and the live weights come back after it; a save always
+// holds the live run.
+TEST(TrainingSession, KeepsPastStepsAndRunsAnalysesOnTheirWeights) {
+  TempDir dir;
+  TrainConfig config = synthetic_config();
+  config.epochs = 5;
+  TrainingSession session(config);
+  ASSERT_TRUE(wait_for(session, [](const Snapshot& s) { return !s.level_names.empty(); }));
+  const FeatureMatrix at_start = session.features(2, {0, 1});
+  for (int64_t step = 1; step <= 3; ++step) {
+    session.step_once();
+    ASSERT_TRUE(wait_for(session, [&](const Snapshot& s) { return s.step == step && !s.running; }));
+  }
+  ASSERT_TRUE(wait_for(session, [&](const Snapshot&) { return session.history_steps().size() == 4; }));
+  EXPECT_EQ(session.history_steps(), (std::vector<int64_t>{0, 1, 2, 3}));
+  ASSERT_TRUE(session.snapshot_at(0));
+  EXPECT_EQ(session.snapshot_at(0)->step, 0);
+  EXPECT_FALSE(session.snapshot_at(0)->probes.empty());
+  EXPECT_EQ(session.snapshot_at(2)->step, 2);
+  const FeatureMatrix live = session.features(2, {0, 1});
+  ASSERT_NE(live.values, at_start.values);  // training moved the weights
+  session.view_step(0);
+  EXPECT_EQ(session.features(2, {0, 1}).values, at_start.values);
+  session.save_checkpoint(dir / "viewing.bin");
+  session.view_step(-1);
+  EXPECT_EQ(session.features(2, {0, 1}).values, live.values);  // swapped back
+  session.save_checkpoint(dir / "live.bin");
+  const auto viewing = read_checkpoint(dir / "viewing.bin"), newest = read_checkpoint(dir / "live.bin");
+  ASSERT_EQ(viewing.arrays.size(), newest.arrays.size());
+  for (size_t i = 0; i < viewing.arrays.size(); ++i) EXPECT_EQ(viewing.arrays[i].values, newest.arrays[i].values);
+
+  // Over its budget the history thins out: the first and the newest step stay, the cadence grows.
+  const size_t budget = session.history_bytes();
+  session.set_history_budget(budget);
+  for (int64_t step = 4; step <= 12; ++step) {
+    session.step_once();
+    ASSERT_TRUE(wait_for(session, [&](const Snapshot& s) { return s.step == step && !s.running; }));
+  }
+  const std::vector<int64_t> kept = session.history_steps();
+  EXPECT_LE(session.history_bytes(), budget);
+  EXPECT_LE(kept.size(), 4u);
+  EXPECT_EQ(kept.front(), 0);
+  EXPECT_GE(kept.back(), 10);
+}
+
 TEST(TrainingSession, ABadDatasetIsReportedInTheSnapshot) {
   TrainConfig config = synthetic_config();
   config.dataset = "/no/such/folder";
