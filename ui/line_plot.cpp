@@ -19,6 +19,7 @@ double nice_step(double span, int count) {
 }
 
 void format_value(char* text, size_t size, double v) {
+  if (v == 0) v = 0;  // −0 (the symlog axis's middle) reads as 0
   const double a = std::abs(v);
   if (a != 0 && (a < 1e-3 || a >= 1e5)) std::snprintf(text, size, "%.2e", v);
   else std::snprintf(text, size, "%.4g", v);
@@ -109,8 +110,13 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   ImDrawList* draw = ImGui::GetWindowDrawList();
   const PanelRect frame{origin, ImVec2(origin.x + size.x, origin.y + size.y)};
   const float line_h = ImGui::GetTextLineHeight();
-  // Room for tick labels on the left and the title above; the legend sits inside, top-right.
-  const PanelRect area{ImVec2(frame.min.x + 52, frame.min.y + line_h + 4), ImVec2(frame.max.x - 6, frame.max.y - line_h - 4)};
+  // Room for tick labels on the left, the title above, and the legend in a column on the right,
+  // outside the data (a legend inside hides the curves' ends, where the news is).
+  float legend_w = 0;
+  for (const PlotSeries& s : series) legend_w = std::max(legend_w, ImGui::CalcTextSize(s.name.c_str()).x);
+  legend_w = legend_w > 0 ? legend_w + 22 : 6;
+  const PanelRect area{ImVec2(frame.min.x + 52, frame.min.y + line_h + 4),
+                       ImVec2(frame.max.x - legend_w, frame.max.y - line_h - 4)};
   // No background fill: on a software rasteriser a filled rectangle costs per pixel, and the
   // panel's clear color already is the plot's background.
   draw->AddText(ImVec2(frame.min.x + 6, frame.min.y + 2), IM_COL32(220, 220, 220, 255), options.title);
@@ -124,7 +130,10 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   char text[32];
   const ImU32 grid = IM_COL32(70, 74, 82, 255), label = IM_COL32(160, 165, 175, 255);
   // Symlog ticks at whole decades, at most about six of them.
-  const double y_step = options.symlog_y ? std::max(1.0, std::ceil((r.y1 - r.y0) / 6)) : nice_step(r.y1 - r.y0, 4);
+  // As many labels as fit one above the other with room between them.
+  const int y_labels = std::clamp(int(area.height() / (line_h * 1.6f)), 1, 6);
+  const double y_step = options.symlog_y ? std::max(1.0, std::ceil((r.y1 - r.y0) / y_labels))
+                                         : nice_step(r.y1 - r.y0, std::min(y_labels, 4));
   for (double y = std::ceil(r.y0 / y_step) * y_step; y <= r.y1 + 1e-12; y += y_step) {
     const float sy = py(y);
     draw->AddLine(ImVec2(area.min.x, sy), ImVec2(area.max.x, sy), grid);
@@ -137,7 +146,8 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
     const float sx = px(x);
     draw->AddLine(ImVec2(sx, area.min.y), ImVec2(sx, area.max.y), grid);
     format_value(text, sizeof text, x);
-    draw->AddText(ImVec2(sx - 8, area.max.y + 2), label, text);
+    const float w = ImGui::CalcTextSize(text).x;  // centred on its tick, never past the frame
+    draw->AddText(ImVec2(std::min(sx - w * 0.5f, frame.max.x - w - 2), area.max.y + 2), label, text);
   }
   draw->AddRect(area.min, area.max, IM_COL32(110, 115, 125, 255));
 
@@ -156,11 +166,10 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   }
   draw->PopClipRect();
 
-  // Legend, top-right inside the plot.
-  float legend_y = area.min.y + 3;
+  // Legend, in its column right of the plot.
+  float legend_y = area.min.y + 1;
   for (const PlotSeries& s : series) {
-    const float w = ImGui::CalcTextSize(s.name.c_str()).x;
-    const ImVec2 at(area.max.x - w - 8, legend_y);
+    const ImVec2 at(area.max.x + 18, legend_y);
     draw->AddRectFilled(ImVec2(at.x - 12, at.y + line_h * 0.35f), ImVec2(at.x - 4, at.y + line_h * 0.65f), s.color);
     draw->AddText(at, s.color, s.name.c_str());
     legend_y += line_h;

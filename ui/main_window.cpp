@@ -22,6 +22,7 @@
 #include <QMessageBox>
 #include <QPixmap>
 #include <QProgressBar>
+#include <QScreen>
 #include <QSettings>
 #include <QSlider>
 #include <QStandardPaths>
@@ -107,7 +108,9 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
   create_actions();
   create_status_bar();
   create_timeline();
-  resize(1400, 900);
+  // 1400×900, or the screen when it is smaller (a 1024×768 projector): never past its edges.
+  const QRect screen_area = screen() ? screen()->availableGeometry() : QRect(0, 0, 1400, 900);
+  resize(std::min(1400, screen_area.width()), std::min(900, screen_area.height()));
   default_layout_ = saveState(kLayoutVersion);
   if (options_.use_settings) restore_settings();
 

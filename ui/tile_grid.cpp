@@ -93,4 +93,15 @@ GridEvents draw_tile_grid(const char* id, const Texture& texture, const ImageAtl
   return events;
 }
 
+std::string elide_to_width(const std::string& text, float width) {
+  if (ImGui::CalcTextSize(text.c_str()).x <= width) return text;
+  std::string shown = text;
+  while (!shown.empty()) {
+    shown.pop_back();
+    while (!shown.empty() && (static_cast<unsigned char>(shown.back()) & 0xC0) == 0x80) shown.pop_back();
+    if (ImGui::CalcTextSize((shown + "…").c_str()).x <= width) return shown + "…";
+  }
+  return shown;
+}
+
 }  // namespace drmm::ui

@@ -2,6 +2,7 @@
 // Grids of same-sized images drawn from one atlas texture (filters, dataset pages): the layout
 // that fits a panel, and the drawing with hover/click feedback, shared by the picture panels.
 #include <functional>
+#include <string>
 
 #include <imgui.h>
 
@@ -41,5 +42,9 @@ struct GridEvents {
 GridEvents draw_tile_grid(const char* id, const Texture& texture, const ImageAtlas& atlas, int count,
                           const GridLayout& layout,
                           const std::function<void(int, ImVec2, ImVec2)>& decorate = {});
+
+// `text` shortened with "…" to fit `width` pixels in the current font (captions under tiles run
+// into their neighbours otherwise); whole UTF-8 characters only.
+std::string elide_to_width(const std::string& text, float width);
 
 }  // namespace drmm::ui

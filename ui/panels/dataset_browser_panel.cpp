@@ -137,7 +137,7 @@ void DatasetBrowserPanel::draw(const Snapshot&) {
     ImDrawList* draw = ImGui::GetWindowDrawList();
     if (labeled) draw->AddRect(ImVec2(p0.x - 1, p0.y - 1), ImVec2(p1.x + 1, p1.y + 1), kLabeledColor, 0, 0, 1.5f);
     if (probe) draw->AddRect(ImVec2(p0.x - 2, p0.y - 2), ImVec2(p1.x + 2, p1.y + 2), kProbeColor, 0, 0, 2.5f);
-    const std::string& name = data.class_names[size_t(data.labels[index])];
+    const std::string name = elide_to_width(data.class_names[size_t(data.labels[index])], p1.x - p0.x + 2);
     draw->PushClipRect(ImVec2(p0.x, p1.y), ImVec2(p1.x + 3, p1.y + caption_h + 2), true);
     draw->AddText(ImVec2(p0.x, p1.y + 1), labeled ? kLabeledColor : kUnlabeledColor, name.c_str());
     draw->PopClipRect();

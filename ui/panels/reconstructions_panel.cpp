@@ -1,6 +1,7 @@
 #include "ui/panels/reconstructions_panel.h"
 
 #include <algorithm>
+#include <numeric>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "ui/export_files.h"
 #include "ui/session_controller.h"
+#include "ui/tile_grid.h"
 
 namespace drmm::ui {
 namespace {
@@ -147,7 +149,8 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   const ImVec2 origin = ImGui::GetCursorScreenPos();
   const float step_x = tile.x + style.ItemSpacing.x;
   for (int c = 0; c < columns_; ++c) {
-    const std::string title = column_title(snapshot, c);
+    // Elided to its column (the tooltip has the full name): adjacent titles never run together.
+    const std::string title = elide_to_width(column_title(snapshot, c), step_x - style.ItemSpacing.x);
     const ImVec2 at(origin.x + kLabelColumnWidth + float(c) * step_x, origin.y);
     draw->PushClipRect(at, ImVec2(at.x + step_x, at.y + line_h), true);
     draw->AddText(at, IM_COL32(200, 200, 200, 255), title.c_str());
@@ -157,7 +160,7 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
 
   const ImVec2 strip_min = ImGui::GetCursorScreenPos();
   size_t remove_probe = SIZE_MAX;
-  int hovered_row = -1, hovered_column = -1;
+  int hovered_row = -1, hovered_column = -1, hovered_bars = -1;
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   for (size_t r = 0; r < rows; ++r) {
     const ProbeView& probe = snapshot.probes[r];
@@ -190,6 +193,7 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
       }
       draw->AddLine(ImVec2(bars_min.x, bars_min.y + bars_h), ImVec2(bars_min.x + kBarsWidth, bars_min.y + bars_h),
                     IM_COL32(140, 140, 140, 255));
+      if (PanelRect{bars_min, ImVec2(bars_min.x + kBarsWidth, bars_min.y + bars_h)}.contains(mouse)) hovered_bars = int(r);
     }
     for (int c = 0; c < columns_; ++c) {
       const AtlasTile& t = atlas_.tiles[r * size_t(columns_) + size_t(c)];
@@ -204,7 +208,19 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   // One item for the whole strip: hover and right-click come from the mouse position.
   ImGui::InvisibleButton("##strip", ImVec2(std::max(kLabelColumnWidth + float(columns_) * step_x, 1.0f), std::max(strip_h, 1.0f)),
                          ImGuiButtonFlags_MouseButtonRight);
-  if (ImGui::IsItemHovered() && hovered_row >= 0) {
+  if (ImGui::IsItemHovered() && hovered_bars >= 0) {
+    // The bars' classes by name, most probable first.
+    const ProbeView& probe = snapshot.probes[size_t(hovered_bars)];
+    std::vector<size_t> order(probe.class_probabilities.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return probe.class_probabilities[a] > probe.class_probabilities[b]; });
+    ImGui::BeginTooltip();
+    ImGui::TextUnformatted("q(c|I), the model's belief in each class (green: the true class)");
+    for (const size_t c : order)
+      ImGui::Text("%-14s %.3f", snapshot.class_name(int(c)).c_str(), double(probe.class_probabilities[c]));
+    ImGui::EndTooltip();
+  } else if (ImGui::IsItemHovered() && hovered_row >= 0) {
     const AtlasTile& t = atlas_.tiles[size_t(hovered_row) * size_t(columns_) + size_t(hovered_column)];
     ImGui::BeginTooltip();
     ImGui::TextUnformatted(column_description(snapshot, hovered_column).c_str());

@@ -121,8 +121,9 @@ void TrainingPanel::draw_controls(const Snapshot& snapshot) {
     const auto tested = std::find_if(snapshot.history.rbegin(), snapshot.history.rend(),
                                      [](const MetricsRow& r) { return r.test_accuracy >= 0; });
     if (tested != snapshot.history.rend()) std::snprintf(test_text, sizeof test_text, "%.3f", tested->test_accuracy);
-    ImGui::Text("L %.4g  H %.4g  RC %.4g  KL %.4g  NN %.4g   train acc %.3f   test acc %s", last->loss_total,
-                last->loss_h, last->loss_rc, last->loss_kl, last->loss_nn, last->train_accuracy, test_text);
+    // Wrapped, not clipped: on a narrow panel the accuracies move to a second line.
+    ImGui::TextWrapped("L %.4g  H %.4g  RC %.4g  KL %.4g  NN %.4g   train acc %.3f   test acc %s", last->loss_total,
+                       last->loss_h, last->loss_rc, last->loss_kl, last->loss_nn, last->train_accuracy, test_text);
   }
 }
 
