@@ -132,8 +132,14 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   // Symlog ticks at whole decades, at most about six of them.
   // As many labels as fit one above the other with room between them.
   const int y_labels = std::clamp(int(area.height() / (line_h * 1.6f)), 1, 6);
-  const double y_step = options.symlog_y ? std::max(1.0, std::ceil((r.y1 - r.y0) / y_labels))
-                                         : nice_step(r.y1 - r.y0, std::min(y_labels, 4));
+  double y_step = options.symlog_y ? std::max(1.0, std::ceil((r.y1 - r.y0) / y_labels))
+                                   : nice_step(r.y1 - r.y0, std::min(y_labels, 4));
+  // nice_step rounds to 1, 2 or 5 × 10^k and may give more intervals than fit: the next nice
+  // step up until they do.
+  while (!options.symlog_y && (r.y1 - r.y0) / y_step > std::max(1, y_labels - 1) + 1e-9) {
+    const double power = std::pow(10.0, std::floor(std::log10(y_step) + 1e-9)), unit = y_step / power;
+    y_step = power * (unit < 1.5 ? 2.0 : unit < 3.5 ? 5.0 : 10.0);
+  }
   for (double y = std::ceil(r.y0 / y_step) * y_step; y <= r.y1 + 1e-12; y += y_step) {
     const float sy = py(y);
     draw->AddLine(ImVec2(area.min.x, sy), ImVec2(area.max.x, sy), grid);

@@ -471,6 +471,8 @@ void DecisionTreePanel::apply_view_request(ImVec2 size) {
   const float half = 0.5f * size.x / view_.zoom;
   const float reach = std::max(0.0f, half - 1.5f);
   float x = leaf_x + std::clamp(mean_x - leaf_x, -reach, reach);
+  // The overview starts at the root: it stays in view, even if the leaf then does not.
+  if (request == ViewRequest::Overview) x = std::clamp(x, layout_.x[0] - reach, layout_.x[0] + reach);
   if (layout_.width > 2 * half) x = std::clamp(x, half - 1.0f, layout_.width - half + 1.0f);
   const float y = request == ViewRequest::Overview ? 0.5f * float(layout_.levels)
                                                    : 0.5f * (layout_.y[size_t(path_.front().node)] + layout_.y[size_t(path_.back().node)]);
@@ -570,8 +572,10 @@ void DecisionTreePanel::draw_tree(ImVec2 size) {
       const ImVec2 a = center(step.node), b = center(child);
       const ImVec2 at(a.x + (b.x - a.x) * 0.62f, a.y + s * 0.5f + (b.y - a.y - s) * 0.62f);
       const ImVec2 extent = ImGui::CalcTextSize(text);
-      // Siblings' labels need room side by side; the chosen child's label is always shown.
+      // Siblings' labels need room side by side, and every label a level's height: zoomed far out
+      // (a whole 300-node tree fitted) the chosen ones would stack on each other.
       if (!chosen && zoom * 0.6f < extent.x + 4) continue;
+      if (level_px < extent.y * 1.4f) continue;
       if (at.x < p0.x - extent.x || at.x > p1.x + extent.x || at.y < p0.y - extent.y || at.y > p1.y) continue;
       const ImVec2 t0(at.x - extent.x * 0.5f - 2, at.y - extent.y * 0.5f);
       draw->AddRectFilled(t0, ImVec2(t0.x + extent.x + 4, t0.y + extent.y), IM_COL32(15, 15, 18, 220), 2);
