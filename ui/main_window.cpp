@@ -22,12 +22,14 @@
 #include <QMessageBox>
 #include <QPixmap>
 #include <QProgressBar>
+#include <QProgressDialog>
 #include <QScreen>
 #include <QSettings>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTextBrowser>
+#include <QThread>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -535,7 +537,25 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     if (session_->unsaved_steps() > 0) session_->save_checkpoint(autosave_path());
     else if (session_->saved_path() != autosave_path()) QFile::remove(autosave_path());  // a save holds it all
   }
+  wait_for_the_run_to_stop();
   event->accept();
+}
+
+// A large model's batch takes seconds: quitting shows what it waits for instead of a frozen window.
+void MainWindow::wait_for_the_run_to_stop() {
+  const auto stopped = [this] { return !session_->latest()->running && !session_->saving(); };
+  if (stopped()) return;
+  QProgressDialog progress(tr("Finishing the current batch and saving the run…"), QString(), 0, 0, this);
+  progress.setWindowTitle(tr("Quitting"));
+  progress.setMinimumDuration(300);
+  progress.setWindowModality(Qt::WindowModal);
+  QElapsedTimer clock;
+  clock.start();
+  while (!stopped() && clock.elapsed() < 120'000) {
+    progress.setValue(0);
+    QCoreApplication::processEvents(QEventLoop::ExcludeUserInputEvents, 50);
+    QThread::msleep(20);
+  }
 }
 
 void MainWindow::set_dataset(const QString& spec) {

@@ -46,6 +46,7 @@ class MainWindow : public QMainWindow {
   void create_docks();
   void create_status_bar();
   void create_timeline();
+  void wait_for_the_run_to_stop();  // at quit: a busy dialog while the batch and the save finish
   void view_history_step(int64_t step);  // −1: live
   void refresh_timeline(const Snapshot& live);
   void restore_settings();
