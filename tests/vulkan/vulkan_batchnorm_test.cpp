@@ -8,6 +8,8 @@
 namespace drmm::test {
 namespace {
 
+DRMM_VULKAN_TESTS_COVER("batchnorm_train", "batchnorm_infer", "batchnorm_backward");
+
 constexpr double kTolerance = 1e-5;
 const Shape kShape{4, 5, 6, 7};
 const Shape kChannels{1, 5, 1, 1};

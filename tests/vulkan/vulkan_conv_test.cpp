@@ -9,6 +9,8 @@
 namespace drmm::test {
 namespace {
 
+DRMM_VULKAN_TESTS_COVER("conv2d", "conv2d_backward_input", "conv2d_backward_weight", "add_channel_bias", "channel_sum");
+
 constexpr double kConvTolerance = 1e-4;
 
 struct ConvCase {

@@ -8,6 +8,8 @@
 namespace drmm::test {
 namespace {
 
+DRMM_VULKAN_TESTS_COVER("alloc", "upload", "download", "finish", "read_scalar", "fill", "copy");
+
 using VulkanDevice = VulkanTest;
 
 TEST_F(VulkanDevice, NamesItsDevice) {
@@ -28,6 +30,17 @@ TEST_F(VulkanDevice, UploadDownloadRoundTrip) {
   const auto values = random_values(1000, 2);
   Tensor t = upload(vk(), {10, 1, 10, 10}, values);
   EXPECT_EQ(vk().download(t), values);
+}
+
+// The loss values the trainer reads: the first value, after the queued work that wrote it.
+TEST_F(VulkanDevice, ReadScalarWaitsForTheQueuedWork) {
+  Tensor t = upload(vk(), {1, 1, 1, 3}, {0.25f, 7.0f, 9.0f});
+  vk().scale(t, -3.0f);
+  EXPECT_EQ(vk().read_scalar(t), -0.75);
+  CpuBackend cpu(1);
+  Tensor c = upload(cpu, {1, 1, 1, 3}, {0.25f, 7.0f, 9.0f});
+  cpu.scale(c, -3.0f);
+  EXPECT_EQ(cpu.read_scalar(c), vk().read_scalar(t));
 }
 
 TEST_F(VulkanDevice, FillAndCopy) {

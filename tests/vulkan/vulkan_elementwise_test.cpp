@@ -8,6 +8,8 @@
 namespace drmm::test {
 namespace {
 
+DRMM_VULKAN_TESTS_COVER("relu", "mul", "axpy", "scale", "batch_mean_ema");
+
 constexpr double kExact = 0.0;
 const Shape kShape{3, 4, 5, 7};
 

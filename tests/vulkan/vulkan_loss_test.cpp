@@ -10,6 +10,8 @@
 namespace drmm::test {
 namespace {
 
+DRMM_VULKAN_TESTS_COVER("softmax", "cross_entropy", "kl_loss", "reconstruction_loss", "nonnegativity_loss", "render_class_onehot");
+
 constexpr double kTolerance = 1e-5;
 const Shape kLogits{6, 10, 1, 1};
 

@@ -8,6 +8,8 @@
 namespace drmm::test {
 namespace {
 
+DRMM_VULKAN_TESTS_COVER("sgd_step", "adam_step");
+
 constexpr double kTolerance = 1e-6;
 const Shape kShape{64, 32, 3, 3};
 

@@ -10,6 +10,8 @@
 namespace drmm::test {
 namespace {
 
+DRMM_VULKAN_TESTS_COVER("maxpool", "unpool", "unpool_backward", "upsample", "sum_pool", "mean_pool", "mean_pool_backward");
+
 constexpr double kExact = 0.0;
 constexpr double kSumTolerance = 1e-6;
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,22 @@ class VulkanEnvironment : public ::testing::Environment {
   void TearDown() override { shared_vulkan_slot().reset(); }
 };
 inline const auto* const kVulkanEnvironment = ::testing::AddGlobalTestEnvironment(new VulkanEnvironment);
+
+// The registry of ops the cpu-vs-vulkan tests cover: each test file names the Backend ops it
+// compares (DRMM_VULKAN_TESTS_COVER), and VulkanOpCoverage checks that every run_<op> that
+// backend.h declares is named by some file, so a new op cannot ship without its Vulkan test.
+inline std::set<std::string>& covered_backend_ops() {
+  static std::set<std::string> ops;
+  return ops;
+}
+inline bool cover_backend_ops(std::initializer_list<const char*> ops) {
+  for (const char* op : ops) covered_backend_ops().insert(op);
+  return true;
+}
+#define DRMM_VULKAN_TESTS_COVER_CAT(a, b) a##b
+#define DRMM_VULKAN_TESTS_COVER_NAME(line) DRMM_VULKAN_TESTS_COVER_CAT(kCoversBackendOps, line)
+#define DRMM_VULKAN_TESTS_COVER(...) \
+  [[maybe_unused]] static const bool DRMM_VULKAN_TESTS_COVER_NAME(__LINE__) = ::drmm::test::cover_backend_ops({__VA_ARGS__})
 
 // Uniform random values in [lo, hi); a fixed seed per call site keeps failures reproducible.
 inline std::vector<float> random_values(size_t count, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
