@@ -25,7 +25,8 @@ void register_onnx_commands(CLI::App& app) {
   import->footer(
       "Supported ops: Conv (stride 1, symmetric padding 0, k/2 or k-1, with or without bias), BatchNormalization,\n"
       "Relu, MaxPool (stride = window), AveragePool over the whole map, GlobalAveragePool, ReduceMean over H and W,\n"
-      "Flatten, Reshape to a vector, Gemm, MatMul, Add (a bias), Softmax, LogSoftmax, Dropout, Identity, on one path\n"
+      "Flatten, Reshape to a vector (with the Shape/Gather/Unsqueeze/Concat of x.view(x.size(0), -1)), Gemm, MatMul,\n"
+      "Add (a bias), Transpose of a constant, Softmax, LogSoftmax, Dropout, Identity, on one path\n"
       "from the image to the class scores. Anything else is refused with the node named.\n"
       "Example:\n  drmm import model.onnx --out imported.bin --data fashion-mnist");
   import->add_option("model", im->onnx, "ONNX model file")->required();

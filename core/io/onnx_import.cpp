@@ -202,6 +202,8 @@ class GraphImport {
     if (!node.domain().empty() && node.domain() != "ai.onnx") fail(node, "is in the op domain '" + node.domain() + "'");
     if (op == "Constant") return import_constant(node);
     if (op == "Transpose" && has_input(node, 0) && constants_.count(node.input(0))) return transpose_constant(node);
+    if (op == "Shape" && has_input(node, 0) && node.input(0) == current_) return shape_of_path(node);
+    if ((op == "Gather" || op == "Unsqueeze" || op == "Concat") && all_inputs_constant(node)) return fold_shape_op(node);
     expect_data_input(node);
     if (op == "Conv") import_conv(node);
     else if (op == "BatchNormalization") import_batchnorm(node);
@@ -254,6 +256,50 @@ class GraphImport {
       for (size_t a = rank; a-- > 0;)
         if (++index[a] < size_t(out.dims[a])) break;
         else index[a] = 0;
+    }
+    constants_[out.name] = std::move(out);
+  }
+
+  // ---- shape arithmetic (x.view(x.size(0), -1) exports Shape → Gather → Unsqueeze → Concat →
+  // Reshape): folded into a constant, the unknown batch size a marker that Reshape accepts.
+  static constexpr float kBatchDim = -1048576.0f;
+  bool all_inputs_constant(const onnx::NodeProto& node) const {
+    for (const std::string& in : node.input())
+      if (!in.empty() && !constants_.count(in)) return false;
+    return node.input_size() > 0;
+  }
+  void shape_of_path(const onnx::NodeProto& node) {
+    OnnxTensor shape{node.output(0), {}, {}};
+    shape.values = flat_ ? std::vector<float>{kBatchDim, float(map_.count())}
+                         : std::vector<float>{kBatchDim, float(map_.c), float(map_.h), float(map_.w)};
+    shape.dims = {int64_t(shape.values.size())};
+    constants_[shape.name] = std::move(shape);
+  }
+  void fold_shape_op(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    OnnxTensor out{node.output(0), {}, {}};
+    const OnnxTensor& first = constants_.at(node.input(0));
+    if (op == "Gather") {
+      if (first.dims.size() != 1 || int_attr(node, "axis", 0) != 0) fail(node, "gathers from a tensor that is no shape");
+      const OnnxTensor& index = constants_.at(node.input(1));
+      for (const float i : index.values) {
+        const int64_t at = int64_t(i) < 0 ? int64_t(i) + int64_t(first.values.size()) : int64_t(i);
+        if (at < 0 || at >= int64_t(first.values.size())) fail(node, "index " + std::to_string(int64_t(i)) + " is out of range");
+        out.values.push_back(first.values[size_t(at)]);
+      }
+      out.dims = index.dims;
+    } else if (op == "Unsqueeze") {  // only the dimensions change
+      out.values = first.values;
+      out.dims = first.dims;
+      std::vector<int64_t> axes = ints_attr(node, "axes");
+      if (has_input(node, 1)) axes.assign(constants_.at(node.input(1)).values.begin(), constants_.at(node.input(1)).values.end());
+      for (size_t k = 0; k < axes.size(); ++k) out.dims.insert(out.dims.begin(), 1);
+    } else {  // Concat of 1-D constants
+      for (const std::string& in : node.input()) {
+        const OnnxTensor& part = constants_.at(in);
+        out.values.insert(out.values.end(), part.values.begin(), part.values.end());
+      }
+      out.dims = {int64_t(out.values.size())};
     }
     constants_[out.name] = std::move(out);
   }
@@ -426,8 +472,11 @@ class GraphImport {
   void import_reshape(const onnx::NodeProto& node) {
     const OnnxTensor& shape = constant(node, 1, "shape");
     const float features = float(map_.count());
+    // [N or −1 or 0 (keep) or the batch marker, C·H·W or −1]: each image to a vector.
+    const auto batch_like = [&](float v) { return v == kBatchDim || v == 0 || v == -1; };
     const bool to_vector = shape.values.size() == 2 &&
-                           (shape.values[1] == features || (shape.values[1] == -1 && shape.values[0] == 0));
+                           ((shape.values[1] == features && batch_like(shape.values[0])) ||
+                            (shape.values[1] == -1 && (shape.values[0] == kBatchDim || shape.values[0] == 0)));
     if (!to_vector)
       fail(node, "shape " + dims_text(std::vector<int64_t>(shape.values.begin(), shape.values.end())) +
                      ": only a reshape of each image to a vector of its " + std::to_string(map_.count()) + " values");

@@ -6,8 +6,10 @@
 // the log-priors of the rendering), so a CNN made of the ops the engine has is a DRMM, with every
 // view of the app. The importer takes Conv (with or without bias), BatchNormalization, Relu,
 // MaxPool, AveragePool over the whole map, GlobalAveragePool, ReduceMean over H and W, Flatten,
-// Reshape to a vector, Gemm and MatMul (a conv whose kernel covers the map), Add (a bias),
-// Softmax, LogSoftmax, Dropout and Identity, on one path from the image to the scores. Rewrites
+// Reshape to a vector (also the Shape → Gather → Unsqueeze → Concat arithmetic of
+// x.view(x.size(0), -1), folded), Gemm and MatMul (a conv whose kernel covers the map), Add (a
+// bias), Transpose of a constant, Softmax, LogSoftmax, Dropout and Identity, on one path from the
+// image to the scores. Rewrites
 // it makes are exact (they change no output) and listed in ImportedNetwork::notes; a node it
 // cannot represent exactly is refused with an error naming the node, its op type and why.
 //

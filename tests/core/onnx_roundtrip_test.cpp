@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 
 #include "core/backend/cpu/cpu_backend.h"
@@ -78,6 +79,28 @@ TEST(OnnxRoundTrip, AnExportedModelImportsToTheSameNetwork) {
     EXPECT_EQ(backend.download(original.level_output(level)), backend.download(imported.level_output(level)))
         << spec.layers[level].name;
   EXPECT_EQ(backend.download(original.class_probabilities()), backend.download(imported.class_probabilities()));
+}
+
+std::vector<float> floats_of(const std::string& path) {
+  const test::Bytes bytes = test::read_file(path);
+  std::vector<float> values(bytes.size() / sizeof(float));
+  std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
+  return values;
+}
+
+// x.view(x.size(0), -1), as torch.onnx.export writes it (Shape → Gather → Unsqueeze → Concat →
+// Reshape; tests/onnx/make_shape_arithmetic_model.py): folded, and PyTorch's logits come out.
+TEST(OnnxRoundTrip, ShapeArithmeticOfAViewFlattenImports) {
+  const std::string models = std::string(DRMM_SOURCE_DIR) + "/tests/onnx/models/";
+  const ImportedNetwork net = import_onnx(models + "view_flatten.onnx");
+  CpuBackend backend(1);
+  DrmmModel model(net.spec, backend, 1);
+  load_imported_weights(model, net);
+  model.bottom_up(model.upload_images(floats_of(models + "view_flatten.input.bin")), false);
+  const std::vector<float> logits = backend.download(model.level_output(net.spec.layers.size() - 1));
+  const std::vector<float> expected = floats_of(models + "view_flatten.logits.bin");
+  ASSERT_EQ(logits.size(), expected.size());
+  for (size_t i = 0; i < logits.size(); ++i) EXPECT_NEAR(logits[i], expected[i], 1e-4) << i;
 }
 
 TEST(OnnxRoundTrip, NotAnOnnxFileIsAClearError) {
