@@ -23,6 +23,7 @@
 #include <QPixmap>
 #include <QProgressBar>
 #include <QProgressDialog>
+#include <QPushButton>
 #include <QScreen>
 #include <QSettings>
 #include <QSlider>
@@ -95,8 +96,12 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
     statusBar()->clearMessage();
     QMessageBox::warning(this, tr("Not opened"), tr("%1\n\nThe current run is unchanged.").arg(error));
   });
+  connect(session_, &SessionController::import_progress, this, [this](int percent) {
+    statusBar()->showMessage(tr("Importing: measuring the latent frequencies on the training images, %1 %").arg(percent));
+  });
   connect(session_, &SessionController::model_imported, this,
           [this](const QString& path, const QString& notes, const QString& error) {
+            if (cancel_import_) cancel_import_->hide();
             if (!error.isEmpty()) {
               statusBar()->clearMessage();
               QMessageBox::warning(this, tr("Open model"), error);
@@ -613,6 +618,12 @@ void MainWindow::import_onnx_model(const QString& path) {
   const QString checkpoint = folder + "/" + QFileInfo(path).completeBaseName() + ".drmm";
   statusBar()->showMessage(tr("Importing %1 and measuring its latent frequencies on %2…")
                                .arg(path, QString::fromStdString(session_->config().dataset)));
+  if (!cancel_import_) {
+    cancel_import_ = new QPushButton(tr("Cancel import"), this);
+    connect(cancel_import_, &QPushButton::clicked, session_, &SessionController::cancel_import);
+    statusBar()->addPermanentWidget(cancel_import_);
+  }
+  cancel_import_->show();
   session_->import_model(path, checkpoint);
 }
 

@@ -17,6 +17,7 @@
 class QAction;
 class QDockWidget;
 class QLabel;
+class QPushButton;
 class QSlider;
 class QProgressBar;
 
@@ -100,6 +101,7 @@ class MainWindow : public QMainWindow {
   uint64_t shown_version_ = ~uint64_t(0);
   QFont base_font_;        // the application font at zoom 1
   QSlider* timeline_ = nullptr;
+  QPushButton* cancel_import_ = nullptr;  // in the status bar while an import runs
   QLabel* timeline_label_ = nullptr;
   std::vector<int64_t> timeline_steps_;  // the run's kept steps, as the slider's positions
   int64_t viewed_step_ = -1;             // the step the panels show; −1: live

@@ -119,13 +119,26 @@ void SessionController::open_checkpoint(const QString& path) {
 
 void SessionController::import_model(const QString& onnx_path, const QString& checkpoint_path) {
   TrainConfig config = config_;
+  cancel_import_ = false;
   spawn([this, config, onnx_path, checkpoint_path] {
     QString notes, error;
+    struct Cancelled {};
     try {
-      const ModelImport r = drmm::import_model(onnx_path.toStdString(), config, checkpoint_path.toStdString());
+      int reported = -1;
+      const auto progress = [&](size_t done, size_t total) {
+        if (cancel_import_) throw Cancelled{};
+        const int percent = int(100 * done / std::max<size_t>(total, 1));
+        if (percent == reported) return;
+        reported = percent;
+        QMetaObject::invokeMethod(this, [this, percent] { emit import_progress(percent); }, Qt::QueuedConnection);
+      };
+      const ModelImport r =
+          drmm::import_model(onnx_path.toStdString(), config, checkpoint_path.toStdString(), 0, progress);
       for (const std::string& note : r.network.notes) notes += QString::fromStdString(note) + "\n";
       notes += tr("Test accuracy %1 on %2 images; π measured on %3 training images.")
                    .arg(r.test.accuracy, 0, 'f', 4).arg(r.test.count).arg(r.pi_images);
+    } catch (const Cancelled&) {
+      error = tr("Import cancelled; the current run is unchanged.");
     } catch (const std::exception& e) {
       error = QString::fromStdString(e.what());
     }

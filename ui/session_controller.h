@@ -64,6 +64,7 @@ class SessionController : public QObject {
   // (core/io/model_import.h: its weights, π measured on the training images) into the checkpoint
   // `checkpoint_path`, then continues from it; `model_imported` reports the outcome.
   void import_model(const QString& onnx_path, const QString& checkpoint_path);
+  void cancel_import() { cancel_import_ = true; }  // the import stops at its next batch, nothing changes
   bool running() const { return running_; }
 
   // Probe images for the Reconstructions panel (dataset indices, training split).
@@ -106,6 +107,7 @@ class SessionController : public QObject {
   void config_refused(const QString& error);  // apply_config_if_valid: nothing changed
   // notes: the importer's exact rewrites and the test accuracy; error empty on success.
   void model_imported(const QString& onnx_path, const QString& notes, const QString& error);
+  void import_progress(int percent);  // of the π pass
 
  private:
   enum class SaveRole { user, autosave };
@@ -138,6 +140,7 @@ class SessionController : public QObject {
   };
   std::vector<Worker> workers_;
   std::atomic<int> saves_in_flight_{0};
+  std::atomic<bool> cancel_import_{false};
   std::function<bool(const QString&)> guard_;
   int64_t saved_step_ = 0;  // the step of the run's newest saved (or opened) checkpoint
   QString saved_path_;

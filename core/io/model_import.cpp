@@ -7,7 +7,7 @@
 namespace drmm {
 
 ModelImport import_model(const std::string& onnx_path, TrainConfig config, const std::string& checkpoint_out,
-                         size_t pi_images) {
+                         size_t pi_images, const std::function<void(size_t, size_t)>& progress) {
   ModelImport result;
   result.network = import_onnx(onnx_path);
   const ModelSpec& spec = result.network.spec;
@@ -24,7 +24,7 @@ ModelImport import_model(const std::string& onnx_path, TrainConfig config, const
   load_imported_weights(trainer.model(), result.network);
   const Dataset& train = trainer.train_data();
   result.pi_images = pi_images ? std::min(pi_images, train.size()) : train.size();
-  measure_latent_frequencies(trainer.model(), train, result.pi_images);
+  measure_latent_frequencies(trainer.model(), train, result.pi_images, progress);
   result.test = trainer.evaluate_test();
   trainer.save(checkpoint_out);
   return result;

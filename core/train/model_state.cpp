@@ -95,7 +95,8 @@ FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<
   return extract_features(model, gather_images(data, indices), level);
 }
 
-void measure_latent_frequencies(DrmmModel& model, const Dataset& data, size_t limit) {
+void measure_latent_frequencies(DrmmModel& model, const Dataset& data, size_t limit,
+                                const std::function<void(size_t, size_t)>& progress) {
   const size_t count = limit ? std::min(limit, data.size()) : data.size();
   if (count == 0) throw Error("measure_latent_frequencies: dataset '" + data.name + "' has no images");
   const size_t layers = model.spec().layers.size();
@@ -111,6 +112,7 @@ void measure_latent_frequencies(DrmmModel& model, const Dataset& data, size_t li
       sums[i].resize(per_image, 0.0);
       for (size_t j = 0; j < latents.size(); ++j) sums[i][j % per_image] += double(latents[j]);
     }
+    if (progress) progress(first + n, count);
   }
   for (size_t i = 0; i < layers; ++i) {
     if (!model.has_latents(i)) continue;

@@ -1,6 +1,7 @@
 #pragma once
 // A model's learned state (weights, optimiser state, batch-norm statistics, latent
 // frequencies) to and from checkpoint contents, and evaluation of a model on a dataset.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,7 +32,9 @@ struct EvalResult {
 // Sets the latent frequencies π_a, π_t (DESIGN.md §3.4) of every layer with latents to the mean
 // of its latents over the first `limit` images of `data` (0: all), bottom-up in inference mode:
 // what a model that was not trained here (an import) needs before it can sample.
-void measure_latent_frequencies(DrmmModel& model, const Dataset& data, size_t limit = 0);
+// `progress(done, total)` after every batch; it may throw to cancel (π is then left as it was).
+void measure_latent_frequencies(DrmmModel& model, const Dataset& data, size_t limit = 0,
+                                const std::function<void(size_t done, size_t total)>& progress = {});
 
 // Test accuracy with the running batch-norm statistics (inference mode), in batches.
 EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit = 0);
