@@ -112,7 +112,8 @@ void run_train(TrainOptions& o) {
             << c.alpha.nn << "), " << trainer->total_steps() << " steps; writing " << o.out << "\n";
   MetricsCsv csv(o.out + "/metrics.csv", o.resume ? trainer->step_count() : -1, trainer->model().spec().level_names());
   ProgressLine progress(o.quiet);
-  size_t written_rows = 0;
+  // A resumed run's history already holds the rows before its checkpoint, and metrics.csv has them.
+  size_t written_rows = trainer->history().size();
   // A kill loses at most the steps since the last checkpoint: one every K steps, every M minutes
   // and at each epoch end (saves are atomic, so the newest complete one always loads).
   auto last_save = std::chrono::steady_clock::now();
