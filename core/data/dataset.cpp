@@ -157,6 +157,19 @@ std::vector<size_t> Dataset::class_counts() const {
   return counts;
 }
 
+std::vector<float> gather_images(const Dataset& data, std::span<const size_t> indices) {
+  std::vector<float> pixels;
+  pixels.reserve(indices.size() * data.image_size());
+  for (size_t index : indices) {
+    if (index >= data.size())
+      throw Error("image " + std::to_string(index) + " is out of range: " + data.name + " has " +
+                  std::to_string(data.size()));
+    const auto image = data.image(index);
+    pixels.insert(pixels.end(), image.begin(), image.end());
+  }
+  return pixels;
+}
+
 double Dataset::mean_pixel_energy() const {
   double sum = 0;
   for (const float value : pixels) sum += double(value) * double(value);

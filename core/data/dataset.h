@@ -35,6 +35,9 @@ struct Dataset {
   double mean_pixel_energy() const;
 };
 
+// Images `indices` of `data`, one after the other (CHW each); throws Error for an index out of range.
+std::vector<float> gather_images(const Dataset& data, std::span<const size_t> indices);
+
 // Loads a dataset from a name ("fashion-mnist", "synthetic", "synthetic-rgb") or a path (an
 // IDX images file, a CIFAR-10 batch file or folder, a folder of class sub-folders of PNGs).
 // The format is detected from the content. Throws drmm::FileError naming the file and the

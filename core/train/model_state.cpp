@@ -78,19 +78,6 @@ FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, 
   return result;
 }
 
-std::vector<float> gather_images(const Dataset& data, std::span<const size_t> indices) {
-  std::vector<float> pixels;
-  pixels.reserve(indices.size() * data.image_size());
-  for (size_t index : indices) {
-    if (index >= data.size())
-      throw Error("image " + std::to_string(index) + " is out of range: " + data.name + " has " +
-                  std::to_string(data.size()));
-    const auto image = data.image(index);
-    pixels.insert(pixels.end(), image.begin(), image.end());
-  }
-  return pixels;
-}
-
 FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level) {
   return extract_features(model, gather_images(data, indices), level);
 }

@@ -51,7 +51,4 @@ FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<
 // The same for `pixels`: whole images of the model's input size, one after the other.
 FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, size_t level);
 
-// Images `indices` of `data`, one after the other (CHW each); throws Error for an index out of range.
-std::vector<float> gather_images(const Dataset& data, std::span<const size_t> indices);
-
 }  // namespace drmm

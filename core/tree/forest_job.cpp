@@ -10,16 +10,11 @@
 namespace drmm::tree {
 namespace {
 
-// The images order[first .. first + count) with their labels.
-void gather(const Dataset& data, const std::vector<size_t>& order, size_t first, size_t count, std::vector<float>& images,
-            std::vector<int>& labels) {
-  images.resize(count * data.image_size());
-  labels.resize(count);
-  for (size_t i = 0; i < count; ++i) {
-    const auto image = data.image(order[first + i]);
-    std::copy(image.begin(), image.end(), images.begin() + long(i * data.image_size()));
-    labels[i] = data.labels[order[first + i]];
-  }
+// The images `indices` of `data`, one after the other, and their labels.
+std::vector<float> gather(const Dataset& data, std::span<const size_t> indices, std::vector<int>& labels) {
+  labels.clear();
+  for (const size_t i : indices) labels.push_back(data.labels[i]);
+  return gather_images(data, indices);
 }
 
 }  // namespace
@@ -36,7 +31,7 @@ ForestJobResult run_forest_job(const Dataset& data, const ForestJob& job, const 
   result.heldout_images = std::min(job.heldout_images, data.size() - result.train_images);
 
   const auto features_of = [&](size_t first, size_t count, std::vector<float>& values, std::vector<int>& labels) {
-    gather(data, order, first, count, values, labels);
+    values = gather(data, std::span<const size_t>(order).subspan(first, count), labels);
     FeatureShape shape{data.channels, data.height, data.width};
     if (job.features) values = job.features(std::move(values), shape);
     return shape;
