@@ -214,12 +214,15 @@ std::shared_ptr<const Snapshot> TrainingSession::latest() const {
   return latest_;
 }
 
-void TrainingSession::publish(std::shared_ptr<Snapshot> snapshot) {
+void TrainingSession::publish(std::shared_ptr<Snapshot> snapshot, bool keep_in_history) {
   // Versions are unique across sessions: a view keyed by version (a panel's cached path) must
   // see that a new run (a reset, an opened checkpoint, an import) is another model.
   static std::atomic<uint64_t> last_version{0};
-  std::lock_guard lock(mutex_);
   snapshot->version = ++last_version;
+  // The step is in the history before anyone can see its snapshot, so a reader that saw step s
+  // finds s (or its thinned-out neighbourhood) in history_steps().
+  if (keep_in_history) keep_step(snapshot);
+  std::lock_guard lock(mutex_);
   latest_ = std::move(snapshot);
 }
 
@@ -232,7 +235,7 @@ void TrainingSession::run() {
   } catch (const std::exception& e) {
     auto failed = std::make_shared<Snapshot>();
     failed->status = std::string("error: ") + e.what();
-    publish(failed);
+    publish(failed, false);
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [&] { return quit_; });
     return;
@@ -261,8 +264,7 @@ void TrainingSession::run() {
     s->history = trainer_->history();
     s->status = status;
     previous = s;
-    publish(s);
-    if (with_views) keep_step(s);
+    publish(s, with_views);
   };
   std::vector<size_t> probes;
   {

@@ -73,7 +73,7 @@ class TrainingSession {
 
  private:
   void run();
-  void publish(std::shared_ptr<Snapshot> snapshot);
+  void publish(std::shared_ptr<Snapshot> snapshot, bool keep_in_history);
 
   TrainConfig config_;
   std::string resume_checkpoint_;
