@@ -1,6 +1,7 @@
 // The Decision trees panel in the real window under Xvfb: a forest is trained on a worker thread
 // when the data arrives, a drag on the drawing canvas paints and routes the drawing, a click in
-// the dataset browser routes that image, and the wheel zooms the tree.
+// the dataset browser routes that image, and the wheel zooms the tree; floated and docked again
+// (a new GL context), the tree keeps its view.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -9,6 +10,9 @@
 #include <string>
 
 #include <QApplication>
+#include <QDockWidget>
+#include <QImage>
+#include <QScreen>
 #include <QMouseEvent>
 #include <QWheelEvent>
 #include <gtest/gtest.h>
@@ -27,6 +31,69 @@ using test::pump;
 using test::StudioUnderTest;
 using test::rerun_under_xvfb;
 using test::wait_until;
+
+// How many pixels of `rect` on the screen (what the X server shows, not a fresh render) are not
+// the tree canvas's background: the nodes and edges drawn there.
+int drawn_pixels(DecisionTreePanel* panel, const PanelRect& rect) {
+  const QPoint origin = panel->mapToGlobal(QPoint(0, 0));
+  const QImage shot = QGuiApplication::primaryScreen()
+                          ->grabWindow(0, origin.x(), origin.y(), panel->width(), panel->height())
+                          .toImage()
+                          .convertToFormat(QImage::Format_RGB32);
+  const QColor background(22, 22, 27);
+  int drawn = 0;
+  for (int y = int(rect.min.y) + 1; y < int(rect.max.y) - 1 && y < shot.height(); ++y)
+    for (int x = int(rect.min.x) + 1; x < int(rect.max.x) - 1 && x < shot.width(); ++x)
+      drawn += QColor(shot.pixel(x, y)) != background ? 1 : 0;
+  return drawn;
+}
+
+TEST(DecisionTreePanel, KeepsItsViewWhenDockedAgainAndShowsTheTreeItsSliderPicks) {
+  if (rerun_under_xvfb("DecisionTreePanel.KeepsItsViewWhenDockedAgainAndShowsTheTreeItsSliderPicks")) return;
+  StudioUnderTest studio;
+  MainWindow& window = studio.window();
+  auto* panel = window.findChild<DecisionTreePanel*>("decision_tree");
+  auto* dock = window.findChild<QDockWidget*>("dock_decision_tree");
+  ASSERT_NE(panel, nullptr);
+  ASSERT_NE(dock, nullptr);
+  ASSERT_TRUE(wait_until([&] { return panel->regions().count("decision_tree.tree") && !panel->path().empty(); }, 120000))
+      << "no trained tree on screen";
+  pump(300);
+  const TreeViewport view = panel->view();
+  const int drawn = drawn_pixels(panel, panel->regions().at("decision_tree.tree"));
+  ASSERT_GT(drawn, 200) << "the tree is not drawn before docking";
+
+  // Floating the dock and docking it again re-parents the panel: Qt gives it a new GL context.
+  dock->setFloating(true);
+  pump(500);
+  dock->setFloating(false);
+  pump(800);
+  const TreeViewport kept = panel->view();
+  EXPECT_FLOAT_EQ(kept.zoom, view.zoom);
+  EXPECT_FLOAT_EQ(kept.offset_x, view.offset_x);
+  EXPECT_FLOAT_EQ(kept.offset_y, view.offset_y);
+  ASSERT_TRUE(panel->regions().count("decision_tree.tree"));
+  EXPECT_GT(drawn_pixels(panel, panel->regions().at("decision_tree.tree")), drawn / 2)
+      << "the tree is blank after docking again";
+
+  // Dragging the tree slider to the last tree shows that tree (its overview), not a canvas the
+  // drag panned off screen.
+  const PanelRect slider = panel->regions().at("decision_tree.tree_index");
+  const float y = 0.5f * (slider.min.y + slider.max.y);
+  mouse(panel, QEvent::MouseMove, QPointF(slider.min.x + 4, y), Qt::NoButton, Qt::NoButton);
+  pump(60);
+  mouse(panel, QEvent::MouseButtonPress, QPointF(slider.min.x + 4, y), Qt::LeftButton, Qt::LeftButton);
+  pump(80);
+  for (float x = slider.min.x + 4; x <= slider.max.x + 40; x += 8) {
+    mouse(panel, QEvent::MouseMove, QPointF(x, y + 0.5f * (x - slider.min.x)), Qt::NoButton, Qt::LeftButton);
+    pump(40);
+  }
+  mouse(panel, QEvent::MouseButtonRelease, QPointF(slider.max.x + 40, y), Qt::LeftButton, Qt::NoButton);
+  pump(800);
+  EXPECT_GT(drawn_pixels(panel, panel->regions().at("decision_tree.tree")), drawn / 4)
+      << "the tree is blank after choosing another tree";
+  window.close();
+}
 
 TEST(DecisionTreePanel, TrainsDrawsRoutesAndZooms) {
   if (rerun_under_xvfb("DecisionTreePanel.TrainsDrawsRoutesAndZooms")) return;

@@ -437,7 +437,11 @@ void DecisionTreePanel::draw_controls(const Dataset* data) {
   const tree::Forest& f = trained_->forest;
   int index = tree_index_;
   ImGui::SetNextItemWidth(110);
-  if (ImGui::SliderInt("##tree", &index, 0, int(f.trees.size()) - 1, "tree %d") && index != tree_index_) select_tree(index);
+  // Not "##tree", the canvas's id: an item sharing it takes the slider's drag for a pan of the
+  // tree (the view flies off, blank until Fit) and trips ImGui's button assertion.
+  if (ImGui::SliderInt("##tree_index", &index, 0, int(f.trees.size()) - 1, "tree %d") && index != tree_index_)
+    select_tree(index);
+  record_region("decision_tree.tree_index", ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
   const tree::ObliqueTree& t = f.trees[size_t(tree_index_)];
   ImGui::SameLine();
   ImGui::Text("depth %d, %zu nodes, %d leaves", t.depth(), t.nodes.size(), t.leaf_count());

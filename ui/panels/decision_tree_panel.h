@@ -33,12 +33,13 @@ class DecisionTreePanel : public ImGuiPanelHost {
   void write_export(const QString& path, const QString& format) override;
 
   // What the panel shows, for tests: the path of the current input through the selected tree,
-  // whether that input is the drawing, the drawing's ink and the tree view's zoom.
+  // whether that input is the drawing, the drawing's ink and the tree view's zoom and pan.
   const std::vector<tree::PathStep>& path() const { return path_; }
   bool showing_drawing() const { return source_ == Source::Drawing; }
   size_t current_probe() const { return probe_index_; }
   float drawing_ink() const;
   float zoom() const { return view_.zoom; }
+  const TreeViewport& view() const { return view_; }
   bool training() const { return job_active_; }
   // The level of the model the shown forest was trained on (−1: pixels), and a new forest on the
   // model's features at `level` (as the Train forest button with that input chosen).
