@@ -91,6 +91,7 @@ DrmmModel::BatchState& DrmmModel::ensure_batch(int n) {
       if (layer.relu) s.mask = backend_.alloc(out);
       s.grad_pre = layer.batchnorm ? backend_.alloc(out) : s.grad_out;
       s.masked = layer.relu ? backend_.alloc(out) : Tensor();
+      if (layer.batchnorm && spec_.bn_render_scale) s.scaled = backend_.alloc(out);
       if (layer.batchnorm) {
         s.saved_mean = backend_.alloc(Shape{1, layer.filters, 1, 1});
         s.saved_inv_std = backend_.alloc(Shape{1, layer.filters, 1, 1});
@@ -198,7 +199,8 @@ const Tensor& DrmmModel::rendered_input(size_t layer) const {
 
 // Renders z from the output of layer `top_layer` down to the pixels:
 // z^{ℓ−1} = Γ^ℓᵀ ∗ (a^ℓ ⊙ z^ℓ) for a conv, z^{ℓ−1} = t^ℓ ⊙ upsample(z^ℓ) for a max pool, and
-// the mean pool inverted by upsampling with weight 1/area (DESIGN.md §3.2). No batch norm.
+// the mean pool inverted by upsampling with weight 1/area (DESIGN.md §3.2). No batch norm
+// (paper 002 Table 6), unless the spec asks for its scale: Γᵀ ∗ (γ/σ ⊙ a ⊙ z).
 // `choose`, when given, sets each latent layer's mask from the z arriving there first.
 void DrmmModel::render_down(size_t top_layer, const Tensor& start, const LatentChooser* choose) {
   const Tensor* z = &start;
@@ -215,13 +217,17 @@ void DrmmModel::render_down(size_t top_layer, const Tensor& start, const LatentC
         backend_.unpool(*z, s.mask, layer.kernel, s.rendered_in);
         break;
       case LayerKind::Conv: {
-        const Tensor* masked = z;
+        const Tensor* rendered = z;  // z may be the start, above which nothing was rendered
         if (layer.relu) {
           if (choose) (*choose)(i, *z);
           backend_.mul(*z, s.mask, s.masked);
-          masked = &s.masked;
+          rendered = &s.masked;
         }
-        backend_.conv2d_backward_input(*masked, params_[param_index_[i]].value, conv_pad(layer), s.rendered_in,
+        if (renders_bn_scale(i)) {
+          scale_by_bn(i, *rendered, params_[param_index_[i] + 1].value, s.scaled);
+          rendered = &s.scaled;
+        }
+        backend_.conv2d_backward_input(*rendered, params_[param_index_[i]].value, conv_pad(layer), s.rendered_in,
                                        false);
         break;
       }
@@ -316,11 +322,23 @@ Tensor DrmmModel::class_onehots(std::span<const int> classes) const {
 // One layer of the adjoint of the top-down pass: grad = ∂/∂(z at layer i's input) to
 // grad_above = ∂/∂(z at its output). conv: a ⊙ Γ ⋆ grad (the transpose of Γᵀ ∗ (a ⊙ z));
 // max pool: the window sums of t ⊙ grad (the transpose of t ⊙ upsample(z)).
-void DrmmModel::adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above) {
+// With batch norm's scale in the rendering, the conv's adjoint is a ⊙ γ/σ ⊙ (Γ ⋆ grad), and
+// `gamma_grad`, when given, gets ∂/∂γ_c = Σ (a ⊙ z) ⊙ (Γ ⋆ grad) / σ_c (σ from the running
+// statistics: a constant of the step, like the E-step's masks).
+void DrmmModel::adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above, Tensor* gamma_grad) {
   const LayerSpec& layer = spec_.layers[i];
   LayerState& s = state_->layers[i];
   if (layer.kind == LayerKind::Conv) {
     backend_.conv2d(grad, params_[param_index_[i]].value, conv_pad(layer), grad_above);
+    if (renders_bn_scale(i)) {
+      if (gamma_grad) {
+        // grad_pre is free here: the bottom-up backward, its other user, has run.
+        backend_.mul(grad_above, template_at(i), s.grad_pre);
+        scale_by_bn(i, s.grad_pre, channel_constant(layer.filters, 1.0f), s.grad_pre);
+        backend_.channel_sum(s.grad_pre, *gamma_grad, true);
+      }
+      scale_by_bn(i, grad_above, params_[param_index_[i] + 1].value, grad_above);
+    }
     if (layer.relu) backend_.mul(grad_above, s.mask, grad_above);
   } else {
     backend_.unpool_backward(grad, s.mask, layer.kernel, grad_above);
@@ -339,10 +357,31 @@ const Tensor& DrmmModel::rendering_adjoint(size_t layer) const {
   return state_->layers[layer].rendered_grad;
 }
 
-const Tensor& DrmmModel::zeros_like_channels(int channels) {
-  auto found = channel_zeros_.find(channels);
-  if (found == channel_zeros_.end()) found = channel_zeros_.emplace(channels, backend_.alloc(Shape{1, channels, 1, 1})).first;
+const Tensor& DrmmModel::channel_constant(int channels, float value) {
+  auto found = channel_constants_.find({channels, value});
+  if (found == channel_constants_.end()) {
+    found = channel_constants_.emplace(std::pair{channels, value}, backend_.alloc(Shape{1, channels, 1, 1})).first;
+    backend_.fill(found->second, value);
+  }
   return found->second;
+}
+
+bool DrmmModel::renders_bn_scale(size_t layer) const {
+  return spec_.bn_render_scale && spec_.layers[layer].kind == LayerKind::Conv && spec_.layers[layer].batchnorm;
+}
+
+const Tensor& DrmmModel::template_at(size_t layer) const {
+  return spec_.layers[layer].relu ? state_->layers[layer].masked : state_->layers[layer + 1].rendered_in;
+}
+
+const Tensor& DrmmModel::rendered_template(size_t layer) const {
+  return renders_bn_scale(layer) ? state_->layers[layer].scaled : template_at(layer);
+}
+
+// Batch norm's inference map is affine, γ (x − μ)/√(σ²+ε) + β; with zero shift it is the scale alone.
+void DrmmModel::scale_by_bn(size_t layer, const Tensor& x, const Tensor& gamma, Tensor& y) {
+  const Tensor& zeros = channel_constant(spec_.layers[layer].filters, 0.0f);
+  backend_.batchnorm_infer(x, gamma, zeros, zeros, buffers_[buffer_index_[layer] + 1].value, spec_.bn_eps, y);
 }
 
 // Backpropagation of a unit's mean activity to the pixels through the inference-mode network:
@@ -380,11 +419,7 @@ const Tensor& DrmmModel::input_gradient(size_t level, std::span<const int> chann
         const int w = param_index_[i];
         if (choose && layer.relu) (*choose)(i, s.grad_out);
         if (layer.relu) backend_.mul(s.grad_out, s.mask, s.grad_out);
-        if (layer.batchnorm) {
-          const Tensor& zeros = zeros_like_channels(layer.filters);
-          backend_.batchnorm_infer(s.grad_out, params_[w + 1].value, zeros, zeros, buffers_[buffer_index_[i] + 1].value,
-                                   spec_.bn_eps, s.grad_pre);
-        }
+        if (layer.batchnorm) scale_by_bn(i, s.grad_out, params_[w + 1].value, s.grad_pre);
         backend_.conv2d_backward_input(s.grad_pre, params_[w].value, conv_pad(layer), grad_in, false);
         break;
       }
@@ -439,11 +474,12 @@ void DrmmModel::top_down_backward(const StepOptions& options) {
     LayerState& s = state_->layers[i];
     const Tensor& grad = i == 0 ? state_->dimage : s.rendered_grad;
     Tensor& grad_above = state_->layers[i + 1].rendered_grad;
+    Tensor* gamma_grad = nullptr;
     if (layer.kind == LayerKind::Conv) {
-      const Tensor& masked = layer.relu ? s.masked : state_->layers[i + 1].rendered_in;
-      backend_.conv2d_backward_weight(grad, masked, conv_pad(layer), params_[param_index_[i]].grad, true);
+      backend_.conv2d_backward_weight(grad, rendered_template(i), conv_pad(layer), params_[param_index_[i]].grad, true);
+      if (renders_bn_scale(i)) gamma_grad = &params_[param_index_[i] + 1].grad;
     }
-    adjoint_up(i, grad, grad_above);
+    adjoint_up(i, grad, grad_above, gamma_grad);
     // L_NN on the intermediate rendered template z at this layer's output, the mean of its
     // squared negative part over the level's elements (DESIGN.md §3.2; README "L_NN").
     if (nonnegativity_covers(i + 1))

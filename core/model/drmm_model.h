@@ -153,6 +153,7 @@ class DrmmModel {
     Tensor grad_out, grad_pre;          // bottom-up backward: ∂L/∂out, ∂L/∂pre
     Tensor rendered_in;                 // top-down: z rendered at this layer's input
     Tensor masked;                      // top-down: z at this layer's output times a (conv)
+    Tensor scaled;                      // top-down with bn_render_scale: γ/σ ⊙ masked (conv with BN)
     Tensor rendered_grad;               // top-down backward: ∂L/∂rendered_in
   };
   struct BatchState {
@@ -164,8 +165,14 @@ class DrmmModel {
   void conv_backward(size_t i, Tensor* grad_in);
   void pool_bottom_up(size_t i);
   void render_down(size_t top_layer, const Tensor& start, const LatentChooser* choose = nullptr);
-  void adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above);
-  const Tensor& zeros_like_channels(int channels);
+  void adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above, Tensor* gamma_grad = nullptr);
+  bool renders_bn_scale(size_t layer) const;
+  // After top_down (rendered from the top): a ⊙ z entering conv `layer` from above, and what Γᵀ
+  // was applied to (that, or γ/σ of it).
+  const Tensor& template_at(size_t layer) const;
+  const Tensor& rendered_template(size_t layer) const;
+  void scale_by_bn(size_t layer, const Tensor& x, const Tensor& gamma, Tensor& y);  // y = γ/√(σ²+ε) ⊙ x
+  const Tensor& channel_constant(int channels, float value);
   void bottom_up_backward();
   void top_down_backward(const StepOptions& options);
   std::vector<Tensor*> state_tensors();  // what keep_state() copies, in its order
@@ -188,7 +195,7 @@ class DrmmModel {
   Tensor loss_h_, loss_kl_, loss_rc_, loss_nn_;
   std::vector<Tensor> kept_;   // keep_state(): value, state1, state2 per parameter, then buffers
   float rc_normaliser_ = 1.0f;  // D·E of the last compute_gradients: loss_rc_ holds L_RC times it
-  std::map<int, Tensor> channel_zeros_;  // 1×C×1×1 zeros by C: batch norm's inference adjoint
+  std::map<std::pair<int, float>, Tensor> channel_constants_;  // 1×C×1×1 by (C, value): batch norm's scale alone
 };
 
 }  // namespace drmm

@@ -162,7 +162,7 @@ json ModelSpec::to_json() const {
                 {"lr_start", optimizer.lr_start},
                 {"lr_end", optimizer.lr_end},
                 {"momentum", optimizer.momentum}}},
-              {"batchnorm", {{"momentum", bn_momentum}, {"eps", bn_eps}}}};
+              {"batchnorm", {{"momentum", bn_momentum}, {"eps", bn_eps}, {"render_scale", bn_render_scale}}}};
 }
 
 ModelSpec ModelSpec::from_json(const json& j, const std::string& source) {
@@ -195,6 +195,7 @@ ModelSpec ModelSpec::from_json(const json& j, const std::string& source) {
     if (j.contains("batchnorm")) {
       spec.bn_momentum = j["batchnorm"].value("momentum", spec.bn_momentum);
       spec.bn_eps = j["batchnorm"].value("eps", spec.bn_eps);
+      spec.bn_render_scale = j["batchnorm"].value("render_scale", spec.bn_render_scale);
     }
   } catch (const json::exception& e) {
     throw FileError(source, std::string("invalid model preset: ") + e.what());

@@ -40,6 +40,11 @@ struct ModelSpec {
   LossWeights alpha;
   OptimizerSpec optimizer;
   float bn_momentum = 0.1f, bn_eps = 1e-5f;
+  // Whether the top-down pass renders with batch norm's per-channel scale γ/√(σ²+ε) (running
+  // statistics): z^{ℓ−1} = Γᵀ ∗ (γ/σ ⊙ a ⊙ z^ℓ), the transpose of the inference-mode map. Off in
+  // every preset: the paper's rendering has no batch norm (Table 6), and with it the rendering
+  // and the accuracy are worse (README "Batch norm in the rendering").
+  bool bn_render_scale = false;
 
   size_t image_size() const { return size_t(channels) * size_t(height) * size_t(width); }  // C·H·W values
 

@@ -91,6 +91,20 @@ TEST(DrmmModel, GradientsOfAllFourLossesMatchFiniteDifferences) {
   expect_gradients_match(f, 1e-5);
 }
 
+// Rendering with batch norm's scale γ/√(σ²+ε): σ from the running statistics, a constant of
+// the step (momentum 0 keeps them where the test set them), and γ gets a top-down gradient.
+TEST(DrmmModel, GradientsWithBatchNormScaleInTheRenderingMatchFiniteDifferences) {
+  ModelSpec spec = small_spec();
+  spec.bn_render_scale = true;
+  spec.bn_momentum = 0.0f;
+  Fixture f(spec, 17);
+  Random r(18);
+  for (Buffer& b : f.model.buffers())
+    if (b.name.ends_with(".running_var"))
+      for (size_t i = 0; i < b.value.count(); ++i) f.backend.data(b.value)[i] = r.uniform(0.3, 3.0);
+  expect_gradients_match(f, 1e-5);
+}
+
 TEST(DrmmModel, GradientsWithPaperKlSignAndPredictedClassMatchFiniteDifferences) {
   Fixture f(small_spec(), 11);
   f.options.kl_paper_sign = true;

@@ -35,12 +35,17 @@ using Params = std::map<std::string, Volume>;    // the reference's own copy, by
 // pool 2 → conv2 3×3 half (bias, BN, ReLU) → pool 2 → class conv 1×1 valid (bias, BN, no ReLU)
 // → mean pool. The biases move the masks bottom-up and are not rendered (paper 004 Thm. 3.2).
 // 2×6×6 → 3×8×8 → 3×4×4 → 4×4×4 → 4×2×2 → 3×2×2 → 3×1×1.
-ModelSpec three_level_spec() {
+// With bn_render_scale, each conv also renders with batch norm's scale γ/√(σ²+ε) of its
+// running statistics; the batch norm momentum is 0 so that they stay what the test set.
+ModelSpec three_level_spec(bool bn_render_scale) {
   using test::conv_layer, test::pool_layer;
-  return test::small_model("topdown-reference",
-                           {conv_layer("conv1", 3, 3, ConvMode::Full, true), pool_layer("pool1"),
-                            conv_layer("conv2", 4, 3, ConvMode::Half, true, true), pool_layer("pool2"),
-                            conv_layer("class", 3, 1, ConvMode::Valid, false, true)});
+  ModelSpec spec = test::small_model("topdown-reference",
+                                     {conv_layer("conv1", 3, 3, ConvMode::Full, true), pool_layer("pool1"),
+                                      conv_layer("conv2", 4, 3, ConvMode::Half, true, true), pool_layer("pool2"),
+                                      conv_layer("class", 3, 1, ConvMode::Valid, false, true)});
+  spec.bn_render_scale = bn_render_scale;
+  if (bn_render_scale) spec.bn_momentum = 0.0f;
+  return spec;
 }
 
 // ---- the reference: bottom-up (DESIGN.md §3.2, "Bottom-up E-step = the CNN forward pass") ----
@@ -176,8 +181,9 @@ Path reference_bottom_up(const ModelSpec& spec, const Params& p, const Batch& im
 // ---- the reference: top-down (DESIGN.md §3.2, "Top-down E-step = reconstruction") ----------
 
 // One layer rendered down: z at the layer's output → z at its input. No batch norm on the way
-// down (paper 002 Table 6).
-Batch render_layer(const LayerSpec& layer, size_t i, const Params& p, const Path& path, const Batch& z) {
+// down (paper 002 Table 6), unless the spec renders with its scale γ_c/√(σ_c²+ε).
+Batch render_layer(const ModelSpec& spec, size_t i, const Params& p, const Path& path, const Batch& z) {
+  const LayerSpec& layer = spec.layers[i];
   const Shape &in = layer.input, &out = layer.output;
   Batch below;
   for (size_t n = 0; n < z.size(); ++n) {
@@ -194,6 +200,12 @@ Batch render_layer(const LayerSpec& layer, size_t i, const Params& p, const Path
         Volume masked = z[n];
         if (layer.relu)
           for (size_t j = 0; j < masked.size(); ++j) masked[j] *= path.a[i][n][j];
+        if (spec.bn_render_scale && layer.batchnorm) {
+          const Volume &gamma = p.at(layer.name + ".gamma"), &var = p.at(layer.name + ".running_var");
+          const size_t plane = size_t(out.h) * out.w;
+          for (size_t j = 0; j < masked.size(); ++j)
+            masked[j] *= gamma[j / plane] / std::sqrt(var[j / plane] + double(spec.bn_eps));
+        }
         x = naive::conv_transpose_naive(masked, out.c, out.h, out.w, p.at(layer.name + ".weight").data(), in.c,
                                         layer.kernel, conv_padding(layer.mode, layer.kernel), in.h, in.w);
         break;
@@ -211,7 +223,7 @@ std::vector<Batch> reference_render_down(const ModelSpec& spec, const Params& p,
   std::vector<Batch> rendered(top + 1);
   Batch z = std::move(start);
   for (size_t i = top + 1; i-- > 0;) {
-    z = render_layer(spec.layers[i], i, p, path, z);
+    z = render_layer(spec, i, p, path, z);
     rendered[i] = z;
   }
   return rendered;
@@ -260,10 +272,11 @@ double reference_nonnegativity_loss(const std::vector<Batch>& rendered) {
 
 // ---- the engine against the reference ------------------------------------------------------
 
-class TopDownReference : public ::testing::Test {
+// The parameter: whether the rendering takes batch norm's scale (ModelSpec::bn_render_scale).
+class TopDownReference : public ::testing::TestWithParam<bool> {
  protected:
   static constexpr int kImages = 4;
-  ModelSpec spec = three_level_spec();
+  ModelSpec spec = three_level_spec(GetParam());
   CpuCheckBackend backend{1};
   DrmmModel model{spec, backend, 31};
   Tensor images, labels;
@@ -281,8 +294,13 @@ class TopDownReference : public ::testing::Test {
     for (Parameter& p : model.parameters())
       if (p.name.ends_with(".gamma") || p.name.ends_with(".beta") || p.name.ends_with(".bias"))
         for (size_t i = 0; i < p.value.count(); ++i) backend.data(p.value)[i] += r.uniform(-0.3, 0.3);
+    for (Buffer& b : model.buffers())  // running variances away from 1, so σ is not ≈ 1
+      if (b.name.ends_with(".running_var"))
+        for (size_t i = 0; i < b.value.count(); ++i) backend.data(b.value)[i] = r.uniform(0.3, 3.0);
     for (Parameter& p : model.parameters())
       params[p.name] = Volume(backend.data(p.value), backend.data(p.value) + p.value.count());
+    for (Buffer& b : model.buffers())
+      if (b.name.ends_with(".running_var")) params[b.name] = Volume(backend.data(b.value), backend.data(b.value) + b.value.count());
     const size_t per_image = images.count() / kImages;
     for (int n = 0; n < kImages; ++n)
       image_batch.emplace_back(backend.data(images) + n * per_image, backend.data(images) + (n + 1) * per_image);
@@ -371,13 +389,13 @@ class TopDownReference : public ::testing::Test {
   }
 };
 
-TEST_F(TopDownReference, RenderingFromTheLabelMatchesAtEveryLayerInput) { expect_top_down_matches(true); }
+TEST_P(TopDownReference, RenderingFromTheLabelMatchesAtEveryLayerInput) { expect_top_down_matches(true); }
 
-TEST_F(TopDownReference, RenderingFromThePredictedClassMatchesAtEveryLayerInput) { expect_top_down_matches(false); }
+TEST_P(TopDownReference, RenderingFromThePredictedClassMatchesAtEveryLayerInput) { expect_top_down_matches(false); }
 
 // "Reconstruct from level ℓ" (DESIGN.md §3.2): the same top-down pass started from the
 // bottom-up activation at ℓ.
-TEST_F(TopDownReference, ReconstructionFromEveryLevelMatchesAtEveryLayerInput) {
+TEST_P(TopDownReference, ReconstructionFromEveryLevelMatchesAtEveryLayerInput) {
   run_bottom_up();
   for (size_t level = 0; level < spec.layers.size(); ++level) {
     model.reconstruct_from_level(level);
@@ -391,7 +409,7 @@ TEST_F(TopDownReference, ReconstructionFromEveryLevelMatchesAtEveryLayerInput) {
 // masks and class at every perturbed θ. The masks are piecewise constant, so away from their
 // kinks the differences are exact up to rounding. Half the images are unlabeled, so both ways
 // of choosing the rendered class are in the gradient.
-TEST_F(TopDownReference, ReconstructionGradientMatchesFiniteDifferencesOfTheReference) {
+TEST_P(TopDownReference, ReconstructionGradientMatchesFiniteDifferencesOfTheReference) {
   std::vector<int> mixed = label;
   mixed[1] = mixed[3] = -1;
   backend.upload(labels, std::vector<float>(mixed.begin(), mixed.end()));
@@ -418,9 +436,9 @@ TEST_F(TopDownReference, ReconstructionGradientMatchesFiniteDifferencesOfTheRefe
       EXPECT_NEAR(backend.data(p.grad)[i], numeric, 1e-8 * std::max(1.0, std::abs(numeric)))
           << p.name << "[" << i << "]";
     }
-    // Every filter renders, so L_RC reaches every level's weights; γ, β and the biases only move
-    // the masks.
-    if (p.name.ends_with(".weight")) {
+    // Every filter renders, so L_RC reaches every level's weights; β and the biases only move
+    // the masks, and γ too unless it scales the rendering.
+    if (p.name.ends_with(".weight") || (GetParam() && p.name.ends_with(".gamma"))) {
       EXPECT_GT(largest, 1e-4) << p.name;
     }
   }
@@ -428,7 +446,7 @@ TEST_F(TopDownReference, ReconstructionGradientMatchesFiniteDifferencesOfTheRefe
 
 // The value of L_NN that compute_gradients reports against the reference's, on the templates
 // rendered from the labels; its gradient is covered by the finite-difference tests of the model.
-TEST_F(TopDownReference, NonnegativityPenaltyCountsEachLevelOnce) {
+TEST_P(TopDownReference, NonnegativityPenaltyCountsEachLevelOnce) {
   StepOptions options;
   options.alpha = LossWeights{0.0f, 0.0f, 0.0f, 1.0f};
   options.render_label_when_known = true;
@@ -439,6 +457,11 @@ TEST_F(TopDownReference, NonnegativityPenaltyCountsEachLevelOnce) {
   EXPECT_GT(expected, 1e-6);  // the random filters render negative values at both levels
   EXPECT_NEAR(model.read_losses().nn, expected, 1e-10 * expected);
 }
+
+INSTANTIATE_TEST_SUITE_P(BatchNormInTheRendering, TopDownReference, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("WithItsScale") : std::string("Without");
+                         });
 
 }  // namespace
 }  // namespace drmm
