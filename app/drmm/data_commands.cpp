@@ -1,4 +1,4 @@
-// `drmm data info|show`: look at a dataset before training on it.
+// `drmm data info|show|export`: look at a dataset before training on it, or hand it to another trainer.
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
@@ -8,6 +8,7 @@
 #include "core/data/dataset.h"
 #include "core/data/preview.h"
 #include "core/model/model_spec.h"
+#include "core/train/checkpoint.h"
 #include "core/util/png_io.h"
 
 namespace drmm::cli {
@@ -98,6 +99,28 @@ void run_show(const DataOptions& options) {
   std::cout << "\n";
 }
 
+// The dataset as the engine reads it, in the checkpoint container (checkpoint.h): tensors
+// "images" (N×C×H×W, the engine's pixel values) and "labels" (N×1×1×1, class indices), and in
+// the header its name, format, split, class names and L_RC's unit E (mean_pixel_energy). The
+// scale-out trainer (core/scaleout) reads it, so both train on the same numbers from one reader.
+void run_export(const DataOptions& options) {
+  const Dataset data = load_dataset(options.dataset, split_named(options.split));
+  const int n = int(data.size());
+  CheckpointContents contents;
+  contents.meta = {{"dataset",
+                    {{"name", data.name},
+                     {"source", options.dataset},
+                     {"format", data.format},
+                     {"split", options.split},
+                     {"class_names", data.class_names},
+                     {"mean_pixel_energy", data.mean_pixel_energy()}}}};
+  contents.arrays.push_back(NamedArray{"images", Shape{n, data.channels, data.height, data.width}, data.pixels});
+  contents.arrays.push_back(NamedArray{"labels", Shape{n, 1, 1, 1}, std::vector<float>(data.labels.begin(), data.labels.end())});
+  write_checkpoint(options.out, contents);
+  std::cout << "wrote " << options.out << ": " << n << " images " << data.channels << "x" << data.height << "x"
+            << data.width << ", " << data.num_classes() << " classes of " << data.name << " (" << options.split << ")\n";
+}
+
 }  // namespace
 
 void register_data_commands(CLI::App& app) {
@@ -107,7 +130,8 @@ void register_data_commands(CLI::App& app) {
       "Examples:\n"
       "  drmm data info fashion-mnist\n"
       "  drmm data info synthetic --split test\n"
-      "  drmm data show fashion-mnist --index 0 --count 16 --out first16.png");
+      "  drmm data show fashion-mnist --index 0 --count 16 --out first16.png\n"
+      "  drmm data export fashion-mnist --split test --out test.data");
   auto options = std::make_shared<DataOptions>();
 
   CLI::App* info = data->add_subcommand(
@@ -127,6 +151,14 @@ void register_data_commands(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   show->add_option("--out", options->out, "The PNG file to write")->required();
   show->callback([options] { run_show(*options); });
+
+  CLI::App* export_command = data->add_subcommand(
+      "export", "Write a split's images and labels, as the engine reads them, to one file (the checkpoint\n"
+                "container: a JSON header with the class names and the data's energy E, then float32 tensors\n"
+                "'images' N×C×H×W and 'labels' N×1×1×1) for the scale-out trainer or another tool.");
+  add_dataset_arguments(*export_command, *options);
+  export_command->add_option("--out", options->out, "The file to write (atomically)")->required();
+  export_command->callback([options] { run_export(*options); });
 }
 
 }  // namespace drmm::cli
