@@ -71,7 +71,7 @@ ImGuiPanelHost::ImGuiPanelHost(const QString& title, SessionController* session,
   ImGuiIO& io = ImGui::GetIO();
   ImGuiInputBridge::configure(io);
   io.BackendFlags |= ImGuiBackendFlags_HasMouseCursors;
-  load_font(io, kFontPixels);
+  load_font(io, kBaseFontPixels);
   apply_style(1.0f);
   // paintGL clears to this color; ImGui then skips the full-panel background quad, one of the
   // few things whose cost grows with the panel's area on a software rasteriser.
@@ -88,7 +88,7 @@ void ImGuiPanelHost::set_ui_scale(float scale) {
 void ImGuiPanelHost::apply_ui_scale() {
   ImGuiIO& io = ImGui::GetIO();
   io.Fonts->Clear();
-  load_font(io, kFontPixels * ui_scale_);
+  load_font(io, kBaseFontPixels * ui_scale_);
   apply_style(ui_scale_);
   ImGui::GetStyle().Colors[ImGuiCol_WindowBg].w = 0.0f;
   if (renderer_ready_) {
@@ -217,6 +217,11 @@ void ImGuiPanelHost::draw_header_tools() {
     ImGui::PopTextWrapPos();
     ImGui::EndTooltip();
   }
+}
+
+void ImGuiPanelHost::draw_header(const std::string& text) {
+  text_elided(text, ImGui::GetContentRegionAvail().x);
+  draw_header_tools();
 }
 
 RgbaImage ImGuiPanelHost::screen_image() {

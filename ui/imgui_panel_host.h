@@ -24,6 +24,7 @@
 #include "ui/image_atlas.h"
 #include "ui/imgui_input_bridge.h"
 #include "ui/imgui_rect.h"
+#include "ui/panel_layout.h"
 #include "ui/texture_cache.h"
 
 struct ImGuiContext;
@@ -54,7 +55,6 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   // Text and spacing scale (View ▸ Zoom, for projectors): the font is rebuilt at that size, so it
   // stays sharp, and the style's sizes are scaled with it. Applied at the next frame.
   void set_ui_scale(float scale);
-  static constexpr float kFontPixels = 14.0f;
 
   // Exports: formats the panel can write ("png", "csv") and the writer (throws drmm::Error).
   virtual QStringList export_formats() const { return {"png"}; }
@@ -91,6 +91,9 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   void record_region(const std::string& name, ImVec2 min, ImVec2 max) { regions_[name] = {min, max}; }
   // The "?" help marker and the export buttons every panel has in its top line.
   void draw_header_tools();
+  // The top line of a panel whose header is one text: shortened to the panel's width when it is
+  // longer (whole on hover), then the header tools (beside it, or below when it leaves no room).
+  void draw_header(const std::string& text);
   // The panel as it is on screen (the PNG export of panels whose pictures are drawn, not
   // computed images).
   RgbaImage screen_image();

@@ -14,6 +14,7 @@ GridLayout fit_grid(int count, int image_w, int image_h, ImVec2 avail, float spa
                     float max_scale) {
   GridLayout best;
   if (count <= 0 || image_w <= 0 || image_h <= 0) return best;
+  max_scale *= ui_scale();
   float best_scale = -1;
   for (int columns = 1; columns <= count; ++columns) {
     const int rows = (count + columns - 1) / columns;
@@ -38,6 +39,7 @@ GridLayout grid_with_columns(int count, int columns, int image_w, int image_h, I
   if (count <= 0 || columns <= 0 || image_w <= 0 || image_h <= 0) return layout;
   layout.columns = columns;
   layout.rows = (count + columns - 1) / columns;
+  max_scale *= ui_scale();
   const float by_width = (avail.x - spacing * float(columns)) / float(columns) / float(image_w);
   const float by_height = (avail.y - (spacing + caption_h) * float(layout.rows)) / float(layout.rows) / float(image_h);
   // Whole multiples keep pixels square and sharp, unless that would waste more than a quarter of
@@ -52,7 +54,7 @@ GridLayout grid_with_columns(int count, int columns, int image_w, int image_h, I
 
 GridLayout grid_at_scale(int image_w, int image_h, float scale, ImVec2 avail, float spacing, float caption_h) {
   GridLayout layout;
-  layout.tile = ImVec2(float(image_w) * scale, float(image_h) * scale);
+  layout.tile = picture_size(image_w, image_h, scale);
   layout.cell = ImVec2(layout.tile.x + spacing, layout.tile.y + caption_h + spacing);
   layout.columns = std::max(1, int(avail.x / std::max(layout.cell.x, 1.0f)));
   layout.rows = std::max(1, int(avail.y / std::max(layout.cell.y, 1.0f)));
@@ -91,17 +93,6 @@ GridEvents draw_tile_grid(const char* id, const Texture& texture, const ImageAtl
     if (decorate) decorate(i, p0, p1);
   }
   return events;
-}
-
-std::string elide_to_width(const std::string& text, float width) {
-  if (ImGui::CalcTextSize(text.c_str()).x <= width) return text;
-  std::string shown = text;
-  while (!shown.empty()) {
-    shown.pop_back();
-    while (!shown.empty() && (static_cast<unsigned char>(shown.back()) & 0xC0) == 0x80) shown.pop_back();
-    if (ImGui::CalcTextSize((shown + "…").c_str()).x <= width) return shown + "…";
-  }
-  return shown;
 }
 
 }  // namespace drmm::ui

@@ -8,6 +8,7 @@
 
 #include "ui/image_atlas.h"
 #include "ui/imgui_rect.h"
+#include "ui/panel_layout.h"
 #include "ui/texture_cache.h"
 
 namespace drmm::ui {
@@ -17,6 +18,9 @@ struct GridLayout {
   ImVec2 tile{0, 0};  // the image's size on screen
   ImVec2 cell{0, 0};  // tile plus caption plus spacing
 };
+
+// Pictures follow View ▸ Zoom: a scale (and a largest scale) is the magnification at 100 % zoom,
+// multiplied by the zoom of the frame (ui_scale()), as the text is.
 
 // The largest tiles (whole multiples of the image size when they are at least that big) that lay
 // out `count` images of `image_w`×`image_h` inside `avail`, each with `caption_h` below it.
@@ -42,9 +46,5 @@ struct GridEvents {
 GridEvents draw_tile_grid(const char* id, const Texture& texture, const ImageAtlas& atlas, int count,
                           const GridLayout& layout,
                           const std::function<void(int, ImVec2, ImVec2)>& decorate = {});
-
-// `text` shortened with "…" to fit `width` pixels in the current font (captions under tiles run
-// into their neighbours otherwise); whole UTF-8 characters only.
-std::string elide_to_width(const std::string& text, float width);
 
 }  // namespace drmm::ui

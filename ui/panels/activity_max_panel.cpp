@@ -195,8 +195,7 @@ void ActivityMaxPanel::set_running(bool running) {
 // Drawing
 
 void ActivityMaxPanel::draw(const Snapshot& snapshot) {
-  ImGui::TextUnformatted("Activity maximization");
-  draw_header_tools();
+  draw_header("Activity maximization");
   if (snapshot.version == 0) {
     ImGui::TextDisabled("Waiting for the model…");
     return;
@@ -249,14 +248,16 @@ void ActivityMaxPanel::draw(const Snapshot& snapshot) {
 }
 
 void ActivityMaxPanel::draw_closed_form(const Snapshot& snapshot, ImVec2 size) {
-  const float top = ImGui::GetCursorScreenPos().y;
-  ImGui::TextUnformatted("Closed form, every class");
-  ImGui::SetNextItemWidth(std::min(120.0f, size.x * 0.4f));
+  const float top = ImGui::GetCursorScreenPos().y, right = ImGui::GetCursorScreenPos().x + size.x;
+  text_elided("Closed form, every class", size.x);
+  ImGui::SetNextItemWidth(std::min(scaled(120), size.x * 0.4f));
   if (ImGui::SliderInt("refinements", &refinements_, 0, 5)) closed_wanted_ = true;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Rounds of bottom-up inference and top-down rendering after the greedy rendering");
   if (!closed_.images.empty()) {
-    ImGui::SameLine();
-    ImGui::TextDisabled("L2 norm %.2f, %.0f ms", closed_.norm, closed_.seconds * 1000);
+    char text[64];
+    std::snprintf(text, sizeof text, "L2 norm %.2f, %.0f ms", closed_.norm, closed_.seconds * 1000);
+    same_line_if_fits(ImGui::CalcTextSize(text).x, right);
+    ImGui::TextDisabled("%s", text);
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Every image has the mean L2 norm of %zu training images; computing them all took %.0f ms",
                         kNormImages, closed_.seconds * 1000);
@@ -285,13 +286,13 @@ void ActivityMaxPanel::draw_closed_form(const Snapshot& snapshot, ImVec2 size) {
   const GridEvents events = draw_tile_grid("##closed", texture, closed_atlas_, int(count), layout, [&](int i, ImVec2 p0, ImVec2 p1) {
     const ClosedFormImage& c = closed_.images[size_t(i)];
     const float q = size_t(c.cls) < c.activity.class_probabilities.size() ? c.activity.class_probabilities[size_t(c.cls)] : 0.0f;
+    // Each line shortened to its cell (the tooltip has the whole): neighbours' captions never touch.
     char text[64];
-    const float w = layout.tile.x + 6;
-    draw->PushClipRect(ImVec2(p0.x, p1.y), ImVec2(p0.x + w, p1.y + caption_h), true);
-    draw->AddText(ImVec2(p0.x, p1.y + 1), IM_COL32(220, 220, 220, 255), snapshot.class_name(c.cls).c_str());
+    const float w = layout.cell.x - scaled(4);
     std::snprintf(text, sizeof text, "s %.2f q %.2f", c.activity.score, double(q));
-    draw->AddText(ImVec2(p0.x, p1.y + 1 + ImGui::GetTextLineHeight()), q >= 0.5f ? IM_COL32(120, 210, 120, 255) : IM_COL32(230, 170, 90, 255), text);
-    draw->PopClipRect();
+    draw->AddText(ImVec2(p0.x, p1.y + 1), IM_COL32(220, 220, 220, 255), elide_to_width(snapshot.class_name(c.cls), w).c_str());
+    draw->AddText(ImVec2(p0.x, p1.y + 1 + ImGui::GetTextLineHeight()), q >= 0.5f ? IM_COL32(120, 210, 120, 255) : IM_COL32(230, 170, 90, 255),
+                  elide_to_width(text, w).c_str());
     if (target_kind_ == 0 && c.cls == target_class_)
       draw->AddRect(ImVec2(p0.x - 2, p0.y - 2), ImVec2(p1.x + 2, p1.y + 2), IM_COL32(255, 210, 60, 255), 0, 0, 1.5f);
   });
@@ -305,7 +306,7 @@ void ActivityMaxPanel::draw_closed_form(const Snapshot& snapshot, ImVec2 size) {
     const AtlasTile& t = closed_atlas_.tiles[size_t(events.hovered)];
     ImGui::BeginTooltip();
     ImGui::Text("%s: score s_c %.3f at ‖I‖ = %.2f", snapshot.class_name(c.cls).c_str(), c.activity.score, closed_.norm);
-    ImGui::Image(texture.imgui_id(), ImVec2(float(t.width) * 5, float(t.height) * 5), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
+    ImGui::Image(texture.imgui_id(), picture_size(t.width, t.height, 5), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
     for (size_t k = 0; k < c.activity.class_probabilities.size(); ++k)
       if (c.activity.class_probabilities[k] >= 0.05f)
         ImGui::Text("q(%s|I) = %.2f", snapshot.class_name(int(k)).c_str(), double(c.activity.class_probabilities[k]));
@@ -315,16 +316,16 @@ void ActivityMaxPanel::draw_closed_form(const Snapshot& snapshot, ImVec2 size) {
 }
 
 void ActivityMaxPanel::draw_ascent(const Snapshot& snapshot, ImVec2 size) {
-  const float top = ImGui::GetCursorScreenPos().y;
+  // Rows of controls wrap at the column's right edge.
+  const float top = ImGui::GetCursorScreenPos().y, right = ImGui::GetCursorScreenPos().x + size.x;
   ImGui::TextUnformatted("Gradient ascent");
   // Target: a class score, or one channel of a layer.
   ImGui::RadioButton("class", &target_kind_, 0);
-  ImGui::SameLine();
+  same_line_if_fits(checkbox_width("unit"), right);
   ImGui::RadioButton("unit", &target_kind_, 1);
-  ImGui::SameLine();
   const int classes = std::max(int(closed_.images.size()), int(snapshot.class_names.size()));
   if (target_kind_ == 0) {
-    ImGui::SetNextItemWidth(150);
+    next_item_in_row(scaled(150), nullptr, right);
     const std::string current = snapshot.class_name(target_class_);
     if (ImGui::BeginCombo("##class", current.c_str())) {
       for (int c = 0; c < classes; ++c)
@@ -333,41 +334,39 @@ void ActivityMaxPanel::draw_ascent(const Snapshot& snapshot, ImVec2 size) {
     }
   } else if (!closed_.layers.empty()) {
     target_layer_ = std::clamp(target_layer_, 0, int(closed_.layers.size()) - 1);
-    ImGui::SetNextItemWidth(170);
+    next_item_in_row(scaled(170), nullptr, right);
     if (ImGui::BeginCombo("##layer", closed_.layers[size_t(target_layer_)].name.c_str())) {
       for (size_t l = 0; l < closed_.layers.size(); ++l)
         if (ImGui::Selectable(closed_.layers[l].name.c_str(), int(l) == target_layer_)) target_layer_ = int(l);
       ImGui::EndCombo();
     }
-    ImGui::SameLine();
-    ImGui::SetNextItemWidth(90);
+    next_item_in_row(scaled(90), "channel", right);
     ImGui::InputInt("channel", &target_channel_);
     target_channel_ = std::clamp(target_channel_, 0, std::max(closed_.layers[size_t(target_layer_)].channels - 1, 0));
   }
 
   // Start image.
   ImGui::TextUnformatted("start:");
-  ImGui::SameLine();
+  same_line_if_fits(checkbox_width("noise"), right);
   ImGui::RadioButton("noise", &start_kind_, int(Start::Noise));
-  ImGui::SameLine();
+  same_line_if_fits(checkbox_width("image"), right);
   ImGui::RadioButton("image", &start_kind_, int(Start::DatasetImage));
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(90);
+  next_item_in_row(scaled(90), nullptr, right);
   const std::shared_ptr<const BrowsedDataset> dataset = session()->dataset();
   const int last = dataset && dataset->data ? std::max(int(dataset->data->size()) - 1, 0) : 0;
   if (ImGui::InputInt("##start_index", &start_index_)) start_kind_ = int(Start::DatasetImage);
   start_index_ = std::clamp(start_index_, 0, last);
-  ImGui::SameLine();
+  same_line_if_fits(checkbox_width("canvas"), right);
   ImGui::RadioButton("canvas", &start_kind_, int(Start::Canvas));
-  ImGui::SameLine();
+  same_line_if_fits(button_width("Restart"), right);
   if (ImGui::Button("Restart")) {
     restart_wanted_ = true;
     if (!running_) set_running(true);
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Start again from the chosen start image");
 
-  if (ImGui::Button(running_ ? "Pause" : "Run", ImVec2(70, 0))) set_running(!running_);
-  ImGui::SameLine();
+  if (ImGui::Button(running_ ? "Pause" : "Run", ImVec2(scaled(70), 0))) set_running(!running_);
+  same_line_if_fits(button_width("Use as canvas"), right);
   ImGui::BeginDisabled(ascent_.image.empty() || canvas_.empty());
   if (ImGui::Button("Use as canvas")) {
     // The first channel: the canvas is gray.
@@ -380,35 +379,38 @@ void ActivityMaxPanel::draw_ascent(const Snapshot& snapshot, ImVec2 size) {
     const int target_class = ascent_.target.level == closed_.layers.size() ? ascent_.target.channel : -1;
     const auto& q = ascent_.class_probabilities;
     const int best = q.empty() ? -1 : int(std::max_element(q.begin(), q.end()) - q.begin());
+    // Shortened to the column, never wrapped: a line count that changed with the figures would
+    // move everything below it; the tooltip has the whole line.
+    char text[192];
     if (target_class >= 0 && size_t(target_class) < q.size())
-      ImGui::Text("%d steps · %.0f steps/s · score %.3f · q(%s) %.2f", ascent_.steps, steps_per_second_, ascent_.score,
-                  snapshot.class_name(target_class).c_str(), double(q[size_t(target_class)]));
+      std::snprintf(text, sizeof text, "%d steps · %.0f steps/s · score %.3f · q(%s) %.2f", ascent_.steps, steps_per_second_,
+                    ascent_.score, snapshot.class_name(target_class).c_str(), double(q[size_t(target_class)]));
     else
-      ImGui::Text("%d steps · %.0f steps/s · activity %.3f · ĉ %s (%.2f)", ascent_.steps, steps_per_second_, ascent_.score,
-                  snapshot.class_name(best).c_str(), best >= 0 ? double(q[size_t(best)]) : 0.0);
+      std::snprintf(text, sizeof text, "%d steps · %.0f steps/s · activity %.3f · ĉ %s (%.2f)", ascent_.steps, steps_per_second_,
+                    ascent_.score, snapshot.class_name(best).c_str(), best >= 0 ? double(q[size_t(best)]) : 0.0);
+    ImGui::TextUnformatted(elide_to_width(text, size.x).c_str());
     if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("steps/s over wall-clock time, training batches in between included;\n%.0f steps/s while a chunk runs",
-                        compute_per_second_);
+      ImGui::SetTooltip("%s\nsteps/s over wall-clock time, training batches in between included;\n%.0f steps/s while a chunk runs",
+                        text, compute_per_second_);
   }
   if (!ascent_error_.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.45f, 1), "%s", ascent_error_.c_str());
 
   // Regularisation (applied from the next chunk on).
-  ImGui::SetNextItemWidth(120);
+  ImGui::SetNextItemWidth(scaled(120));
   ImGui::SliderFloat("step", &step_, 0.005f, 0.5f, "%.3f", ImGuiSliderFlags_Logarithmic);
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(120);
+  next_item_in_row(scaled(120), "L2", right);
   ImGui::SliderFloat("L2", &l2_, 0.0f, 0.1f, "%.4f", ImGuiSliderFlags_Logarithmic);
-  ImGui::SetNextItemWidth(120);
+  ImGui::SetNextItemWidth(scaled(120));
   ImGui::SliderFloat("TV", &tv_, 0.0f, 0.2f, "%.4f", ImGuiSliderFlags_Logarithmic);
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(120);
+  next_item_in_row(scaled(120), "jitter", right);
   ImGui::SliderInt("jitter", &jitter_, 0, 4);
 
   // The ascent's image next to the canvas, as large as the room allows.
   const int w = std::max(canvas_w_, 1), h = std::max(canvas_h_, 1);
   const float used = ImGui::GetCursorScreenPos().y - top;
   const float room_h = size.y - used - 3 * ImGui::GetTextLineHeightWithSpacing();
-  const float scale = std::clamp(std::floor(std::min((size.x - 24) * 0.5f / float(w), room_h / float(h))), 2.0f, 8.0f);
+  const float scale =
+      std::clamp(std::floor(std::min((size.x - 24) * 0.5f / float(w), room_h / float(h))), 2.0f, 8.0f * ui_scale());
   const ImVec2 image_size(float(w) * scale, float(h) * scale);
   ImGui::BeginGroup();
   ImGui::TextUnformatted("maximising image");
@@ -431,7 +433,7 @@ void ActivityMaxPanel::draw_ascent(const Snapshot& snapshot, ImVec2 size) {
   ImGui::BeginGroup();
   ImGui::TextUnformatted("canvas");
   draw_canvas(scale);
-  ImGui::SetNextItemWidth(std::min(110.0f, image_size.x * 0.5f));
+  ImGui::SetNextItemWidth(std::min(scaled(110), image_size.x * 0.5f));
   ImGui::SliderFloat("brush", &brush_, 0.8f, 5.0f, "%.1f px");
   ImGui::SameLine();
   if (ImGui::SmallButton("Clear")) {

@@ -60,20 +60,20 @@ void DatasetBrowserPanel::draw(const Snapshot&) {
     if (dataset_) refilter(*dataset_);
   }
   if (!dataset_ || !dataset_->data) {
-    ImGui::TextUnformatted(dataset_ && !dataset_->error.empty() ? "Could not load the dataset:" : "Loading the dataset…");
-    draw_header_tools();
+    draw_header(dataset_ && !dataset_->error.empty() ? "Could not load the dataset:" : "Loading the dataset…");
     if (dataset_ && !dataset_->error.empty()) ImGui::TextWrapped("%s", dataset_->error.c_str());
     return;
   }
   const Dataset& data = *dataset_->data;
   const size_t labeled_count = size_t(std::count(dataset_->labeled.begin(), dataset_->labeled.end(), 1));
-  ImGui::Text("%s: %zu training images, %d classes, %zu labeled", data.name.c_str(), data.size(), data.num_classes(),
-              labeled_count);
-  draw_header_tools();
+  draw_header(data.name + ": " + std::to_string(data.size()) + " training images, " + std::to_string(data.num_classes()) +
+              " classes, " + std::to_string(labeled_count) + " labeled");
 
-  // Filters and zoom on one line, pages on the next (a narrow dock must not clip either).
+  // Filters and zoom on one line, or as many lines as a narrow dock needs; pages on the next.
   bool changed = false;
-  ImGui::SetNextItemWidth(120);
+  float class_w = combo_width("all classes");
+  for (const std::string& name : data.class_names) class_w = std::max(class_w, combo_width(name.c_str()));
+  ImGui::SetNextItemWidth(class_w);
   const char* class_preview = class_filter_ < 0 ? "all classes" : data.class_names[size_t(class_filter_)].c_str();
   if (ImGui::BeginCombo("##class", class_preview)) {
     if (ImGui::Selectable("all classes", class_filter_ < 0)) class_filter_ = -1, changed = true;
@@ -81,11 +81,13 @@ void DatasetBrowserPanel::draw(const Snapshot&) {
       if (ImGui::Selectable(data.class_names[size_t(c)].c_str(), c == class_filter_)) class_filter_ = c, changed = true;
     ImGui::EndCombo();
   }
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(150);
+  const float marking_w = combo_width("labeled and unlabeled");
+  same_line_if_fits(marking_w);
+  ImGui::SetNextItemWidth(marking_w);
   changed |= ImGui::Combo("##marking", &marking_filter_, "labeled and unlabeled\0labeled only\0unlabeled only\0");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(70);
+  const float zoom_w = scaled(70);
+  same_line_if_fits(zoom_w + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize("zoom").x);
+  ImGui::SetNextItemWidth(zoom_w);
   ImGui::SliderInt("zoom", &zoom_, 1, 4, "%d×");
   if (changed) {
     page_ = 0;

@@ -39,6 +39,9 @@ constexpr ImU32 kNodeBorder = IM_COL32(70, 70, 82, 255);
 constexpr ImU32 kCanvasColor = IM_COL32(22, 22, 27, 255);
 constexpr size_t kMaxAtlasNodes = 4096;  // the shallowest nodes get a template tile; deeper ones a box
 constexpr size_t kHeldOutImages = 2000;
+// Sizes at 100 % zoom: the probe and the canvas at 3 screen pixels per image pixel, a vote bar no
+// narrower than this, and the tree no narrower than this beside the inputs and the vote table.
+constexpr float kSideMagnification = 3, kMinBarWidth = 36, kMinTreeWidth = 240;
 
 // One color per class (Tableau 10), so a leaf's bars and the vote read alike.
 ImU32 class_color(int c) {
@@ -351,13 +354,20 @@ void DecisionTreePanel::draw(const Snapshot& snapshot) {
     return;
   }
   update_path();
-  const ImGuiStyle& style = ImGui::GetStyle();
+  // Beside the tree: the inputs (probe over canvas) with the vote table to their right when that
+  // leaves the tree its room; in a narrow dock probe and canvas side by side over the table (the
+  // column scrolls when it is taller than the panel).
+  const float spacing = ImGui::GetStyle().ItemSpacing.x;
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float side_w = std::min(250.0f, std::max(160.0f, avail.x * 0.5f));
-  draw_tree(ImVec2(std::max(60.0f, avail.x - side_w - style.ItemSpacing.x), std::max(60.0f, avail.y)));
+  const float image_w = picture_size(data->width, data->height, kSideMagnification).x;
+  const float table_w = vote_table_width();
+  const bool table_beside_inputs = avail.x - (image_w + spacing + table_w) - spacing >= scaled(kMinTreeWidth);
+  const float side_w = table_beside_inputs ? image_w + spacing + table_w : std::max(2 * image_w + spacing, table_w);
+  const float height = std::max(scaled(60), avail.y);
+  draw_tree(ImVec2(std::max(scaled(60), avail.x - side_w - spacing), height));
   ImGui::SameLine();
-  ImGui::BeginChild("##side", ImVec2(side_w, std::max(60.0f, avail.y)), false);
-  draw_side(*data, side_w);
+  ImGui::BeginChild("##side", ImVec2(side_w, height), false);
+  draw_side(*data, table_beside_inputs);
   ImGui::EndChild();
 }
 
@@ -388,38 +398,32 @@ void DecisionTreePanel::draw_controls(const Dataset* data) {
   if (job_active_) {
     ImGui::Text("training tree %d of %d…", std::min(progress_finished_.load() + 1, progress_total_.load()),
                 progress_total_.load());
-    ImGui::SameLine();
+    same_line_if_fits(button_width("Cancel"));
     if (ImGui::SmallButton("Cancel")) {
       cancel_ = true;
       retrain_after_job_ = false;
     }
-    ImGui::SameLine();
   } else {
     ImGui::BeginDisabled(data == nullptr);
     if (ImGui::Button("Train forest")) start_training();
     ImGui::EndDisabled();
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Grow a new forest (InfoMax, bagging) on the chosen input, on a worker thread");
-    ImGui::SameLine();
   }
   const int max_images = data ? int(std::max<size_t>(100, data->size())) : 60000;
   images_ = std::clamp(images_, std::min(100, max_images), max_images);
-  ImGui::SetNextItemWidth(62);
+  next_item_in_row(scaled(62));
   ImGui::DragInt("##trees", &trees_, 0.2f, 1, 200, "%d trees", ImGuiSliderFlags_AlwaysClamp);
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(66);
+  next_item_in_row(scaled(66));
   ImGui::DragInt("##depth", &depth_, 0.1f, 1, 40, "depth %d", ImGuiSliderFlags_AlwaysClamp);
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(46);
+  next_item_in_row(scaled(46));
   ImGui::DragInt("##children", &children_, 0.05f, 2, 8, "K %d", ImGuiSliderFlags_AlwaysClamp);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("K: children per node");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(110);
+  next_item_in_row(scaled(110));
   ImGui::DragInt("##images", &images_, 50.0f, std::min(100, max_images), max_images, "%d images",
                  ImGuiSliderFlags_AlwaysClamp);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Training images (a random subset). Drag to change.");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(120);
+  next_item_in_row(scaled(120));
   const bool level_known = feature_level_ >= 0 && size_t(feature_level_) < level_names_.size();
   if (!level_known) feature_level_ = -1;
   if (ImGui::BeginCombo("##input", level_known ? level_names_[size_t(feature_level_)].c_str() : "pixels")) {
@@ -436,19 +440,21 @@ void DecisionTreePanel::draw_controls(const Dataset* data) {
   if (!trained_ || trained_->forest.trees.empty()) return;
   const tree::Forest& f = trained_->forest;
   int index = tree_index_;
-  ImGui::SetNextItemWidth(110);
+  ImGui::SetNextItemWidth(scaled(110));
   // Not "##tree", the canvas's id: an item sharing it takes the slider's drag for a pan of the
   // tree (the view flies off, blank until Fit) and trips ImGui's button assertion.
   if (ImGui::SliderInt("##tree_index", &index, 0, int(f.trees.size()) - 1, "tree %d") && index != tree_index_)
     select_tree(index);
   record_region("decision_tree.tree_index", ImGui::GetItemRectMin(), ImGui::GetItemRectMax());
   const tree::ObliqueTree& t = f.trees[size_t(tree_index_)];
-  ImGui::SameLine();
-  ImGui::Text("depth %d, %zu nodes, %d leaves", t.depth(), t.nodes.size(), t.leaf_count());
-  ImGui::SameLine();
+  char shape[64];
+  std::snprintf(shape, sizeof shape, "depth %d, %zu nodes, %d leaves", t.depth(), t.nodes.size(), t.leaf_count());
+  same_line_if_fits(ImGui::CalcTextSize(shape).x);
+  ImGui::TextUnformatted(shape);
+  same_line_if_fits(button_width("Fit"));
   if (ImGui::SmallButton("Fit")) view_request_ = ViewRequest::Whole;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the whole tree (or double-click it)");
-  ImGui::SameLine();
+  same_line_if_fits(button_width("Path"));
   if (ImGui::SmallButton("Path")) view_request_ = ViewRequest::Path;
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Zoom in on the current image's path");
 }
@@ -599,17 +605,18 @@ void DecisionTreePanel::draw_tree(ImVec2 size) {
       const tree::TreeNode& node = t.nodes[size_t(found)];
       const auto counts = t.node_class_counts(found);
       const float total = std::accumulate(counts.begin(), counts.end(), 0.0f);
+      const float enlarged = scaled(112);
       ImGui::BeginTooltip();
       ImGui::Text("node %d, depth %u, %s, %.0f training images", found, node.depth,
                   node.is_leaf() ? "leaf" : (std::to_string(node.num_children) + " children").c_str(), double(total));
       if (atlas_tile_[size_t(found)] >= 0) {
         const AtlasTile& at = atlas_.tiles[size_t(atlas_tile_[size_t(found)])];
-        ImGui::Image(texture.imgui_id(), ImVec2(112, 112), ImVec2(at.u0, at.v0), ImVec2(at.u1, at.v1));
+        ImGui::Image(texture.imgui_id(), ImVec2(enlarged, enlarged), ImVec2(at.u0, at.v0), ImVec2(at.u1, at.v1));
         ImGui::SameLine();
       }
       const ImVec2 h0 = ImGui::GetCursorScreenPos();
-      ImGui::Dummy(ImVec2(112, 112));
-      draw_histogram(ImGui::GetWindowDrawList(), h0, ImVec2(h0.x + 112, h0.y + 112), normalized(counts));
+      ImGui::Dummy(ImVec2(enlarged, enlarged));
+      draw_histogram(ImGui::GetWindowDrawList(), h0, ImVec2(h0.x + enlarged, h0.y + enlarged), normalized(counts));
       ImGui::TextDisabled(node.is_leaf() ? "p(c | leaf) in class colors" : "labels of its training images");
       ImGui::EndTooltip();
     }
@@ -649,11 +656,45 @@ void DecisionTreePanel::draw_drawing_canvas(const Dataset& data, float scale) {
     ImGui::SetTooltip("Left drag paints, right drag erases: the path follows the drawing");
 }
 
-void DecisionTreePanel::draw_side(const Dataset& data, float width) {
-  // Left: the probe (click it to route it again) over the drawing canvas, the current input framed
-  // in yellow. Right: the forest's vote and this tree's leaf histogram, class by class.
-  const float scale = 3;
-  const ImVec2 image_size(float(data.width) * scale, float(data.height) * scale);
+float DecisionTreePanel::vote_table_width() const {
+  float names = 0;
+  for (const std::string& name : trained_->forest.class_names) names = std::max(names, ImGui::CalcTextSize(name.c_str()).x);
+  return names + scaled(6) + 2 * bar_width() + scaled(6);
+}
+
+float DecisionTreePanel::bar_width() { return std::max(scaled(kMinBarWidth), ImGui::CalcTextSize("forest").x + scaled(2)); }
+
+void DecisionTreePanel::draw_side(const Dataset& data, bool table_beside_inputs) {
+  // The inputs: the probe (click it to route it again) and the drawing canvas, the current input
+  // framed in yellow; and the forest's vote and this tree's leaf histogram, class by class.
+  const ImVec2 image_size = picture_size(data.width, data.height, kSideMagnification);
+  ImGui::BeginGroup();
+  draw_probe(data, image_size);
+  if (!table_beside_inputs) ImGui::SameLine();
+  ImGui::BeginGroup();
+  const ImVec2 canvas_origin = ImGui::GetCursorScreenPos();
+  draw_drawing_canvas(data, image_size.x / float(std::max(data.width, 1)));
+  if (ImGui::SmallButton("Clear")) {
+    std::fill(drawing_.begin(), drawing_.end(), 0.0f);
+    ++drawing_version_;
+    source_ = Source::Drawing;
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Clear the drawing");
+  same_line_if_fits(button_width("Copy"), canvas_origin.x + image_size.x);
+  if (ImGui::SmallButton("Copy") && have_probe_ && probe_index_ < data.size()) {
+    const auto image = data.image(probe_index_);  // the first channel, to edit by hand
+    std::copy(image.begin(), image.begin() + long(drawing_.size()), drawing_.begin());
+    ++drawing_version_;
+    source_ = Source::Drawing;
+  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Copy the probe into the drawing, to edit it by hand");
+  ImGui::EndGroup();
+  ImGui::EndGroup();
+  if (table_beside_inputs) ImGui::SameLine();
+  draw_vote(data, vote_table_width());
+}
+
+void DecisionTreePanel::draw_probe(const Dataset& data, ImVec2 image_size) {
   ImGui::BeginGroup();
   const ImVec2 q0 = ImGui::GetCursorScreenPos();
   if (have_probe_ && probe_index_ < data.size()) {
@@ -671,35 +712,15 @@ void DecisionTreePanel::draw_side(const Dataset& data, float width) {
                                         source_ == Source::Probe ? 2.0f : 1.0f);
     char caption[96];
     std::snprintf(caption, sizeof caption, "#%zu %s", probe_index_, data.class_names[size_t(data.labels[probe_index_])].c_str());
-    const ImVec2 c0 = ImGui::GetCursorScreenPos();
-    ImGui::Dummy(ImVec2(image_size.x, ImGui::GetTextLineHeight()));
-    ImDrawList* draw = ImGui::GetWindowDrawList();
-    draw->PushClipRect(c0, ImVec2(c0.x + image_size.x, c0.y + ImGui::GetTextLineHeight()), true);
-    draw->AddText(c0, IM_COL32(170, 170, 170, 255), caption);
-    draw->PopClipRect();
+    text_elided(caption, image_size.x, IM_COL32(170, 170, 170, 255));
   } else {
     ImGui::Dummy(image_size);
     ImGui::TextDisabled("no probe");
   }
-  draw_drawing_canvas(data, scale);
-  if (ImGui::SmallButton("Clear")) {
-    std::fill(drawing_.begin(), drawing_.end(), 0.0f);
-    ++drawing_version_;
-    source_ = Source::Drawing;
-  }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Clear the drawing");
-  ImGui::SameLine(0, 4);
-  if (ImGui::SmallButton("Copy") && have_probe_ && probe_index_ < data.size()) {
-    const auto image = data.image(probe_index_);  // the first channel, to edit by hand
-    std::copy(image.begin(), image.begin() + long(drawing_.size()), drawing_.begin());
-    ++drawing_version_;
-    source_ = Source::Drawing;
-  }
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Copy the probe into the drawing, to edit it by hand");
   ImGui::EndGroup();
-  ImGui::SameLine();
-  const float table_w = std::max(80.0f, width - image_size.x - ImGui::GetStyle().ItemSpacing.x);
+}
 
+void DecisionTreePanel::draw_vote(const Dataset& data, float table_w) {
   if (path_.empty() || vote_.empty()) return;
   const tree::Forest& forest = trained_->forest;
   const int voted = int(std::max_element(vote_.begin(), vote_.end()) - vote_.begin());
@@ -714,12 +735,13 @@ void DecisionTreePanel::draw_side(const Dataset& data, float width) {
   ImGui::PopTextWrapPos();
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("The forest's vote (mean of its %zu trees' leaf histograms)", forest.trees.size());
 
-  const float row_h = ImGui::GetTextLineHeight() + 1;
-  const float name_w = std::min(78.0f, table_w * 0.44f), bar_w = std::max(12.0f, (table_w - name_w - 6) * 0.5f);
+  // vote_table_width() leaves room for the widest class name and two bars of at least bar_width().
+  const float row_h = ImGui::GetTextLineHeight() + 1, gap = scaled(6);
+  const float bar_w = bar_width(), name_w = table_w - 2 * bar_w - gap;
   ImDrawList* draw = ImGui::GetWindowDrawList();
   ImVec2 origin = ImGui::GetCursorScreenPos();
   draw->AddText(ImVec2(origin.x + name_w, origin.y), IM_COL32(160, 160, 160, 255), "leaf");
-  draw->AddText(ImVec2(origin.x + name_w + bar_w + 6, origin.y), IM_COL32(160, 160, 160, 255), "forest");
+  draw->AddText(ImVec2(origin.x + name_w + bar_w + gap, origin.y), IM_COL32(160, 160, 160, 255), "forest");
   origin.y += row_h;
   const PanelRect vote_rect{origin, ImVec2(origin.x + table_w, origin.y + row_h * float(forest.num_classes))};
   for (int c = 0; c < forest.num_classes; ++c) {
@@ -729,7 +751,7 @@ void DecisionTreePanel::draw_side(const Dataset& data, float width) {
                   forest.class_names[size_t(c)].c_str());
     draw->PopClipRect();
     const float leaf_p = c < int(leaf_histogram_.size()) ? leaf_histogram_[size_t(c)] : 0.0f;
-    const float x0 = origin.x + name_w, x1 = x0 + bar_w + 6;
+    const float x0 = origin.x + name_w, x1 = x0 + bar_w + gap;
     draw->AddRectFilled(ImVec2(x0, y + 2), ImVec2(x0 + bar_w, y + row_h - 2), IM_COL32(38, 38, 46, 255));
     draw->AddRectFilled(ImVec2(x0, y + 2), ImVec2(x0 + bar_w * leaf_p, y + row_h - 2), class_color(c));
     draw->AddRectFilled(ImVec2(x1, y + 2), ImVec2(x1 + bar_w, y + row_h - 2), IM_COL32(38, 38, 46, 255));

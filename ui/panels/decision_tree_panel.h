@@ -80,8 +80,13 @@ class DecisionTreePanel : public ImGuiPanelHost {
   void draw_controls(const Dataset* data);
   void draw_tree(ImVec2 size);
   void apply_view_request(ImVec2 size);
-  void draw_side(const Dataset& data, float width);
+  void draw_side(const Dataset& data, bool table_beside_inputs);
+  void draw_probe(const Dataset& data, ImVec2 image_size);
   void draw_drawing_canvas(const Dataset& data, float scale);
+  void draw_vote(const Dataset& data, float table_w);
+  // The vote table's width: the widest class name and two bars of bar_width().
+  float vote_table_width() const;
+  static float bar_width();
 
   std::shared_ptr<const BrowsedDataset> dataset_;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include <imgui.h>
@@ -54,9 +55,8 @@ void FiltersPanel::rebuild_atlases(const Snapshot& snapshot) {  filters_ = atlas
 }
 
 void FiltersPanel::draw(const Snapshot& snapshot) {
-  ImGui::Text("%zu first-layer, %zu deepest templates", snapshot.first_layer_filters.size(),
-              snapshot.filter_renderings.size());
-  draw_header_tools();
+  draw_header(std::to_string(snapshot.first_layer_filters.size()) + " first-layer, " +
+              std::to_string(snapshot.filter_renderings.size()) + " deepest templates");
   if (snapshot.first_layer_filters.empty()) {
     ImGui::TextDisabled("Waiting for the model…");
     return;
@@ -80,18 +80,17 @@ void FiltersPanel::draw(const Snapshot& snapshot) {
   const auto draw_grid = [&](const char* title, const char* id, const Texture& texture, const ImageAtlas& atlas,
                              size_t count, PanelRect& rect) {
     ImGui::BeginGroup();
-    ImGui::TextUnformatted(title);
+    text_elided(title, half.x);
     if (!atlas.tiles.empty()) {
       const GridLayout layout = fit_grid(int(count), atlas.tiles[0].width, atlas.tiles[0].height, half, 2.0f);
       const GridEvents events = draw_tile_grid(id, texture, atlas, int(count), layout);
       rect = events.rect;
       if (events.hovered >= 0) {
         const AtlasTile& t = atlas.tiles[size_t(events.hovered)];
-        const float scale = std::max(1.0f, std::floor(140.0f / float(std::max(t.width, 1))));
         ImGui::BeginTooltip();
         ImGui::Text("%s %d", title, events.hovered);
-        ImGui::Image(texture.imgui_id(), ImVec2(float(t.width) * scale, float(t.height) * scale), ImVec2(t.u0, t.v0),
-                     ImVec2(t.u1, t.v1));
+        ImGui::Image(texture.imgui_id(), picture_size(t.width, t.height, magnification_near(t.width, 140)),
+                     ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
         ImGui::EndTooltip();
       }
     }

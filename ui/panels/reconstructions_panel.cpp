@@ -16,8 +16,10 @@
 namespace drmm::ui {
 namespace {
 
+// Widths at 100 % zoom (scaled with the text): the label column, and in it the q(c|I) bars right
+// of the label text.
 constexpr float kLabelColumnWidth = 200.0f;
-constexpr float kBarsWidth = 64.0f;  // the q(c|I) bars, right of the label text
+constexpr float kBarsWidth = 64.0f;
 
 // "conv1 16×5×5 valid" → "conv1": the column is as narrow as a picture; the full name is in the tooltip.
 std::string level_short_name(const Snapshot& snapshot, size_t level) {
@@ -103,16 +105,18 @@ void ReconstructionsPanel::rebuild_atlas(const Snapshot& snapshot) {  size_t lev
 }
 
 void ReconstructionsPanel::draw(const Snapshot& snapshot) {
-  ImGui::TextUnformatted("Input I, reconstruction Î, and from each level");
-  ImGui::SameLine();
+  text_elided("Input I, reconstruction Î, and from each level", ImGui::GetContentRegionAvail().x);
+  same_line_if_fits(checkbox_width("stretch Î"));
   ImGui::Checkbox("stretch Î", &stretch_reconstruction_);
   // The run's newest measurement on test images: how faithful Î is beyond these probes.
   const auto measured = std::find_if(snapshot.history.rbegin(), snapshot.history.rend(),
                                      [](const MetricsRow& r) { return r.rendering.count > 0; });
   if (measured != snapshot.history.rend()) {
-    ImGui::SameLine();
-    ImGui::TextDisabled("test: r(I, Î) %.2f, self-consistency %.2f", measured->rendering.r_mean,
-                        measured->rendering.self_consistency);
+    char text[96];
+    std::snprintf(text, sizeof text, "test: r(I, Î) %.2f, self-consistency %.2f", measured->rendering.r_mean,
+                  measured->rendering.self_consistency);
+    same_line_if_fits(ImGui::CalcTextSize(text).x);
+    ImGui::TextDisabled("%s", text);
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Measured on test images at the last evaluation, Î rendered from the predicted class:\n"
                         "r = Pearson correlation of I and Î; self-consistency = share of Î the model classifies\n"
@@ -135,10 +139,11 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   // keep pixels square and sharp unless that would waste more than a quarter of the room.
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float label_w = scaled(kLabelColumnWidth), bars_w = scaled(kBarsWidth);
   const float image_w = float(std::max(atlas_.tiles[0].width, 1)), image_h = float(std::max(atlas_.tiles[0].height, 1));
   const float line_h = ImGui::GetTextLineHeightWithSpacing();
   const size_t rows = snapshot.probes.size();
-  const float fit = std::min((avail.x - kLabelColumnWidth) / float(columns_) - style.ItemSpacing.x,
+  const float fit = std::min((avail.x - label_w) / float(columns_) - style.ItemSpacing.x,
                              (avail.y - line_h) / float(rows) - style.ItemSpacing.y) / image_w;
   const float whole = std::floor(fit);
   const float scale = std::max(whole >= 1 && whole >= 0.75f * fit ? whole : fit, 0.5f);
@@ -151,7 +156,7 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   for (int c = 0; c < columns_; ++c) {
     // Elided to its column (the tooltip has the full name): adjacent titles never run together.
     const std::string title = elide_to_width(column_title(snapshot, c), step_x - style.ItemSpacing.x);
-    const ImVec2 at(origin.x + kLabelColumnWidth + float(c) * step_x, origin.y);
+    const ImVec2 at(origin.x + label_w + float(c) * step_x, origin.y);
     draw->PushClipRect(at, ImVec2(at.x + step_x, at.y + line_h), true);
     draw->AddText(at, IM_COL32(200, 200, 200, 255), title.c_str());
     draw->PopClipRect();
@@ -174,7 +179,7 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
     first.append(std::to_string(probe.dataset_index)).append(" ").append(snapshot.class_name(probe.label));
     char second[96];
     std::snprintf(second, sizeof second, "→ %s %.2f", snapshot.class_name(probe.predicted).c_str(), double(q));
-    const float text_w = kLabelColumnWidth - kBarsWidth - 8;
+    const float text_w = label_w - bars_w - 8;
     draw->PushClipRect(row_min, ImVec2(row_min.x + text_w, row_min.y + row_h), true);
     draw->AddText(row_min, IM_COL32(225, 225, 225, 255), first.c_str());
     draw->AddText(ImVec2(row_min.x, row_min.y + line_h), correct ? IM_COL32(130, 230, 130, 255) : IM_COL32(255, 140, 115, 255),
@@ -184,21 +189,21 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
     if (classes > 0) {
       const ImVec2 bars_min(row_min.x + text_w, row_min.y + 2);
       const float bars_h = std::min(row_h, 2 * line_h) - 4;
-      const float bar_w = kBarsWidth / float(classes);
+      const float bar_w = bars_w / float(classes);
       for (size_t c = 0; c < classes; ++c) {
         const float p = std::clamp(probe.class_probabilities[c], 0.0f, 1.0f);
         const ImU32 color = int(c) == probe.label ? IM_COL32(120, 220, 120, 255) : IM_COL32(120, 150, 220, 255);
         draw->AddRectFilled(ImVec2(bars_min.x + float(c) * bar_w, bars_min.y + bars_h * (1 - p)),
                             ImVec2(bars_min.x + float(c + 1) * bar_w - 1, bars_min.y + bars_h), color);
       }
-      draw->AddLine(ImVec2(bars_min.x, bars_min.y + bars_h), ImVec2(bars_min.x + kBarsWidth, bars_min.y + bars_h),
+      draw->AddLine(ImVec2(bars_min.x, bars_min.y + bars_h), ImVec2(bars_min.x + bars_w, bars_min.y + bars_h),
                     IM_COL32(140, 140, 140, 255));
-      if (PanelRect{bars_min, ImVec2(bars_min.x + kBarsWidth, bars_min.y + bars_h)}.contains(mouse)) hovered_bars = int(r);
+      if (PanelRect{bars_min, ImVec2(bars_min.x + bars_w, bars_min.y + bars_h)}.contains(mouse)) hovered_bars = int(r);
     }
     for (int c = 0; c < columns_; ++c) {
       const AtlasTile& t = atlas_.tiles[r * size_t(columns_) + size_t(c)];
       if (t.width == 0) continue;
-      const ImVec2 p0(row_min.x + kLabelColumnWidth + float(c) * step_x, row_min.y);
+      const ImVec2 p0(row_min.x + label_w + float(c) * step_x, row_min.y);
       const ImVec2 p1(p0.x + tile.x, p0.y + tile.y);
       draw->AddImage(texture.imgui_id(), p0, p1, ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
       if (PanelRect{p0, p1}.contains(mouse)) hovered_row = int(r), hovered_column = c;
@@ -206,7 +211,7 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   }
   const float strip_h = float(rows) * (row_h + style.ItemSpacing.y);
   // One item for the whole strip: hover and right-click come from the mouse position.
-  ImGui::InvisibleButton("##strip", ImVec2(std::max(kLabelColumnWidth + float(columns_) * step_x, 1.0f), std::max(strip_h, 1.0f)),
+  ImGui::InvisibleButton("##strip", ImVec2(std::max(label_w + float(columns_) * step_x, 1.0f), std::max(strip_h, 1.0f)),
                          ImGuiButtonFlags_MouseButtonRight);
   if (ImGui::IsItemHovered() && hovered_bars >= 0) {
     // The bars' classes by name, most probable first.
@@ -230,13 +235,13 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
       ImGui::Text("r(I, Î) = %.3f", probe.reconstruction_r);
     else if (hovered_column >= 2 && level < probe.from_level_r.size())
       ImGui::Text("r(I, this reconstruction) = %.3f", probe.from_level_r[level]);
-    ImGui::Image(texture.imgui_id(), ImVec2(image_w * 6, image_h * 6), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
+    ImGui::Image(texture.imgui_id(), picture_size(int(image_w), int(image_h), 6), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
     ImGui::TextDisabled("right-click: drop this probe");
     ImGui::EndTooltip();
     if (ImGui::IsItemClicked(ImGuiMouseButton_Right)) remove_probe = snapshot.probes[size_t(hovered_row)].dataset_index;
   }
-  record_region("reconstructions.strip", ImVec2(strip_min.x + kLabelColumnWidth, strip_min.y),
-                ImVec2(strip_min.x + kLabelColumnWidth + float(columns_) * step_x, strip_min.y + strip_h));
+  record_region("reconstructions.strip", ImVec2(strip_min.x + label_w, strip_min.y),
+                ImVec2(strip_min.x + label_w + float(columns_) * step_x, strip_min.y + strip_h));
   if (remove_probe != SIZE_MAX) session()->toggle_probe(remove_probe);
 }
 

@@ -353,8 +353,7 @@ void RenderingPathsPanel::poll_jobs(const Snapshot& snapshot) {
 void RenderingPathsPanel::draw(const Snapshot& snapshot) {
   const std::shared_ptr<const BrowsedDataset> dataset = session()->dataset();
   dataset_size_ = dataset && dataset->data ? dataset->data->size() : 0;
-  ImGui::TextUnformatted("Rendering path of a training image");
-  draw_header_tools();
+  draw_header("Rendering path of a training image");
   if (snapshot.version == 0) {
     ImGui::TextDisabled("Waiting for the model…");
     return;
@@ -372,9 +371,10 @@ void RenderingPathsPanel::draw(const Snapshot& snapshot) {
   const float line_h = ImGui::GetTextLineHeightWithSpacing();
   // With statistics, room for one text line per class in the heat map's rows.
   const float stats_h = statistics_ ? float(statistics_->overlap.size() + 4) * line_h : 0.0f;
-  const float top_h = std::min(std::clamp(std::max(avail.y * 0.42f, stats_h), 4 * line_h + 56.0f, 360.0f), avail.y * 0.6f);
+  const float top_h =
+      std::min(std::clamp(std::max(avail.y * 0.42f, stats_h), 4 * line_h + scaled(56), scaled(360)), avail.y * 0.6f);
   const float image_scale =
-      std::clamp(std::floor((top_h - 3 * line_h) / float(std::max(path_->height, 1))), 1.0f, 6.0f);
+      std::clamp(std::floor((top_h - 3 * line_h) / float(std::max(path_->height, 1))), 1.0f, 6.0f * ui_scale());
   const float images_w = 3 * (float(path_->width) * image_scale + style.ItemSpacing.x) + 8;
   ImGui::BeginGroup();
   draw_images(snapshot, image_scale);
@@ -404,27 +404,29 @@ float RenderingPathsPanel::unit_map_width(ImVec2 room) const {
 
 void RenderingPathsPanel::draw_controls(const Snapshot& snapshot) {
   int index = std::max(image_index_, 0);
-  ImGui::SetNextItemWidth(110);
+  ImGui::SetNextItemWidth(scaled(110));
   if (ImGui::InputInt("image", &index, 1, 10)) {
     index = std::clamp(index, 0, std::max(int(dataset_size_) - 1, 0));
     if (index != image_index_) image_index_ = index, infer_wanted_ = true;
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Index of the image in the training set");
-  ImGui::SameLine();
+  same_line_if_fits(button_width("first probe"));
   if (ImGui::SmallButton("first probe") && !session()->probes().empty()) {
     image_index_ = int(session()->probes().front());
     infer_wanted_ = true;
   }
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("The first probe of the Reconstructions panel (pick probes in the Dataset browser)");
   if (path_) {
-    ImGui::SameLine();
     const float q = path_->predicted >= 0 && size_t(path_->predicted) < path_->class_probabilities.size()
                         ? path_->class_probabilities[size_t(path_->predicted)]
                         : 0.0f;
-    ImGui::Text("ĉ = %s (q %.2f), Î from %s", snapshot.class_name(path_->predicted).c_str(), double(q),
-                snapshot.class_name(path_->rendered_class).c_str());
+    char text[160];
+    std::snprintf(text, sizeof text, "ĉ = %s (q %.2f), Î from %s", snapshot.class_name(path_->predicted).c_str(), double(q),
+                  snapshot.class_name(path_->rendered_class).c_str());
+    same_line_if_fits(ImGui::CalcTextSize(text).x);
+    ImGui::TextUnformatted(text);
   }
-  ImGui::SameLine();
+  same_line_if_fits(button_width("Reset edits"));
   size_t off = 0, flipped = 0;
   for (size_t l = 0; l < edit_.channel_off.size(); ++l)
     off += edit_.level_off[l] ? 1 : size_t(std::count(edit_.channel_off[l].begin(), edit_.channel_off[l].end(), 1));
@@ -438,8 +440,10 @@ void RenderingPathsPanel::draw_controls(const Snapshot& snapshot) {
   }
   ImGui::EndDisabled();
   if (off + flipped > 0) {
-    ImGui::SameLine();
-    ImGui::TextDisabled("%zu channels/levels off, %zu units switched", off, flipped);
+    char text[96];
+    std::snprintf(text, sizeof text, "%zu channels/levels off, %zu units switched", off, flipped);
+    same_line_if_fits(ImGui::CalcTextSize(text).x);
+    ImGui::TextDisabled("%s", text);
   }
 }
 
@@ -651,8 +655,7 @@ void RenderingPathsPanel::draw_piece_image(const Piece& piece, const char* capti
     image = image_to_rgba({path.channels, path.height, path.width, found->second.data()}, Normalization::Symmetric);
     return image;
   });
-  const float scale = std::max(1.0f, std::floor(140.0f / float(std::max(path.width, 1))));
-  ImGui::Image(texture.imgui_id(), ImVec2(float(path.width) * scale, float(path.height) * scale));
+  ImGui::Image(texture.imgui_id(), picture_size(path.width, path.height, magnification_near(path.width, 140)));
   ImGui::TextDisabled("%s", caption);
 }
 
@@ -824,28 +827,29 @@ void RenderingPathsPanel::draw_usage_tooltip(const Snapshot& snapshot, size_t le
 
 void RenderingPathsPanel::draw_statistics(const Snapshot& snapshot, ImVec2 size) {
   ImGui::BeginGroup();
-  const float group_top = ImGui::GetCursorScreenPos().y;
+  const float group_top = ImGui::GetCursorScreenPos().y, right = ImGui::GetCursorScreenPos().x + size.x;
   ImGui::TextUnformatted("Per-class statistics");
-  ImGui::SameLine();
+  same_line_if_fits(button_width(statistics_ ? "Recompute" : "Compute"), right);
   ImGui::BeginDisabled(statistics_job_.busy());
   if (ImGui::SmallButton(statistics_ ? "Recompute" : "Compute")) compute_statistics();
   ImGui::EndDisabled();
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Infer the paths of the first %zu training images with the model as it is now", kStatisticsImages);
   if (statistics_job_.busy()) {
-    ImGui::SameLine();
+    same_line_if_fits(scaled(120), right);
     const size_t total = std::max<size_t>(statistics_total_->load(), 1);
-    ImGui::ProgressBar(float(statistics_done_->load()) / float(total), ImVec2(120, 0));
+    ImGui::ProgressBar(float(statistics_done_->load()) / float(total), ImVec2(scaled(120), 0));
   }
   if (!statistics_error_.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.45f, 1), "%s", statistics_error_.c_str());
   if (!statistics_ || statistics_->overlap.empty()) {
-    ImGui::TextDisabled("Overlap of the classes' paths, over %zu images", kStatisticsImages);
+    text_wrapped("Overlap of the classes' paths, over " + std::to_string(kStatisticsImages) + " images", right,
+                 ImGui::GetColorU32(ImGuiCol_TextDisabled));
     ImGui::EndGroup();
     return;
   }
   const PathStatistics& stats = *statistics_;
   const int n = int(stats.overlap.size());
-  ImGui::TextDisabled("path overlap between classes (weighted Jaccard)");
+  text_wrapped("path overlap between classes (weighted Jaccard)", right, ImGui::GetColorU32(ImGuiCol_TextDisabled));
   const float line_h = ImGui::GetTextLineHeight();
   float name_w = 0;
   for (int c = 0; c < n; ++c) name_w = std::max(name_w, ImGui::CalcTextSize(snapshot.class_name(c).c_str()).x);

@@ -23,7 +23,8 @@ constexpr int kMaxLikeImages = 8;
 // again every 10 s, not at every refresh, so the training run is not slowed much.
 constexpr size_t kFrequencyImages = 1000;
 constexpr qint64 kFrequencyRefreshMs = 10000;
-constexpr float kNamesWidth = 96, kRateWidth = 40;  // the samples' row names and "k/N" column
+// The samples' row names and "k/N" column, at 100 % zoom (scaled with the text).
+constexpr float kNamesWidth = 96, kRateWidth = 40;
 constexpr ImU32 kRight = IM_COL32(80, 200, 100, 255);
 constexpr ImU32 kWrong = IM_COL32(235, 80, 80, 255);
 
@@ -166,8 +167,7 @@ void SamplesPanel::rebuild_atlases() {
 }
 
 void SamplesPanel::draw(const Snapshot& snapshot) {
-  ImGui::TextUnformatted("Samples of every class");
-  draw_header_tools();
+  draw_header("Samples of every class");
   if (snapshot.version == 0) {
     ImGui::TextDisabled("Waiting for the model…");
     return;
@@ -183,12 +183,13 @@ void SamplesPanel::draw(const Snapshot& snapshot) {
   }
   if (refresh_due()) start_job(snapshot);
 
-  ImGui::SetNextItemWidth(120);
+  // One row of controls, or as many as a narrow dock needs.
+  ImGui::SetNextItemWidth(scaled(120));
   if (ImGui::SliderInt("per class", &per_class_, 1, 12)) wanted_ = true;
-  ImGui::SameLine();
+  same_line_if_fits(button_width("New samples"));
   if (ImGui::Button("New samples")) new_samples();
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Draw other latents (seed %llu)", static_cast<unsigned long long>(seed_ + 1));
-  ImGui::SameLine();
+  same_line_if_fits(checkbox_width("per class π"));
   if (ImGui::Checkbox("per class π", &conditional_)) wanted_ = true;
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("On: draw each class's latents from its own frequencies π_{g|c}, measured on %zu training images "
@@ -196,20 +197,20 @@ void SamplesPanel::draw(const Snapshot& snapshot) {
                       "class-agnostic π_a, π_t, as Nguyen et al. (CVPR 2017, App. B) write it (samples look like "
                       "textures).",
                       kFrequencyImages);
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(90);
+  next_item_in_row(scaled(90), "T");
   if (ImGui::SliderFloat("T", &temperature_, 0.1f, 1.0f, "%.2f")) wanted_ = true;
   if (ImGui::IsItemHovered())
     ImGui::SetTooltip("Temperature: every frequency p is sharpened to p^(1/T), renormalised. T = 1 draws from the\n"
                       "frequencies themselves; lower T draws closer to the most probable latents (less varied samples).");
-  ImGui::SameLine();
+  same_line_if_fits(checkbox_width("stretch"));
   if (ImGui::Checkbox("stretch", &stretch_)) atlas_key_ = ~uint64_t(0);
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Stretch each rendering to its own min…max instead of the pixel scale [0,1]");
   if (!shown_.predicted.empty()) {
-    ImGui::SameLine();
     const double rate = classified_rate();
-    ImGui::TextColored(rate >= 0.8 ? ImVec4(0.5f, 0.9f, 0.5f, 1) : ImVec4(1, 0.8f, 0.4f, 1),
-                       "classified as their class: %.0f %% (%zu samples)", 100 * rate, shown_.predicted.size());
+    char text[96];
+    std::snprintf(text, sizeof text, "classified as their class: %.0f %% (%zu samples)", 100 * rate, shown_.predicted.size());
+    same_line_if_fits(ImGui::CalcTextSize(text).x);
+    ImGui::TextColored(rate >= 0.8 ? ImVec4(0.5f, 0.9f, 0.5f, 1) : ImVec4(1, 0.8f, 0.4f, 1), "%s", text);
   }
   if (!error_.empty()) ImGui::TextColored(ImVec4(1, 0.45f, 0.45f, 1), "%s", error_.c_str());
   if (shown_.samples.empty()) {
@@ -227,7 +228,8 @@ void SamplesPanel::draw(const Snapshot& snapshot) {
     // The samples take the width their rows need at the height's scale; render-like the rest.
     const GridLayout rows = grid_with_columns(shown_.classes * shown_.per_class, shown_.per_class, shown_.width,
                                               shown_.height, ImVec2(avail.x, avail.y), 4.0f, 0, 6.0f);
-    const float left_w = std::min(std::floor(avail.x * 0.5f), kNamesWidth + kRateWidth + rows.cell.x * float(shown_.per_class));
+    const float left_w =
+        std::min(std::floor(avail.x * 0.5f), scaled(kNamesWidth + kRateWidth) + rows.cell.x * float(shown_.per_class));
     ImGui::BeginGroup();
     draw_samples(snapshot, ImVec2(left_w, avail.y));
     ImGui::EndGroup();
@@ -245,7 +247,7 @@ void SamplesPanel::draw(const Snapshot& snapshot) {
 void SamplesPanel::draw_samples(const Snapshot& snapshot, ImVec2 size) {
   const Generated& g = shown_;
   const Texture& texture = textures().get("samples", atlas_key_, [&]() -> const RgbaImage& { return samples_atlas_.image; });
-  constexpr float kNames = kNamesWidth, kRate = kRateWidth;
+  const float kNames = scaled(kNamesWidth), kRate = scaled(kRateWidth);
   const GridLayout layout = grid_with_columns(g.classes * g.per_class, g.per_class, g.width, g.height,
                                               ImVec2(size.x - kNames - kRate, size.y), 4.0f, 0, 6.0f);
   const ImVec2 origin = ImGui::GetCursorScreenPos();
@@ -280,7 +282,7 @@ void SamplesPanel::draw_samples(const Snapshot& snapshot, ImVec2 size) {
     ImGui::BeginTooltip();
     ImGui::Text("sample %d of %s (seed %llu)", events.hovered % g.per_class, snapshot.class_name(c).c_str(),
                 static_cast<unsigned long long>(seed_));
-    ImGui::Image(texture.imgui_id(), ImVec2(float(t.width) * 4, float(t.height) * 4), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
+    ImGui::Image(texture.imgui_id(), picture_size(t.width, t.height, 4), ImVec2(t.u0, t.v0), ImVec2(t.u1, t.v1));
     ImGui::TextColored(p == c ? ImVec4(0.5f, 0.9f, 0.5f, 1) : ImVec4(1, 0.45f, 0.45f, 1), "classified as %s",
                        snapshot.class_name(p).c_str());
     ImGui::EndTooltip();
@@ -289,23 +291,26 @@ void SamplesPanel::draw_samples(const Snapshot& snapshot, ImVec2 size) {
 
 void SamplesPanel::draw_render_like(const Snapshot& snapshot, ImVec2 size) {
   const Generated& g = shown_;
-  const float start_y = ImGui::GetCursorScreenPos().y;
-  ImGui::TextUnformatted("Render like: each image's latents, rendered as every class");
+  const float start_y = ImGui::GetCursorScreenPos().y, right = ImGui::GetCursorScreenPos().x + size.x;
+  text_wrapped("Render like: each image's latents, rendered as every class", right);
   // The indices of the training images, editable; − and + remove and add one.
   const std::shared_ptr<const BrowsedDataset> dataset = session()->dataset();
   const int last = dataset && dataset->data ? std::max(int(dataset->data->size()) - 1, 0) : 0;
   for (size_t i = 0; i < like_indices_.size(); ++i) {
     ImGui::PushID(int(i));
-    ImGui::SetNextItemWidth(62);
+    if (i == 0)
+      ImGui::SetNextItemWidth(scaled(62));
+    else
+      next_item_in_row(scaled(62), nullptr, right);
     int index = like_indices_[i];
     if (ImGui::InputInt("##index", &index, 0, 0) && std::clamp(index, 0, last) != like_indices_[i]) {
       like_indices_[i] = std::clamp(index, 0, last);
       wanted_ = true;
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Index of a training image");
-    ImGui::SameLine();
     ImGui::PopID();
   }
+  same_line_if_fits(button_width(" − ") + ImGui::GetStyle().ItemSpacing.x + button_width(" + "), right);
   if (like_indices_.size() > 1 && ImGui::SmallButton(" − ")) {
     like_indices_.pop_back();
     wanted_ = true;
@@ -332,7 +337,8 @@ void SamplesPanel::draw_render_like(const Snapshot& snapshot, ImVec2 size) {
   for (int c = 0; c < g.classes; ++c)
     names_fit = names_fit && ImGui::CalcTextSize(snapshot.class_name(c).c_str()).x <= layout.cell.x - 2;
   for (int c = 0; c < columns; ++c) {
-    const std::string text = c == 0 ? "image" : names_fit ? snapshot.class_name(c - 1) : std::to_string(c - 1);
+    const std::string text =
+        c == 0 ? elide_to_width("image", layout.cell.x - 2) : names_fit ? snapshot.class_name(c - 1) : std::to_string(c - 1);
     draw->PushClipRect(ImVec2(heads.x + float(c) * layout.cell.x, heads.y),
                        ImVec2(heads.x + float(c + 1) * layout.cell.x - 2, heads.y + header_h), true);
     draw->AddText(ImVec2(heads.x + float(c) * layout.cell.x, heads.y), IM_COL32(180, 180, 180, 255), text.c_str());
