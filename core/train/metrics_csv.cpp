@@ -34,7 +34,72 @@ std::string rows_through(const std::string& path, int64_t last_step) {
   return kept;
 }
 
+// The cells of one line, split at commas (the file has no quoting).
+std::vector<std::string> cells_of(const std::string& line) {
+  std::vector<std::string> cells;
+  size_t begin = 0;
+  for (size_t comma; (comma = line.find(',', begin)) != std::string::npos; begin = comma + 1)
+    cells.push_back(line.substr(begin, comma - begin));
+  cells.push_back(line.substr(begin));
+  return cells;
+}
+
+// A cell as a number; empty: `missing`. Throws on anything else.
+double number_in(const std::string& cell, double missing) {
+  if (cell.empty()) return missing;
+  size_t used = 0;
+  const double value = std::stod(cell, &used);
+  if (used != cell.size()) throw std::invalid_argument(cell);
+  return value;
+}
+
+MetricsRow row_from(const std::vector<std::string>& c, size_t level_count) {
+  MetricsRow m;
+  m.step = int64_t(number_in(c[0], 0));
+  double* fields[] = {&m.epoch, &m.loss_total, &m.loss_h, &m.loss_rc, &m.loss_kl, &m.loss_nn, &m.train_accuracy};
+  for (size_t i = 0; i < std::size(fields); ++i) *fields[i] = number_in(c[i + 1], 0);
+  m.test_accuracy = number_in(c[8], -1);
+  m.images_per_second = number_in(c[9], 0);
+  m.learning_rate = number_in(c[10], 0);
+  if (!c[11].empty()) {
+    RenderingQuality& q = m.rendering;
+    q.count = 1;  // measured; the file does not say on how many images
+    q.r_mean = number_in(c[11], 0), q.r_median = number_in(c[12], 0);
+    q.relative_error = number_in(c[13], 0), q.self_consistency = number_in(c[14], 0);
+    for (size_t level = 0; level < level_count; ++level) q.level_r.push_back(number_in(c[15 + level], 0));
+  }
+  return m;
+}
+
 }  // namespace
+
+std::vector<MetricsRow> MetricsCsv::read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError(path, "cannot open for reading");
+  std::stringstream whole;
+  whole << in.rdbuf();
+  const std::string text = whole.str();
+  const size_t header_end = text.find('\n');
+  const std::vector<std::string> header = cells_of(text.substr(0, header_end));
+  constexpr size_t kFixedColumns = 15;
+  if (header_end == std::string::npos || header.size() < kFixedColumns || header[0] != "step")
+    throw FileError(path, "is not a metrics.csv (its first line is not the header 'step,epoch,…')");
+  const size_t columns = header.size();
+  std::vector<MetricsRow> rows;
+  size_t line_number = 1;
+  for (size_t begin = header_end + 1, end; (end = text.find('\n', begin)) != std::string::npos; begin = end + 1) {
+    ++line_number;
+    const std::vector<std::string> cells = cells_of(text.substr(begin, end - begin));
+    try {
+      if (cells.size() != columns) throw std::invalid_argument("cell count");
+      rows.push_back(row_from(cells, columns - kFixedColumns));
+    } catch (const std::logic_error&) {  // invalid_argument, out_of_range
+      throw FileError(path, "line " + std::to_string(line_number) + " is not a row of " + std::to_string(columns) +
+                                " numbers");
+    }
+  }
+  return rows;
+}
 
 MetricsCsv::MetricsCsv(const std::string& path, int64_t resumed_step, std::vector<std::string> level_names)
     : path_(path), level_count_(level_names.size()) {

@@ -19,6 +19,10 @@ class MetricsCsv {
   void append(const MetricsRow& row);  // flushed at once, so a killed run keeps its rows
   static std::string header(const std::vector<std::string>& level_names);
   static std::string format(const MetricsRow& row, size_t level_count);
+  // The rows of a metrics.csv this class (or the scale-out trainer) wrote, in file order; empty
+  // cells are "not measured". A cut-off last line (a writer mid-row) is skipped; a file that is
+  // not such a table throws FileError naming it.
+  static std::vector<MetricsRow> read(const std::string& path);
 
  private:
   std::string path_;

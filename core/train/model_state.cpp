@@ -31,7 +31,8 @@ void store_model_state(DrmmModel& model, CheckpointContents& contents) {
 }
 
 void restore_model_state(DrmmModel& model, const CheckpointContents& contents, const std::string& path) {
-  Backend& backend = model.backend();
+  // Every tensor is checked before any is loaded, so a refused file leaves the model as it was.
+  std::vector<std::pair<Tensor*, const NamedArray*>> loads;
   for_each_state_tensor(model, [&](const std::string& name, Tensor& t) {
     const NamedArray& a = contents.find(name, path);
     if (a.shape != t.shape())
@@ -40,8 +41,9 @@ void restore_model_state(DrmmModel& model, const CheckpointContents& contents, c
         bad != a.values.end())
       throw FileError(path, "tensor '" + name + "' holds a non-finite value (" + std::to_string(*bad) + " at element " +
                                 std::to_string(bad - a.values.begin()) + "): the run that wrote it had diverged");
-    backend.upload(t, a.values);
+    loads.emplace_back(&t, &a);
   });
+  for (auto [tensor, array] : loads) model.backend().upload(*tensor, array->values);
 }
 
 ModelSpec model_spec_of(const CheckpointContents& contents, const std::string& path) {

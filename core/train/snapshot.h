@@ -71,6 +71,7 @@ struct Snapshot {
   bool running = false;                     // the worker is training (not paused)
   bool finished = false;                    // reached the configured number of epochs
   std::string status;                       // a short line for the status bar; errors too
+  std::string watched_folder;               // non-empty: the run is watched there, not trained here
   std::vector<MetricsRow> history;
   std::vector<ProbeView> probes;
   std::vector<ImageF> first_layer_filters;  // Γ¹ filters, one image per output channel

@@ -289,25 +289,38 @@ TrainConfig Trainer::checkpoint_config(const std::string& checkpoint) {
   return checkpoint_config(read_checkpoint(checkpoint), checkpoint);
 }
 
-std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double epochs) {
+std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double epochs, int threads) {
   const CheckpointContents contents = read_checkpoint(checkpoint);
   TrainConfig config = checkpoint_config(contents, checkpoint);
   if (epochs > 0) config.epochs = epochs;
+  if (threads >= 0) config.threads = threads;
   auto trainer = std::make_unique<Trainer>(config, model_spec_of(contents, checkpoint));
-  restore_model_state(*trainer->model_, contents, checkpoint);
+  trainer->adopt(contents, checkpoint);
+  return trainer;
+}
+
+void Trainer::adopt(const CheckpointContents& contents, const std::string& path) {
   const int64_t step = contents.meta.at("step").get<int64_t>();
   // The batch order is a function of the step: a step outside the run would index outside it.
-  if (step < 0 || step > trainer->total_steps_)
-    throw FileError(checkpoint, "checkpoint header: step " + std::to_string(step) + " is outside the run (0.." +
-                                    std::to_string(trainer->total_steps_) + " steps)");
-  trainer->step_ = step;
-  if (contents.meta.contains("history")) trainer->history_ = history_from_json(contents.meta["history"], step, checkpoint);
-  if (!trainer->history_.empty()) trainer->last_ = trainer->history_.back();
-  trainer->lr_scale_ = contents.meta.value("lr_scale", 1.0);
-  trainer->faults_ = contents.meta.value("faults", 0);
-  if (!(trainer->lr_scale_ > 0 && trainer->lr_scale_ <= 1) || trainer->faults_ < 0)
-    throw FileError(checkpoint, "checkpoint header: lr_scale or faults out of range");
-  return trainer;
+  if (step < 0 || step > total_steps_)
+    throw FileError(path, "checkpoint header: step " + std::to_string(step) + " is outside the run (0.." +
+                              std::to_string(total_steps_) + " steps)");
+  const double lr_scale = contents.meta.value("lr_scale", 1.0);
+  const int faults = contents.meta.value("faults", 0);
+  if (!(lr_scale > 0 && lr_scale <= 1) || faults < 0)
+    throw FileError(path, "checkpoint header: lr_scale or faults out of range");
+  std::vector<MetricsRow> history;
+  if (contents.meta.contains("history")) history = history_from_json(contents.meta["history"], step, path);
+  restore_model_state(*model_, contents, path);  // last: a refused file leaves the trainer as it was
+  step_ = step;
+  lr_scale_ = lr_scale;
+  faults_ = faults;
+  set_history(std::move(history));
+}
+
+void Trainer::set_history(std::vector<MetricsRow> rows) {
+  history_ = std::move(rows);
+  last_ = history_.empty() ? MetricsRow{} : history_.back();
 }
 
 // ---- views for the GUI -----------------------------------------------------------------------

@@ -31,7 +31,13 @@ class Trainer {
   Trainer(TrainConfig config, ModelSpec spec, SpecFit fit = SpecFit::exact);
   // Continues the run saved in `checkpoint` (its architecture, config, weights, optimiser state
   // and step, whatever the preset file now says); `epochs` > 0 replaces the number of epochs.
-  static std::unique_ptr<Trainer> resume(const std::string& checkpoint, double epochs = 0);
+  // `threads` ≥ 0 replaces the saved thread count (the studio keeps a core for itself).
+  static std::unique_ptr<Trainer> resume(const std::string& checkpoint, double epochs = 0, int threads = -1);
+  // Takes over the learned state, step and history of `contents` (read from `path`), which must
+  // hold this trainer's architecture: how a watched run folder's newer checkpoint is shown.
+  void adopt(const CheckpointContents& contents, const std::string& path);
+  // Replaces the logged rows (a watched run's metrics.csv, newer than its checkpoint).
+  void set_history(std::vector<MetricsRow> rows);
   // The configuration a checkpoint was trained with; throws FileError when it has none.
   static TrainConfig checkpoint_config(const std::string& checkpoint);
   static TrainConfig checkpoint_config(const CheckpointContents& contents, const std::string& checkpoint);

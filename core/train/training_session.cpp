@@ -2,8 +2,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 
 #include "core/model/drmm_model.h"
+#include "core/train/metrics_csv.h"
+#include "core/train/run_folder_watch.h"
 #include "core/train/trainer.h"
 #include "core/util/error.h"
 
@@ -16,11 +19,18 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kMetricsInterval = std::chrono::milliseconds(250);
 constexpr auto kViewsInterval = std::chrono::milliseconds(1000);
 constexpr size_t kDefaultProbes = 6;
+constexpr auto kWatchInterval = std::chrono::milliseconds(1000);  // how often a watched folder is looked at
 
 }  // namespace
 
 TrainingSession::TrainingSession(TrainConfig config, std::string resume_checkpoint)
     : config_(std::move(config)), resume_checkpoint_(std::move(resume_checkpoint)), latest_(std::make_shared<Snapshot>()) {
+  for (size_t i = 0; i < kDefaultProbes; ++i) probes_.push_back(i);
+  worker_ = std::thread([this] { run(); });
+}
+
+TrainingSession::TrainingSession(TrainConfig config, std::string folder, Watch)
+    : config_(std::move(config)), watch_folder_(std::move(folder)), latest_(std::make_shared<Snapshot>()) {
   for (size_t i = 0; i < kDefaultProbes; ++i) probes_.push_back(i);
   worker_ = std::thread([this] { run(); });
 }
@@ -227,52 +237,90 @@ void TrainingSession::publish(std::shared_ptr<Snapshot> snapshot, bool keep_in_h
 }
 
 void TrainingSession::run() {
+  if (watch_folder_.empty()) train();
+  else watch();
+}
+
+void TrainingSession::publish_status(const std::string& status) {
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->status = status;
+  snapshot->watched_folder = watch_folder_;
+  publish(snapshot, false);
+}
+
+bool TrainingSession::load_trainer() {
   try {
     auto trainer = resume_checkpoint_.empty() ? std::make_unique<Trainer>(config_)
                                               : Trainer::resume(resume_checkpoint_, config_.epochs);
     std::lock_guard lock(mutex_);
     trainer_ = std::move(trainer);
+    return true;
   } catch (const std::exception& e) {
-    auto failed = std::make_shared<Snapshot>();
-    failed->status = std::string("error: ") + e.what();
-    publish(failed, false);
+    publish_status(std::string("error: ") + e.what());
+    return false;
+  }
+}
+
+// A snapshot of the trainer's state; without views it keeps the last views (immutable, shared).
+void TrainingSession::publish_state(bool with_views, bool running, const std::vector<size_t>& probes,
+                                    const std::string& status) {
+  auto s = std::make_shared<Snapshot>();
+  if (!with_views && previous_ && !previous_->level_names.empty()) {
+    s->level_names = previous_->level_names;
+    s->probes = previous_->probes;
+    s->first_layer_filters = previous_->first_layer_filters;
+    s->filter_renderings = previous_->filter_renderings;
+  } else {
+    trainer_->fill_views(*s, probes);
+  }
+  s->backend_name = trainer_->backend().name();
+  s->preset_name = trainer_->model().spec().name;
+  s->dataset_name = trainer_->train_data().name;
+  s->class_names = trainer_->train_data().class_names;
+  s->step = trainer_->step_count();
+  s->steps_per_epoch = trainer_->steps_per_epoch();
+  s->total_steps = trainer_->total_steps();
+  s->epoch = trainer_->epoch();
+  s->running = running;
+  s->finished = trainer_->finished();
+  s->history = trainer_->history();
+  s->status = status;
+  s->watched_folder = watch_folder_;
+  previous_ = s;
+  publish(s, with_views);
+}
+
+bool TrainingSession::run_pending_job(std::unique_lock<std::mutex>& lock) {
+  if (!job_) return false;
+  lock.unlock();
+  std::exception_ptr error;
+  try {
+    if (!trainer_) throw Error("there is no model yet");
+    job_(*trainer_);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  lock.lock();
+  job_ = nullptr;
+  job_error_ = error;
+  job_done_ = true;
+  job_finished_.notify_all();
+  return true;
+}
+
+void TrainingSession::train() {
+  if (!load_trainer()) {
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [&] { return quit_; });
     return;
   }
-  std::shared_ptr<const Snapshot> previous;
-  auto build = [&](bool with_views, bool running, const std::vector<size_t>& probes, const std::string& status) {
-    auto s = std::make_shared<Snapshot>();
-    if (!with_views && previous) {  // keep the last views; they are immutable and shared
-      s->level_names = previous->level_names;
-      s->probes = previous->probes;
-      s->first_layer_filters = previous->first_layer_filters;
-      s->filter_renderings = previous->filter_renderings;
-    } else {
-      trainer_->fill_views(*s, probes);
-    }
-    s->backend_name = trainer_->backend().name();
-    s->preset_name = trainer_->model().spec().name;
-    s->dataset_name = trainer_->train_data().name;
-    s->class_names = trainer_->train_data().class_names;
-    s->step = trainer_->step_count();
-    s->steps_per_epoch = trainer_->steps_per_epoch();
-    s->total_steps = trainer_->total_steps();
-    s->epoch = trainer_->epoch();
-    s->running = running;
-    s->finished = trainer_->finished();
-    s->history = trainer_->history();
-    s->status = status;
-    previous = s;
-    publish(s, with_views);
-  };
   std::vector<size_t> probes;
   {
     std::lock_guard lock(mutex_);
     probes = probes_;
   }
   std::string status = trainer_->backend_notice().empty() ? "ready" : trainer_->backend_notice();
-  build(true, false, probes, status);
+  publish_state(true, false, probes, status);
   auto last_metrics = Clock::now(), last_views = Clock::now();
   bool was_running = false;
   for (;;) {
@@ -281,21 +329,7 @@ void TrainingSession::run() {
       return quit_ || running_ || steps_requested_ > 0 || job_ || probes_changed_ || was_running;
     });
     if (quit_) return;
-    if (job_) {
-      lock.unlock();
-      std::exception_ptr error;
-      try {
-        job_(*trainer_);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      lock.lock();
-      job_ = nullptr;
-      job_error_ = error;
-      job_done_ = true;
-      job_finished_.notify_all();
-      continue;
-    }
+    if (run_pending_job(lock)) continue;
     const bool probes_changed = std::exchange(probes_changed_, false);
     if (probes_changed) probes = probes_;
     if (running_ && stop_at_step_ >= 0 && trainer_->step_count() >= stop_at_step_) running_ = false;
@@ -323,11 +357,76 @@ void TrainingSession::run() {
     if (views_due || now - last_metrics >= kMetricsInterval) {
       if (trainer_->finished()) status = "finished";
       else if (!running && status.starts_with("training")) status = "paused";
-      build(views_due, running && !trainer_->finished(), probes, status);
+      publish_state(views_due, running && !trainer_->finished(), probes, status);
       last_metrics = now;
       if (views_due) last_views = now;
     }
     was_running = running && !trainer_->finished();
+  }
+}
+
+// ---- watching a run folder --------------------------------------------------------------------
+
+std::unique_ptr<TrainingSession> TrainingSession::watching(TrainConfig config, std::string folder) {
+  return std::unique_ptr<TrainingSession>(new TrainingSession(std::move(config), std::move(folder), Watch{}));
+}
+
+// The newest checkpoint of the watched folder: taken into the trainer when it holds the same
+// architecture, else (the first one, another run) a trainer built from it (its data loaded).
+void TrainingSession::take_watched_checkpoint(const std::string& path) {
+  const CheckpointContents contents = read_checkpoint(path);
+  if (trainer_ && model_spec_of(contents, path).to_json() == trainer_->model().spec().to_json()) {
+    trainer_->adopt(contents, path);
+    return;
+  }
+  auto trainer = Trainer::resume(path, 0, config_.threads);
+  std::lock_guard lock(mutex_);
+  trainer_ = std::move(trainer);
+}
+
+static std::string watch_status(const RunFolderWatch& folder, const Trainer* trainer, const std::string& problem) {
+  std::string status = "watching " + folder.folder();
+  const std::optional<double> age = folder.checkpoint_age_seconds();
+  if (!trainer) status += age ? ": loading its checkpoint" : ": waiting for its first checkpoint";
+  else
+    status += ": step " + std::to_string(trainer->step_count()) + " of " + std::to_string(trainer->total_steps()) +
+              (age ? ", checkpoint written " + std::to_string(int64_t(*age)) + " s ago" : "");
+  if (!problem.empty()) status += "; " + problem;
+  return status;
+}
+
+void TrainingSession::watch() {
+  RunFolderWatch folder(watch_folder_);
+  std::vector<size_t> probes;
+  std::string problem;
+  publish_status(watch_status(folder, nullptr, problem));
+  for (;;) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, kWatchInterval, [&] { return quit_ || job_ || probes_changed_; });
+    if (quit_) return;
+    if (run_pending_job(lock)) continue;
+    bool views_due = std::exchange(probes_changed_, false);
+    probes = probes_;
+    lock.unlock();
+    try {
+      if (folder.take_new_checkpoint()) {
+        take_watched_checkpoint(folder.checkpoint_path());
+        views_due = true;
+      }
+      // Its rows reach past the checkpoint: the curves show them as they land.
+      if (trainer_ && (folder.take_new_metrics() || views_due)) {
+        std::vector<MetricsRow> rows = std::filesystem::exists(folder.metrics_path())
+                                           ? MetricsCsv::read(folder.metrics_path())
+                                           : std::vector<MetricsRow>{};
+        if (!rows.empty()) trainer_->set_history(std::move(rows));
+      }
+      problem.clear();
+    } catch (const std::exception& e) {
+      problem = e.what();  // the last good checkpoint stays on screen
+    }
+    const std::string status = watch_status(folder, trainer_.get(), problem);
+    if (trainer_) publish_state(views_due || !previous_ || previous_->level_names.empty(), false, probes, status);
+    else publish_status(status);
   }
 }
 

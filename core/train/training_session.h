@@ -27,6 +27,10 @@ class TrainingSession {
   // `resume_checkpoint`, the run continues from that checkpoint (its own configuration, with
   // `config.epochs` as the new total).
   explicit TrainingSession(TrainConfig config, std::string resume_checkpoint = {});
+  // Watches the run folder `folder` instead of training (RunFolderWatch): every checkpoint that
+  // lands there is shown (its weights, step and history; metrics.csv's newer rows as curves), and
+  // start, pause and step do nothing. config.threads is the thread count for the views.
+  static std::unique_ptr<TrainingSession> watching(TrainConfig config, std::string folder);
   ~TrainingSession();  // stops the worker at the next batch boundary and joins it
   TrainingSession(const TrainingSession&) = delete;
   TrainingSession& operator=(const TrainingSession&) = delete;
@@ -72,12 +76,23 @@ class TrainingSession {
   const TrainConfig& config() const { return config_; }
 
  private:
+  struct Watch {};
+  TrainingSession(TrainConfig config, std::string folder, Watch);
   void run();
+  void train();
+  void watch();
+  bool load_trainer();  // false after publishing the error
+  bool run_pending_job(std::unique_lock<std::mutex>& lock);  // true when it ran one
+  void publish_state(bool with_views, bool running, const std::vector<size_t>& probes, const std::string& status);
+  void publish_status(const std::string& status);  // before there is a model
+  void take_watched_checkpoint(const std::string& path);
   void publish(std::shared_ptr<Snapshot> snapshot, bool keep_in_history);
 
   TrainConfig config_;
   std::string resume_checkpoint_;
+  std::string watch_folder_;  // non-empty: watching, not training
   std::unique_ptr<Trainer> trainer_;
+  std::shared_ptr<const Snapshot> previous_;  // the worker's last published snapshot
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::shared_ptr<const Snapshot> latest_;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/train/checkpoint.h"
+#include "core/train/metrics_csv.h"
 #include "core/train/model_state.h"
 #include "core/train/trainer.h"
 #include "core/train/training_session.h"
@@ -410,6 +411,65 @@ TEST(TrainingSession, KeepsPastStepsAndRunsAnalysesOnTheirWeights) {
   EXPECT_LE(kept.size(), 4u);
   EXPECT_EQ(kept.front(), 0);
   EXPECT_GE(kept.back(), 10);
+}
+
+// Watching a run folder that another process writes: it waits for the first checkpoint, shows
+// each newer one (weights, step, history) and metrics.csv's newer rows, keeps the last good
+// checkpoint when a bad one lands, and never trains itself.
+TEST(TrainingSession, WatchesARunFolderAndShowsEachCheckpointThatLands) {
+  TempDir dir;
+  const std::string checkpoint = dir / "checkpoint.bin";
+  TrainConfig config = synthetic_config();
+  config.epochs = 0.05;
+  auto session = TrainingSession::watching(config, dir.str());
+  ASSERT_TRUE(wait_for(*session, [](const Snapshot& s) { return contains(s.status, "waiting for its first checkpoint"); }));
+  Trainer writer(config);  // the other process
+  writer.step();
+  writer.step();
+  writer.save(checkpoint);
+  auto seen = wait_for(*session, [](const Snapshot& s) { return s.step == 2 && !s.level_names.empty(); });
+  ASSERT_TRUE(seen);
+  EXPECT_EQ(seen->watched_folder, dir.str());
+  EXPECT_TRUE(contains(seen->status, "step 2 of")) << seen->status;
+  EXPECT_FALSE(seen->probes.empty());
+  const FeatureMatrix at_two = session->features(2, {0, 1});
+  EXPECT_EQ(at_two.values, extract_features(writer.model(), writer.train_data(), std::vector<size_t>{0, 1}, 2).values);
+
+  session->start();  // does nothing: the run is trained elsewhere
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(session->latest()->step, 2);
+
+  for (int i = 0; i < 3; ++i) writer.step();
+  writer.save(checkpoint);
+  ASSERT_TRUE(wait_for(*session, [](const Snapshot& s) { return s.step == 5; }));
+  EXPECT_EQ(session->features(2, {0, 1}).values,
+            extract_features(writer.model(), writer.train_data(), std::vector<size_t>{0, 1}, 2).values);
+  EXPECT_EQ(session->history_steps().back(), 5);  // on the timeline
+
+  // metrics.csv rows past the checkpoint reach the curves.
+  {
+    MetricsCsv csv(dir / "metrics.csv", -1, {"conv1", "pool1", "conv2", "pool2", "class"});
+    MetricsRow row;
+    for (int64_t step : {10, 20, 30}) {
+      row.step = step;
+      row.loss_total = 1.0 / double(step);
+      csv.append(row);
+    }
+  }
+  auto curves = wait_for(*session, [](const Snapshot& s) { return !s.history.empty() && s.history.back().step == 30; });
+  ASSERT_TRUE(curves);
+  EXPECT_EQ(curves->history.size(), 3u);
+  EXPECT_DOUBLE_EQ(curves->history[1].loss_total, 0.05);
+
+  // A bad checkpoint (written in place by a careless tool) is reported; the last good one stays.
+  {
+    std::ofstream bad(checkpoint, std::ios::binary | std::ios::trunc);
+    bad << "not a checkpoint at all, just some bytes";
+  }
+  auto refused = wait_for(*session, [](const Snapshot& s) { return contains(s.status, "bad magic"); });
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->step, 5);
+  EXPECT_TRUE(contains(refused->status, checkpoint)) << refused->status;
 }
 
 TEST(TrainingSession, ABadDatasetIsReportedInTheSnapshot) {
