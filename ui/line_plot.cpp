@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "ui/panel_layout.h"
+
 namespace drmm::ui {
 namespace {
 
@@ -100,22 +102,26 @@ PlotRange plot_range(std::span<const PlotSeries> series, const PlotOptions& opti
   return r;
 }
 
+float line_plot_min_height() { return 2 * ImGui::GetTextLineHeight() + 8 + scaled(26); }
+
 PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries> series,
                          const PlotOptions& options) {
   const ImVec2 origin = ImGui::GetCursorScreenPos();
-  size.x = std::max(size.x, 60.0f);  // a plot needs a real width (ImGui 1.86 draws nothing for −1)
-  size.y = std::max(size.y, 40.0f);
+  // Margins and the smallest plot follow the zoom (the text in them does); a plot always keeps
+  // some height for its curves between the title and the x labels.
+  const float line_h = ImGui::GetTextLineHeight();
+  size.x = std::max(size.x, scaled(60));  // a plot needs a real width (ImGui 1.86 draws nothing for −1)
+  size.y = std::max(size.y, line_plot_min_height());
   ImGui::InvisibleButton(id, size);
   const bool hovered = ImGui::IsItemHovered();
   ImDrawList* draw = ImGui::GetWindowDrawList();
   const PanelRect frame{origin, ImVec2(origin.x + size.x, origin.y + size.y)};
-  const float line_h = ImGui::GetTextLineHeight();
   // Room for tick labels on the left, the title above, and the legend in a column on the right,
   // outside the data (a legend inside hides the curves' ends, where the news is).
   float legend_w = 0;
   for (const PlotSeries& s : series) legend_w = std::max(legend_w, ImGui::CalcTextSize(s.name.c_str()).x);
-  legend_w = legend_w > 0 ? legend_w + 22 : 6;
-  const PanelRect area{ImVec2(frame.min.x + 52, frame.min.y + line_h + 4),
+  legend_w = legend_w > 0 ? legend_w + scaled(22) : 6;
+  const PanelRect area{ImVec2(frame.min.x + scaled(52), frame.min.y + line_h + 4),
                        ImVec2(frame.max.x - legend_w, frame.max.y - line_h - 4)};
   // No background fill: on a software rasteriser a filled rectangle costs per pixel, and the
   // panel's clear color already is the plot's background.
@@ -147,7 +153,7 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
     // Kept inside the plot's height so the top label never runs into the title.
     draw->AddText(ImVec2(frame.min.x + 4, std::clamp(sy - line_h * 0.5f, area.min.y - 2, area.max.y - line_h + 2)), label, text);
   }
-  const double x_step = nice_step(r.x1 - r.x0, std::max(2, int(area.width() / 90)));
+  const double x_step = nice_step(r.x1 - r.x0, std::max(2, int(area.width() / scaled(90))));
   for (double x = std::ceil(r.x0 / x_step) * x_step; x <= r.x1 + 1e-9; x += x_step) {
     const float sx = px(x);
     draw->AddLine(ImVec2(sx, area.min.y), ImVec2(sx, area.max.y), grid);
@@ -175,8 +181,8 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   // Legend, in its column right of the plot.
   float legend_y = area.min.y + 1;
   for (const PlotSeries& s : series) {
-    const ImVec2 at(area.max.x + 18, legend_y);
-    draw->AddRectFilled(ImVec2(at.x - 12, at.y + line_h * 0.35f), ImVec2(at.x - 4, at.y + line_h * 0.65f), s.color);
+    const ImVec2 at(area.max.x + scaled(18), legend_y);
+    draw->AddRectFilled(ImVec2(at.x - scaled(12), at.y + line_h * 0.35f), ImVec2(at.x - scaled(4), at.y + line_h * 0.65f), s.color);
     draw->AddText(at, s.color, s.name.c_str());
     legend_y += line_h;
   }

@@ -48,5 +48,8 @@ PlotRange plot_range(std::span<const PlotSeries> series, const PlotOptions& opti
 // Reserves `size` in the current ImGui window and draws axes, series, legend and, under the
 // mouse, a vertical cursor with every series' value there. Returns the rectangle it drew in.
 PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries> series, const PlotOptions& options);
+// The least height draw_line_plot gives a plot in the current font: title, x labels and room for
+// the curves between them (a smaller size is enlarged to it).
+float line_plot_min_height();
 
 }  // namespace drmm::ui

@@ -13,6 +13,7 @@
 #include <QDockWidget>
 #include <QFile>
 #include <QFileInfo>
+#include <QFontMetrics>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -120,6 +121,7 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
   resize(std::min(1400, screen_area.width()), std::min(900, screen_area.height()));
   default_layout_ = saveState(kLayoutVersion);
   if (options_.use_settings) restore_settings();
+  if (options_.zoom_percent > 0) set_ui_scale(options_.zoom_percent / 100);
 
   frame_timer_.setTimerType(Qt::PreciseTimer);
   connect(&frame_timer_, &QTimer::timeout, this, &MainWindow::tick);
@@ -137,6 +139,7 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
       if (options_.open_path.endsWith(".onnx", Qt::CaseInsensitive)) import_onnx_model(options_.open_path);
       else continue_run(options_.open_path);
     });
+  if (!options_.watch_folder.isEmpty()) session_->watch_folder(options_.watch_folder);
   if (!options_.screenshot_path.isEmpty()) session_->start(options_.after_steps);  // stops at exactly N
   else if (options_.demo) session_->start();
   if (options_.exit_after_seconds > 0)
@@ -212,6 +215,7 @@ void MainWindow::create_actions() {
   file->addAction(tr("Open &architecture…"), this, &MainWindow::open_architecture);
   file->addAction(tr("Open &model (ONNX)…"), this, &MainWindow::open_onnx_model);
   file->addAction(tr("Open &checkpoint…"), QKeySequence(tr("Ctrl+Shift+O")), this, &MainWindow::open_checkpoint);
+  file->addAction(tr("&Watch run folder…"), this, &MainWindow::watch_run_folder);
   file->addAction(tr("&Save checkpoint…"), QKeySequence::Save, this, &MainWindow::save_checkpoint);
   file->addSeparator();
   QAction* export_action = file->addAction(tr("&Export all panels…"), QKeySequence(tr("Ctrl+E")), this, &MainWindow::export_all);
@@ -314,19 +318,27 @@ void MainWindow::refresh_timeline(const Snapshot& live) {
 void MainWindow::create_status_bar() {
   // Fixed widths: a label that changes width relayouts (and repaints) the whole status bar.
   run_label_ = new QLabel(this);
-  run_label_->setMinimumWidth(190);
   epoch_progress_ = new QProgressBar(this);
   epoch_progress_->setRange(0, 1000);
-  epoch_progress_->setFixedWidth(170);
   epoch_progress_->setFormat(tr("epochs %p%"));
   speed_label_ = new QLabel(this);
-  speed_label_->setMinimumWidth(120);
   backend_label_ = new QLabel(this);
-  backend_label_->setMinimumWidth(120);
+  size_status_widgets();
   statusBar()->addPermanentWidget(run_label_);
   statusBar()->addPermanentWidget(epoch_progress_);
   statusBar()->addPermanentWidget(speed_label_);
   statusBar()->addPermanentWidget(backend_label_);
+}
+
+void MainWindow::size_status_widgets() {
+  // As wide as their longest text in the current font (View ▸ Zoom): the figures never run
+  // together, and the widths stay fixed while the figures change.
+  const QFontMetrics metrics(QApplication::font());
+  const auto width_of = [&](const QString& text) { return metrics.horizontalAdvance(text) + metrics.averageCharWidth() * 2; };
+  run_label_->setMinimumWidth(width_of(QStringLiteral("step 000000 · epoch 00.00")));
+  epoch_progress_->setFixedWidth(width_of(QStringLiteral("epochs 100%")) * 3 / 2);
+  speed_label_->setMinimumWidth(width_of(QStringLiteral("00000 images/s")));
+  backend_label_->setMinimumWidth(width_of(QStringLiteral("backend: vulkan")));
 }
 
 void MainWindow::restore_settings() {
@@ -349,6 +361,7 @@ void MainWindow::set_ui_scale(double scale) {
   QFont font = base_font_;
   font.setPointSizeF(base_font_.pointSizeF() * scale);
   QApplication::setFont(font);
+  size_status_widgets();
   if (options_.use_settings) QSettings().setValue("ui/scale", scale);
   statusBar()->showMessage(tr("Zoom %1 %").arg(qRound(scale * 100)), 2000);
 }
@@ -385,6 +398,7 @@ bool MainWindow::event(QEvent* event) {
 
 void MainWindow::tick() {
   const std::shared_ptr<const Snapshot> snapshot = session_->latest();
+  session_->follow_watched_dataset(*snapshot);
   animating_ = snapshot->running;
   // The panels show the step the timeline points at; the status bar and actions the live run.
   std::shared_ptr<const Snapshot> shown = snapshot;
@@ -444,7 +458,7 @@ void MainWindow::update_status(const Snapshot& snapshot) {
 
 void MainWindow::update_actions(const Snapshot& snapshot) {
   const bool running = snapshot.running;
-  const bool ready = snapshot.version > 0 && snapshot.status.rfind("error", 0) != 0;
+  const bool ready = snapshot.version > 0 && snapshot.status.rfind("error", 0) != 0 && snapshot.watched_folder.empty();
   const auto enable = [](QAction* action, bool on) {
     if (action->isEnabled() != on) action->setEnabled(on);
   };
@@ -632,6 +646,15 @@ void MainWindow::open_checkpoint() {
       dialogs::open_file(this, tr("Open checkpoint"), tr("DRMM checkpoints (*.drmm *.bin);;All files (*)"), "checkpoint");
   if (path.isEmpty()) return;
   session_->after_confirming(tr("Opening %1 replaces the current run").arg(path), [this, path] { continue_run(path); });
+}
+
+// A run trained elsewhere (torchrun -m drmm_ddp, drmm train on another machine) into a folder
+// this machine sees: every panel follows its checkpoints as they land.
+void MainWindow::watch_run_folder() {
+  const QString folder = dialogs::open_folder(this, tr("Watch run folder"), "run");
+  if (folder.isEmpty()) return;
+  session_->after_confirming(tr("Watching %1 replaces the current run").arg(folder),
+                             [this, folder] { session_->watch_folder(folder); });
 }
 
 void MainWindow::continue_run(const QString& path) {

@@ -46,6 +46,7 @@ class MainWindow : public QMainWindow {
   void create_actions();
   void create_docks();
   void create_status_bar();
+  void size_status_widgets();  // the status bar's fixed widths at the current zoom
   void create_timeline();
   void wait_for_the_run_to_stop();  // at quit: a busy dialog while the batch and the save finish
   void view_history_step(int64_t step);  // −1: live
@@ -66,6 +67,7 @@ class MainWindow : public QMainWindow {
   void open_onnx_model();
   void import_onnx_model(const QString& path);  // no question asked (see open_onnx_model)
   void open_checkpoint();
+  void watch_run_folder();
   void save_checkpoint();
   void continue_run(const QString& path);     // opens a checkpoint, a warning when it cannot
   bool confirm_discard(const QString& action);  // the session's discard guard: a dialog

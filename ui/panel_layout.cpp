@@ -56,6 +56,16 @@ void text_elided(const std::string& text, float width, ImU32 color) {
   if (shown != text && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text.c_str());
 }
 
+void text_pieces(std::initializer_list<std::string> pieces) {
+  bool first = true;
+  for (const std::string& piece : pieces) {
+    if (piece.empty()) continue;
+    if (!first) same_line_if_fits(ImGui::CalcTextSize(piece.c_str()).x);
+    ImGui::TextUnformatted(piece.c_str());
+    first = false;
+  }
+}
+
 void text_wrapped(const std::string& text, float right, ImU32 color) {
   ImGui::PushTextWrapPos(right - ImGui::GetWindowPos().x);
   if (color != 0) ImGui::PushStyleColor(ImGuiCol_Text, color);

@@ -3,6 +3,7 @@
 // 1920×1080 screen and at every View ▸ Zoom without clipping or overlap: the zoom of the frame
 // (fixed sizes are given at 100 % and scaled), rows of controls that wrap when the panel is narrow,
 // and text that is shortened with "…" (the whole of it in a tooltip) where it cannot wrap.
+#include <initializer_list>
 #include <string>
 
 #include <imgui.h>
@@ -41,6 +42,8 @@ float checkbox_width(const char* label);
 std::string elide_to_width(const std::string& text, float width);
 // `text` as one line, shortened to `width` when it is longer (the whole text then shows on hover).
 void text_elided(const std::string& text, float width, ImU32 color = 0);
+// Figures of one line, each kept whole: the line wraps between them, never inside a number.
+void text_pieces(std::initializer_list<std::string> pieces);
 // `text` wrapped at `right` (screen x): a sentence in a column narrower than the panel.
 void text_wrapped(const std::string& text, float right, ImU32 color = 0);
 

@@ -15,7 +15,9 @@ struct StudioOptions {
   bool frame_stats = false;           // --frame-stats: print frame work / interval percentiles at exit
   double exit_after_seconds = 0;      // --exit-after: quit after this long (measurements)
   QString open_path;                  // --open: a checkpoint to continue, or an ONNX model to import
+  QString watch_folder;               // --watch: show the run another process writes there
   QString raise_panel;                // --raise: bring this panel's dock tab to the front (its objectName)
+  double zoom_percent = 0;            // --zoom: View ▸ Zoom at start (0: the remembered one)
   double autosave_minutes = 5;        // --autosave-minutes: how often unsaved training is kept
   bool use_settings = true;           // false for the test hooks: a reproducible window, nothing saved
 };

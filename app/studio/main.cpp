@@ -44,11 +44,15 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   const QCommandLineOption exit_after("exit-after", "Quit after this many seconds.", "seconds");
   const QCommandLineOption open("open", "Continue the run in a checkpoint, or import an ONNX model (.onnx) for the dataset.",
                                 "file");
+  const QCommandLineOption watch(
+      "watch", "Watch a run folder that another process trains into (drmm train, the scale-out trainer): every\n"
+               "checkpoint and metrics row that lands there is shown; nothing trains here.", "folder");
   const QCommandLineOption raise("raise", "Bring this panel's tab to the front (rendering_paths, samples, activity_max, …).", "panel");
+  const QCommandLineOption zoom("zoom", "View ▸ Zoom at start, in percent (80 to 250).", "percent");
   const QCommandLineOption autosave_minutes(
       "autosave-minutes", "Minutes between autosaves of training no saved checkpoint holds (default 5).", "minutes");
   parser.addOptions(
-      {demo, dataset, preset, backend, open, screenshot, after_steps, frame_stats, exit_after, raise, autosave_minutes});
+      {demo, dataset, preset, backend, open, watch, screenshot, after_steps, frame_stats, exit_after, raise, zoom, autosave_minutes});
   parser.process(app);
 
   drmm::ui::StudioOptions options;
@@ -63,12 +67,15 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   if (parser.isSet(dataset)) options.config.dataset = parser.value(dataset).toStdString();
   if (parser.isSet(preset)) options.config.preset = parser.value(preset).toStdString();
   if (parser.isSet(backend)) options.config.backend = parser.value(backend).toStdString();
-  options.config_from_command_line = parser.isSet(dataset) || parser.isSet(preset) || parser.isSet(open);
+  options.config_from_command_line = parser.isSet(dataset) || parser.isSet(preset) || parser.isSet(open) ||
+                                     parser.isSet(watch);
   options.screenshot_path = parser.value(screenshot);
   if (parser.isSet(after_steps)) options.after_steps = static_cast<long long>(positive_number(parser, after_steps));
   options.frame_stats = parser.isSet(frame_stats);
   options.raise_panel = parser.value(raise);
+  if (parser.isSet(zoom)) options.zoom_percent = positive_number(parser, zoom);
   options.open_path = parser.value(open);
+  options.watch_folder = parser.value(watch);
   if (parser.isSet(exit_after)) options.exit_after_seconds = positive_number(parser, exit_after);
   if (parser.isSet(autosave_minutes)) options.autosave_minutes = positive_number(parser, autosave_minutes);
   // Automation gets the default window and leaves the person's saved layout alone.

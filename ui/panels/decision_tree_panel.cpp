@@ -362,7 +362,9 @@ void DecisionTreePanel::draw(const Snapshot& snapshot) {
   const float image_w = picture_size(data->width, data->height, kSideMagnification).x;
   const float table_w = vote_table_width();
   const bool table_beside_inputs = avail.x - (image_w + spacing + table_w) - spacing >= scaled(kMinTreeWidth);
-  const float side_w = table_beside_inputs ? image_w + spacing + table_w : std::max(2 * image_w + spacing, table_w);
+  // Room for the scrollbar the column shows when it is taller than the panel.
+  const float side_w = (table_beside_inputs ? image_w + spacing + table_w : std::max(2 * image_w + spacing, table_w)) +
+                       ImGui::GetStyle().ScrollbarSize;
   const float height = std::max(scaled(60), avail.y);
   draw_tree(ImVec2(std::max(scaled(60), avail.x - side_w - spacing), height));
   ImGui::SameLine();
@@ -376,7 +378,8 @@ void DecisionTreePanel::draw_controls(const Dataset* data) {
     const tree::Forest& f = trained_->forest;
     size_t nodes = 0;
     for (const tree::ObliqueTree& t : f.trees) nodes += t.nodes.size();
-    ImGui::Text("forest: %zu trees, %zu images", f.trees.size(), trained_->train_images);
+    text_elided("forest: " + std::to_string(f.trees.size()) + " trees, " + std::to_string(trained_->train_images) + " images",
+                ImGui::GetContentRegionAvail().x);
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("%zu trees, %zu nodes in all, trained on %zu training images' %s in %.1f s", f.trees.size(), nodes,
                         trained_->train_images,
@@ -385,8 +388,10 @@ void DecisionTreePanel::draw_controls(const Dataset* data) {
                             : "pixels",
                         trained_->seconds);
     if (trained_->heldout_images > 0) {
-      ImGui::SameLine();
-      ImGui::TextColored(ImVec4(0.55f, 0.85f, 0.55f, 1), "acc %.3f", trained_->heldout_accuracy);
+      char accuracy[32];
+      std::snprintf(accuracy, sizeof accuracy, "acc %.3f", trained_->heldout_accuracy);
+      same_line_if_fits(ImGui::CalcTextSize(accuracy).x);
+      ImGui::TextColored(ImVec4(0.55f, 0.85f, 0.55f, 1), "%s", accuracy);
       if (ImGui::IsItemHovered())
         ImGui::SetTooltip("Accuracy of the forest's vote on %zu training images it did not see", trained_->heldout_images);
     }

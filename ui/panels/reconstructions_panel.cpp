@@ -135,16 +135,18 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
   const Texture& texture = textures().get("strip", atlas_key_, [&]() -> const RgbaImage& { return atlas_.image; });
   if (texture.id == 0 || atlas_.tiles.empty()) return;
 
-  // Tile size: fill the width and fit every row in the height; whole multiples of the image size
-  // keep pixels square and sharp unless that would waste more than a quarter of the room.
+  // Tile size: fill the width and fit every row in the height, but never shorter than a row's two
+  // label lines (the panel scrolls then); whole multiples of the image size keep pixels square and
+  // sharp unless that would waste more than a quarter of the room.
   const ImGuiStyle& style = ImGui::GetStyle();
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float label_w = scaled(kLabelColumnWidth), bars_w = scaled(kBarsWidth);
+  // At a large zoom in a narrow dock the labels give up room (they are clipped) before the pictures.
+  const float label_w = std::min(scaled(kLabelColumnWidth), 0.4f * avail.x), bars_w = std::min(scaled(kBarsWidth), 0.3f * label_w);
   const float image_w = float(std::max(atlas_.tiles[0].width, 1)), image_h = float(std::max(atlas_.tiles[0].height, 1));
   const float line_h = ImGui::GetTextLineHeightWithSpacing();
   const size_t rows = snapshot.probes.size();
   const float fit = std::min((avail.x - label_w) / float(columns_) - style.ItemSpacing.x,
-                             (avail.y - line_h) / float(rows) - style.ItemSpacing.y) / image_w;
+                             std::max((avail.y - line_h) / float(rows) - style.ItemSpacing.y, 2 * line_h)) / image_w;
   const float whole = std::floor(fit);
   const float scale = std::max(whole >= 1 && whole >= 0.75f * fit ? whole : fit, 0.5f);
   const ImVec2 tile(image_w * scale, image_h * scale);
@@ -181,9 +183,9 @@ void ReconstructionsPanel::draw(const Snapshot& snapshot) {
     std::snprintf(second, sizeof second, "→ %s %.2f", snapshot.class_name(probe.predicted).c_str(), double(q));
     const float text_w = label_w - bars_w - 8;
     draw->PushClipRect(row_min, ImVec2(row_min.x + text_w, row_min.y + row_h), true);
-    draw->AddText(row_min, IM_COL32(225, 225, 225, 255), first.c_str());
+    draw->AddText(row_min, IM_COL32(225, 225, 225, 255), elide_to_width(first, text_w).c_str());
     draw->AddText(ImVec2(row_min.x, row_min.y + line_h), correct ? IM_COL32(130, 230, 130, 255) : IM_COL32(255, 140, 115, 255),
-                  second);
+                  elide_to_width(second, text_w).c_str());
     draw->PopClipRect();
     const size_t classes = probe.class_probabilities.size();
     if (classes > 0) {

@@ -84,14 +84,19 @@ void TrainingPanel::draw_controls(const Snapshot& snapshot) {
   SessionController& run = *session();
   // The controller knows a start at once, the snapshot only at the next publish (≤ 250 ms).
   const bool busy = snapshot.running || (run.running() && !snapshot.finished);
-  if (busy) {
+  if (!snapshot.watched_folder.empty()) {
+    ImGui::TextWrapped("Watching %s: the run trains elsewhere; every panel shows its newest checkpoint. Reset "
+                       "starts a run here.", snapshot.watched_folder.c_str());
+  } else if (busy) {
     if (ImGui::Button("Pause (F6)")) run.pause();
   } else {
     if (ImGui::Button("Train (F5)")) run.start();
   }
-  ImGui::SameLine();
-  if (ImGui::Button("Step (F10)")) run.step_once();
-  ImGui::SameLine();
+  if (snapshot.watched_folder.empty()) {
+    same_line_if_fits(button_width("Step (F10)"));
+    if (ImGui::Button("Step (F10)")) run.step_once();
+    same_line_if_fits(button_width("Reset"));
+  }
   if (ImGui::Button("Reset")) run.after_confirming("Reset starts a new run from fresh weights", [&run] { run.reset(); });
   draw_header_tools();
 
@@ -101,10 +106,14 @@ void TrainingPanel::draw_controls(const Snapshot& snapshot) {
                                   ? double(snapshot.total_steps) / double(snapshot.steps_per_epoch)
                                   : run.config().epochs;
   const int seconds = int(trained_seconds_);
-  ImGui::Text("step %lld   epoch %.2f / %.3g   %.0f images/s   %s   %d:%02d %s", static_cast<long long>(snapshot.step),
-              snapshot.epoch, total_epochs, last ? last->images_per_second : 0.0,
-              snapshot.backend_name.empty() ? run.config().backend.c_str() : snapshot.backend_name.c_str(),
-              seconds / 60, seconds % 60, training_ ? "training" : "");
+  // Wrapped between its figures, not clipped, on a narrow panel or at a large zoom.
+  char step[48], epoch[48], speed[32], clock[48];
+  std::snprintf(step, sizeof step, "step %lld ", static_cast<long long>(snapshot.step));
+  std::snprintf(epoch, sizeof epoch, "epoch %.2f / %.3g ", snapshot.epoch, total_epochs);
+  std::snprintf(speed, sizeof speed, "%.0f images/s ", last ? last->images_per_second : 0.0);
+  std::snprintf(clock, sizeof clock, "%s  %d:%02d", snapshot.backend_name.empty() ? run.config().backend.c_str() : snapshot.backend_name.c_str(),
+                seconds / 60, seconds % 60);
+  text_pieces({step, epoch, speed, clock, training_ ? "training" : ""});
   const float done = total_epochs > 0 ? float(std::clamp(snapshot.epoch / total_epochs, 0.0, 1.0)) : 0.0f;
   char progress[32];
   std::snprintf(progress, sizeof progress, "%.1f%% of the run", 100.0 * double(done));
@@ -121,9 +130,16 @@ void TrainingPanel::draw_controls(const Snapshot& snapshot) {
     const auto tested = std::find_if(snapshot.history.rbegin(), snapshot.history.rend(),
                                      [](const MetricsRow& r) { return r.test_accuracy >= 0; });
     if (tested != snapshot.history.rend()) std::snprintf(test_text, sizeof test_text, "%.3f", tested->test_accuracy);
-    // Wrapped, not clipped: on a narrow panel the accuracies move to a second line.
-    ImGui::TextWrapped("L %.4g  H %.4g  RC %.4g  KL %.4g  NN %.4g   train acc %.3f   test acc %s", last->loss_total,
-                       last->loss_h, last->loss_rc, last->loss_kl, last->loss_nn, last->train_accuracy, test_text);
+    // Wrapped between the figures, not clipped: on a narrow panel the accuracies move to a second line.
+    char l[32], h[32], rc[32], kl[32], nn[32], train[32], test[40];
+    std::snprintf(l, sizeof l, "L %.4g ", last->loss_total);
+    std::snprintf(h, sizeof h, "H %.4g ", last->loss_h);
+    std::snprintf(rc, sizeof rc, "RC %.4g ", last->loss_rc);
+    std::snprintf(kl, sizeof kl, "KL %.4g ", last->loss_kl);
+    std::snprintf(nn, sizeof nn, "NN %.4g  ", last->loss_nn);
+    std::snprintf(train, sizeof train, "train acc %.3f  ", last->train_accuracy);
+    std::snprintf(test, sizeof test, "test acc %s", test_text);
+    text_pieces({l, h, rc, kl, nn, train, test});
   }
 }
 
@@ -255,13 +271,16 @@ void TrainingPanel::draw_curves(const Snapshot& snapshot) {
   const int buckets = std::max(16, int(avail.x / 2));
   if (snapshot.version != series_version_ || buckets != series_buckets_) rebuild_series(snapshot, buckets);
   const float spacing = ImGui::GetStyle().ItemSpacing.y;
+  // The speed plot, the least read, gets at least a plot's smallest height; the other two share
+  // the rest 45 : 33 (the panel scrolls when even that does not fit).
   const float height = std::max(60.0f, avail.y - 2 * spacing);
+  const float speed_h = std::max(height * 0.22f, line_plot_min_height()), rest = std::max(height - speed_h, 0.0f) / 0.78f;
   PlotOptions loss_options{"losses (symmetric log scale)", "step", true};
   PlotOptions accuracy_options{"accuracy and rendering r(I, Î)", "step", false, true, 0.0, 1.0};
   PlotOptions speed_options{"images/s", "step"};
-  const PanelRect loss_rect = draw_line_plot("##losses", ImVec2(avail.x, height * 0.45f), losses_, loss_options);
-  const PanelRect accuracy_rect = draw_line_plot("##accuracy", ImVec2(avail.x, height * 0.33f), accuracy_, accuracy_options);
-  const PanelRect speed_rect = draw_line_plot("##speed", ImVec2(avail.x, height * 0.22f), speed_, speed_options);
+  const PanelRect loss_rect = draw_line_plot("##losses", ImVec2(avail.x, rest * 0.45f), losses_, loss_options);
+  const PanelRect accuracy_rect = draw_line_plot("##accuracy", ImVec2(avail.x, rest * 0.33f), accuracy_, accuracy_options);
+  const PanelRect speed_rect = draw_line_plot("##speed", ImVec2(avail.x, speed_h), speed_, speed_options);
   record_region("training.losses", loss_rect.min, loss_rect.max);
   record_region("training.accuracy", accuracy_rect.min, accuracy_rect.max);
   record_region("training.speed", speed_rect.min, speed_rect.max);
