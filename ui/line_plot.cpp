@@ -111,7 +111,8 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   // some height for its curves between the title and the x labels.
   const float line_h = ImGui::GetTextLineHeight();
   size.x = std::max(size.x, scaled(60));  // a plot needs a real width (ImGui 1.86 draws nothing for −1)
-  size.y = std::max(size.y, line_plot_min_height());
+  // The legend's column must end inside the plot too, not run into the plot below.
+  size.y = std::max({size.y, line_plot_min_height(), float(series.size() + 1) * line_h + 8});
   ImGui::InvisibleButton(id, size);
   const bool hovered = ImGui::IsItemHovered();
   ImDrawList* draw = ImGui::GetWindowDrawList();
