@@ -46,6 +46,7 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
 
   // The newest snapshot; the panel repaints only if it changes what the panel shows.
   void set_snapshot(std::shared_ptr<const Snapshot> snapshot);
+  int64_t shown_step() const { return snapshot_ ? snapshot_->step : -1; }  // of the snapshot it draws
   // Whether the next tick of the window's frame clock should repaint this panel.
   bool wants_frame() const;
   // Whether a person is interacting with the panel (input waiting for a frame): served first.

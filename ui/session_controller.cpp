@@ -45,7 +45,8 @@ void SessionController::retire(std::shared_ptr<TrainingSession> session) {
 }
 
 void SessionController::create_session() {
-  session_ = std::make_shared<TrainingSession>(config_, std::exchange(resume_checkpoint_, std::string()));
+  if (!watched_folder_.isEmpty()) session_ = TrainingSession::watching(config_, watched_folder_.toStdString());
+  else session_ = std::make_shared<TrainingSession>(config_, std::exchange(resume_checkpoint_, std::string()));
   if (!probes_.empty()) session_->set_probes(probes_);
   if (running_) session_->start();
 }
@@ -59,6 +60,7 @@ void SessionController::apply_config(const TrainConfig& config) {
   }
   config_ = config;
   running_ = false;
+  watched_folder_.clear();  // a new run here ends watching
   forget_saves();
   retire(std::move(session_));
   create_session();
@@ -84,6 +86,7 @@ void SessionController::apply_config_if_valid(const TrainConfig& config) {
 }
 
 void SessionController::start(int64_t until_step) {
+  if (!watched_folder_.isEmpty()) return;  // trained elsewhere
   running_ = true;
   session_->start(until_step);
 }
@@ -94,6 +97,7 @@ void SessionController::pause() {
 }
 
 void SessionController::step_once() {
+  if (!watched_folder_.isEmpty()) return;
   running_ = false;
   session_->step_once();
 }
@@ -115,6 +119,25 @@ void SessionController::open_checkpoint(const QString& path) {
   apply_config(saved);
   saved_step_ = step;
   saved_path_ = path;
+}
+
+void SessionController::watch_folder(const QString& folder) {
+  running_ = false;
+  forget_saves();
+  retire(std::move(session_));
+  watched_folder_ = folder;
+  create_session();
+  emit config_changed();
+}
+
+void SessionController::follow_watched_dataset(const Snapshot& snapshot) {
+  if (watched_folder_.isEmpty() || snapshot.dataset_name.empty() || snapshot.dataset_name == config_.dataset) return;
+  config_.dataset = snapshot.dataset_name;
+  probes_.clear();  // indices of another dataset mean nothing here
+  probes_chosen_by_user_ = false;
+  load_dataset_async();
+  emit config_changed();
+  emit probes_changed();
 }
 
 void SessionController::import_model(const QString& onnx_path, const QString& checkpoint_path) {

@@ -64,6 +64,12 @@ class SessionController : public QObject {
   // (core/io/model_import.h: its weights, π measured on the training images) into the checkpoint
   // `checkpoint_path`, then continues from it; `model_imported` reports the outcome.
   void import_model(const QString& onnx_path, const QString& checkpoint_path);
+  // Shows the run another process writes into `folder` (TrainingSession::watching) instead of
+  // training here, until a new run replaces it (apply_config, reset, opening a file).
+  void watch_folder(const QString& folder);
+  const QString& watched_folder() const { return watched_folder_; }
+  // While watching: once the watched run's checkpoint names its dataset, the browser shows it.
+  void follow_watched_dataset(const Snapshot& snapshot);
   void cancel_import() { cancel_import_ = true; }  // the import stops at its next batch, nothing changes
   bool running() const { return running_; }
 
@@ -116,6 +122,7 @@ class SessionController : public QObject {
   void forget_saves();
   void create_session();
   std::string resume_checkpoint_;  // used by the next create_session only
+  QString watched_folder_;         // non-empty: the session watches it
   void load_dataset_async();
   void retire(std::shared_ptr<TrainingSession> session);
 

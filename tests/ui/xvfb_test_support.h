@@ -64,14 +64,19 @@ inline void mouse(QWidget* widget, QEvent::Type type, QPointF at, Qt::MouseButto
 // trainer on one thread as in the app.
 class StudioUnderTest {
  public:
-  StudioUnderTest() : app_((configure_opengl_before_qapplication(), argc_), argv_), window_(options()) { window_.show(); }
+  // `adjust` changes the test window's options (a folder to watch, a dataset) before it opens.
+  explicit StudioUnderTest(const std::function<void(StudioOptions&)>& adjust = {})
+      : app_((configure_opengl_before_qapplication(), argc_), argv_), window_(options(adjust)) {
+    window_.show();
+  }
   MainWindow& window() { return window_; }
 
  private:
-  static StudioOptions options() {
+  static StudioOptions options(const std::function<void(StudioOptions&)>& adjust) {
     StudioOptions o;
     o.use_settings = false;
     o.config.threads = 1;
+    if (adjust) adjust(o);
     return o;
   }
   int argc_ = 1;
