@@ -107,6 +107,29 @@ class ScaleOut(unittest.TestCase):
         self.assert_same_tensors(os.path.join(one, "checkpoint.bin"), os.path.join(two, "checkpoint.bin"))
         self.assertEqual(last_row(one)["loss_total"], last_row(two)["loss_total"])
 
+    def test_a_resumed_run_equals_the_uninterrupted_one(self):
+        whole, parts = os.path.join(self.dir, "whole"), os.path.join(self.dir, "parts")
+        drmm_ddp(whole, 4)
+        drmm_ddp(parts, 4, extra=["--stop-after", "2"])
+        meta, _ = container.read(os.path.join(parts, "checkpoint.bin"))
+        self.assertEqual(meta["step"], 2)
+        drmm_ddp(parts, 4, extra=["--resume"])
+        self.assert_same_tensors(os.path.join(whole, "checkpoint.bin"), os.path.join(parts, "checkpoint.bin"))
+        with open(os.path.join(parts, "metrics.csv")) as f:
+            steps = [row["step"] for row in csv.DictReader(f)]
+        self.assertEqual(steps, ["1", "4"])  # step 1 and the final evaluation, each once
+
+    def test_a_diverging_step_is_rolled_back_as_the_engine_does(self):
+        engine, torch_run = os.path.join(self.dir, "engine"), os.path.join(self.dir, "torch")
+        run([DRMM, "train", "--data", "fashion-mnist", "--model", "tiny", "--epochs", epochs_for(1), "--out", engine,
+             "--threads", "1", "--quiet", "--test-limit", "100", "--render-limit", "0", "--lr", "1e12"])
+        drmm_ddp(torch_run, 1, extra=["--lr", "1e12", "--render-limit", "0"])
+        engine_meta, _ = container.read(os.path.join(engine, "checkpoint.bin"))
+        torch_meta, _ = container.read(os.path.join(torch_run, "checkpoint.bin"))
+        self.assertGreater(engine_meta["faults"], 0, "the step diverged in the engine")
+        self.assertEqual(torch_meta["faults"], engine_meta["faults"])
+        self.assertAlmostEqual(torch_meta["lr_scale"], engine_meta["lr_scale"], delta=1e-12)
+
     def test_drmm_eval_reads_its_checkpoint_with_its_accuracy(self):
         out = os.path.join(self.dir, "run")
         drmm_ddp(out, 3, extra=["--test-limit", "0"])

@@ -42,7 +42,8 @@ def arguments(argv):
     p.add_argument("--data", default="fashion-mnist", help="a dataset as `drmm train --data` takes it")
     p.add_argument("--model", default="tiny", help="a preset name or an architecture JSON path")
     p.add_argument("--labeled", type=int, default=100, help="N_L: labeled images, balanced per class")
-    p.add_argument("--epochs", type=float, default=1.0, help="passes of the unlabeled stream over the training set")
+    p.add_argument("--epochs", type=float, default=None,
+                   help="passes of the unlabeled stream over the training set (default 1; with --resume the run's own)")
     p.add_argument("--batch", type=int, default=100, help="images per global batch (over all processes)")
     p.add_argument("--labeled-fraction", type=float, default=0.5, help="fraction of each batch that is labeled")
     for term in ("h", "rc", "kl", "nn"):
@@ -62,8 +63,17 @@ def arguments(argv):
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads per process (0: torch's default)")
     p.add_argument("--drmm", default=default_drmm(), help="the drmm binary that exports the dataset")
     p.add_argument("--presets", default=default_presets(), help="the folder of preset JSON files")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run saved in --out exactly: its architecture, settings, weights, optimiser state "
+                        "and step (with --epochs as the new total); metrics.csv rows after the checkpoint are dropped")
+    p.add_argument("--stop-after", type=int, default=0,
+                   help="stop, with a checkpoint, once the run has made this many steps (the schedule stays the run's); "
+                        "--resume goes on from there")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     args = p.parse_args(argv)
+    args.epochs_given = args.epochs is not None
+    if args.epochs is None:
+        args.epochs = 1.0
     if args.epochs <= 0 or args.batch < 2 or not 0 <= args.labeled_fraction <= 1:
         p.error("--epochs must be above 0, --batch at least 2, --labeled-fraction between 0 and 1")
     return args
@@ -85,6 +95,30 @@ def export_split(args, split, rank):
     return path
 
 
+def saved_run(args):
+    """With --resume: the checkpoint in --out, and its settings in args (config_json.cpp's keys)."""
+    if not args.resume:
+        return None
+    path = os.path.join(args.out, "checkpoint.bin")
+    if not os.path.exists(path):
+        raise ValueError(f"{path}: nothing to resume: no checkpoint here")
+    meta, arrays = container.read(path)
+    c = meta["config"]
+    args.data, args.model, args.labeled, args.batch = c["dataset"], c["preset"], c["labeled"], c["batch_size"]
+    args.labeled_fraction, args.seed = c["labeled_fraction"], c["seed"]
+    for term in ("h", "rc", "kl", "nn"):
+        setattr(args, "alpha_" + term, c["alpha"][term])
+    args.kl_sign = "paper" if c["kl_paper_sign"] else "code"
+    args.topdown = c["topdown_class"]
+    args.optimizer = c["optimizer"] or None
+    args.lr, args.lr_end = c["lr_start"] or None, c["lr_end"] or None
+    args.momentum = c["momentum"] if c["momentum"] >= 0 else None
+    args.test_every, args.test_limit, args.render_limit = c["test_every"], c["test_limit"], c["render_limit"]
+    if not args.epochs_given:
+        args.epochs = c["epochs"]
+    return meta, arrays
+
+
 def start_processes():
     """(rank, world, device, group for batch-norm statistics) under torchrun; one process without."""
     if "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) == 1:
@@ -103,6 +137,7 @@ def main(argv=None):
     args = arguments(sys.argv[1:] if argv is None else argv)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    saved = saved_run(args)
     rank, world, device, group = start_processes()
     os.makedirs(args.out, exist_ok=True)
     paths = [export_split(args, split, rank) for split in ("train", "test")]
@@ -110,26 +145,29 @@ def main(argv=None):
         dist.barrier()
     train = Data(paths[0])
     test = Data(paths[1]) if os.path.exists(paths[1]) else None
-    trainer = Trainer(args, train, test, rank, world, device, group)
+    trainer = Trainer(args, train, test, rank, world, device, group, saved)
     if rank == 0:
         trainer.open_metrics()
         print(f"drmm_ddp: {trainer.spec['name']} on {train.meta['name']}, {world} process(es) on {device}, "
               f"{trainer.total_steps} steps of {args.batch} images", flush=True)
     started = time.perf_counter()
-    while not trainer.finished():
+    stop_at = min(trainer.total_steps, args.stop_after) if args.stop_after > 0 else trainer.total_steps
+    while trainer.step < stop_at:
         trainer.run_step()
         epoch_end = trainer.step % trainer.steps_per_epoch == 0
-        due = epoch_end or trainer.finished() or (args.checkpoint_every > 0 and trainer.step % args.checkpoint_every == 0)
+        due = epoch_end or trainer.step == stop_at or (args.checkpoint_every > 0 and
+                                                        trainer.step % args.checkpoint_every == 0)
         if rank == 0 and due:
             trainer.save()
-        if rank == 0 and not args.quiet and (trainer.step % 10 == 0 or trainer.finished()):
+        if rank == 0 and not args.quiet and (trainer.step % 10 == 0 or trainer.step == stop_at):
             row = trainer.history[-1]
             print(f"\rstep {trainer.step}/{trainer.total_steps}  loss {row['loss_total']:.4f}  "
                   f"{trainer.step * args.batch / (time.perf_counter() - started):.0f} images/s", end="", flush=True)
     if rank == 0:
-        last = trainer.history[-1]
-        print(f"\ndrmm_ddp: test accuracy {last['test_accuracy']:.4f}; wrote {os.path.join(args.out, 'checkpoint.bin')}",
-              flush=True)
+        tested = [row for row in trainer.history if row["test_accuracy"] >= 0]
+        accuracy = f"test accuracy {tested[-1]['test_accuracy']:.4f} at step {tested[-1]['step']}; " if tested else ""
+        print(f"\ndrmm_ddp: step {trainer.step} of {trainer.total_steps}; {accuracy}"
+              f"wrote {os.path.join(args.out, 'checkpoint.bin')}", flush=True)
         for path in paths:
             if os.path.exists(path):
                 os.unlink(path)

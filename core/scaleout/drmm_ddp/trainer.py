@@ -9,6 +9,7 @@ evaluates, writes metrics.csv and the checkpoints.
 """
 import math
 import os
+import sys
 import time
 
 import torch
@@ -20,6 +21,7 @@ from .model import Drmm, TrainingGroup, fitted_spec, load_spec
 from .seeded import Random, labeled_split, stream_seed
 
 LOG_EVERY = 10
+DIVERGED_MAGNITUDE, FAULT_LR_FACTOR, MAX_FAULTS = 1e9, 0.1, 8  # Trainer::kDivergedMagnitude, …
 METRICS_COLUMNS = ("step,epoch,loss_total,loss_h,loss_rc,loss_kl,loss_nn,train_accuracy,test_accuracy,"
                    "images_per_second,learning_rate,r_mean,r_median,relative_error,self_consistency")
 
@@ -33,6 +35,15 @@ class Data:
         self.images = torch.from_numpy(arrays["images"].copy())
         self.labels = torch.from_numpy(arrays["labels"].reshape(-1).astype("int64"))
         self.class_names = self.meta["class_names"]
+
+
+def row_from_json(r):
+    """Trainer's history_from_json: one saved history row."""
+    rendering = None if r[11] == 0 else {"count": r[11], "r_mean": r[12], "r_median": r[13], "relative_error": r[14],
+                                         "self_consistency": r[15], "level_r": r[16]}
+    keys = ("step", "epoch", "loss_total", "loss_h", "loss_rc", "loss_kl", "loss_nn", "train_accuracy", "test_accuracy",
+            "images_per_second", "learning_rate")
+    return dict(zip(keys, r[:11]), rendering=rendering)
 
 
 class Order:
@@ -56,12 +67,14 @@ def share(count, rank, world):
 
 
 class Trainer:
-    def __init__(self, args, train, test, rank, world, device, process_group):
+    """`saved`: a checkpoint's (meta, arrays) to continue exactly (its architecture, state, step)."""
+
+    def __init__(self, args, train, test, rank, world, device, process_group, saved=None):
         self.args, self.train, self.test = args, train, test
         self.rank, self.world, self.device = rank, world, device
-        spec = load_spec(args.model, args.presets)
         c, h, w = train.images.shape[1:]
-        self.spec = fitted_spec(spec, int(c), int(h), int(w), len(train.class_names))
+        self.spec = saved[0]["model"] if saved else fitted_spec(load_spec(args.model, args.presets), int(c), int(h),
+                                                                 int(w), len(train.class_names))
         self.alpha = {k: getattr(args, "alpha_" + k) if getattr(args, "alpha_" + k) is not None
                       else self.spec.get("loss_weights", {}).get(k, {"h": 1.0, "rc": 0.2, "kl": 1.0, "nn": 1.0}[k])
                       for k in ("h", "rc", "kl", "nn")}
@@ -91,11 +104,27 @@ class Trainer:
         self.state = {name: (torch.zeros_like(p), torch.zeros_like(p)) for name, p in zip(self.model.param_names,
                                                                                       self.model.params)}
         self.step, self.history, self.accuracy_average, self.speed_average = 0, [], -1.0, 0.0
+        self.lr_scale, self.faults = 1.0, 0
+        if saved:
+            self.restore(*saved)
+
+    def restore(self, meta, arrays):
+        """Trainer::adopt: the saved state, step, history and fault state."""
+        self.model.load_named(arrays)
+        with torch.no_grad():
+            for name, (state1, state2) in self.state.items():
+                state1.copy_(torch.as_tensor(arrays[name + ".state1"].copy()).view(state1.shape))
+                state2.copy_(torch.as_tensor(arrays[name + ".state2"].copy()).view(state2.shape))
+        self.step = int(meta["step"])
+        if not 0 <= self.step <= self.total_steps:
+            raise ValueError(f"checkpoint step {self.step} is outside the run (0..{self.total_steps} steps)")
+        self.lr_scale, self.faults = float(meta.get("lr_scale", 1.0)), int(meta.get("faults", 0))
+        self.history = [row_from_json(r) for r in meta.get("history", []) if r[0] <= self.step]
 
     # ---- one step ------------------------------------------------------------------------
 
     def learning_rate(self):
-        return self.lr_start * (self.lr_end / self.lr_start) ** (self.step / self.total_steps)
+        return self.lr_scale * self.lr_start * (self.lr_end / self.lr_start) ** (self.step / self.total_steps)
 
     def local_batch(self):
         lb, le = share(self.labeled_per_batch, self.rank, self.world)
@@ -110,6 +139,18 @@ class Trainer:
     def run_step(self):
         start = time.perf_counter()
         images, labels = self.local_batch()
+        kept = self.kept_state()
+        while True:
+            outcome = self.try_update(images, labels)
+            if outcome[0] is not None:
+                break
+            self.recover_from_fault(kept, outcome[1])
+        self.step += 1
+        self.record(outcome[0], labels, outcome[2], time.perf_counter() - start)
+
+    def try_update(self, images, labels):
+        """(losses, None, q) after the update, or (None, what went wrong, None): Trainer::try_update.
+        Every rank sees the same global loss and the same weights, so all decide alike."""
         net = self.ddp or self.model
         for p in self.model.params:
             p.grad = None
@@ -119,10 +160,31 @@ class Trainer:
         (total * self.world).backward()
         losses = self.global_losses(terms)
         if not math.isfinite(losses["total"]):
-            raise RuntimeError(f"training diverged at step {self.step + 1}: the loss is not finite; try a smaller --lr")
+            return None, "the loss is not finite", None
         self.update(float(self.learning_rate()))
-        self.step += 1
-        self.record(losses, labels, q, time.perf_counter() - start)
+        if not all(bool(torch.isfinite(p).all()) and float(p.abs().max()) <= DIVERGED_MAGNITUDE for p in self.model.params):
+            return None, "a weight diverged", None
+        return losses, None, q
+
+    def kept_state(self):
+        return [t.detach().clone() for _, t in self.model.named_state()] + \
+               [s.clone() for pair in self.state.values() for s in pair]
+
+    def recover_from_fault(self, kept, what):
+        """Trainer::recover_from_fault: back to the weights before the step, a lower learning rate."""
+        with torch.no_grad():
+            live = [t for _, t in self.model.named_state()] + [s for pair in self.state.values() for s in pair]
+            for target, value in zip(live, kept):
+                target.copy_(value)
+        self.faults += 1
+        if self.faults > MAX_FAULTS:
+            raise RuntimeError(f"training diverged at step {self.step + 1} ({what}) {MAX_FAULTS} times, even at learning "
+                               f"rate {self.learning_rate():.3g}; the last good weights are in the last checkpoint; "
+                               "try a smaller --lr")
+        self.lr_scale *= FAULT_LR_FACTOR
+        if self.rank == 0:
+            print(f"\ndrmm_ddp: warning: step {self.step + 1}: {what}; rolled back to the weights before the step "
+                  f"and lowered the learning rate to {self.learning_rate():.3g}", file=sys.stderr, flush=True)
 
     def global_losses(self, terms):
         values = torch.tensor([terms[k] for k in ("h", "rc", "kl", "nn")], dtype=torch.float64)
@@ -182,8 +244,15 @@ class Trainer:
         return [layer.name for layer in self.model.layers[:-1]]
 
     def open_metrics(self):
+        """A new file with its header; a resumed run keeps the rows up to its step (MetricsCsv)."""
         path = os.path.join(self.args.out, "metrics.csv")
-        container.write_atomically(path, (METRICS_COLUMNS + "".join(",r_" + n for n in self.level_names()) + "\n").encode())
+        text = METRICS_COLUMNS + "".join(",r_" + n for n in self.level_names()) + "\n"
+        if self.step > 0 and os.path.exists(path):
+            with open(path) as f:
+                lines = f.read().split("\n")
+            kept = [line for line in lines[1:-1] if line.split(",")[0].isdigit() and int(line.split(",")[0]) <= self.step]
+            text = lines[0] + "\n" + "".join(line + "\n" for line in kept)
+        container.write_atomically(path, text.encode())
         self.metrics = open(path, "a")
 
     def append_metrics(self, row):
@@ -221,8 +290,9 @@ class Trainer:
 
     def save(self):
         meta = {"model": self.spec, "config": self.config_json(), "step": self.step, "optimizer": self.optimizer,
-                "lr_start": self.lr_start, "lr_end": self.lr_end, "momentum": self.momentum, "lr_scale": 1.0,
-                "faults": 0, "history": self.history_json(), "trainer": "drmm_ddp", "processes": self.world}
+                "lr_start": self.lr_start, "lr_end": self.lr_end, "momentum": self.momentum,
+                "lr_scale": self.lr_scale, "faults": self.faults, "history": self.history_json(), "trainer": "drmm_ddp",
+                "processes": self.world}
         arrays = []
         for name, p in zip(self.model.param_names, self.model.params):
             shape = tuple(p.shape) if p.dim() == 4 else (1,) * (4 - p.dim()) + tuple(p.shape)
