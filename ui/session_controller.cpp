@@ -54,10 +54,7 @@ void SessionController::create_session() {
 void SessionController::apply_config(const TrainConfig& config) {
   const bool dataset_changed = config.dataset != config_.dataset || config.labeled != config_.labeled ||
                                config.seed != config_.seed;
-  if (config.dataset != config_.dataset) {
-    probes_.clear();  // indices of another dataset mean nothing here
-    probes_chosen_by_user_ = false;
-  }
+  if (config.dataset != config_.dataset) forget_probes();
   config_ = config;
   running_ = false;
   watched_folder_.clear();  // a new run here ends watching
@@ -133,8 +130,7 @@ void SessionController::watch_folder(const QString& folder) {
 void SessionController::follow_watched_dataset(const Snapshot& snapshot) {
   if (watched_folder_.isEmpty() || snapshot.dataset_name.empty() || snapshot.dataset_name == config_.dataset) return;
   config_.dataset = snapshot.dataset_name;
-  probes_.clear();  // indices of another dataset mean nothing here
-  probes_chosen_by_user_ = false;
+  forget_probes();
   load_dataset_async();
   emit config_changed();
   emit probes_changed();
@@ -177,6 +173,11 @@ void SessionController::import_model(const QString& onnx_path, const QString& ch
       emit model_imported(onnx_path, notes, failure);
     }, Qt::QueuedConnection);
   });
+}
+
+void SessionController::forget_probes() {
+  probes_.clear();  // indices of another dataset mean nothing here
+  probes_chosen_by_user_ = false;
 }
 
 void SessionController::forget_saves() {

@@ -120,6 +120,7 @@ class SessionController : public QObject {
   void save(const QString& path, SaveRole role);
   void autosave_if_needed();
   void forget_saves();
+  void forget_probes();
   void create_session();
   std::string resume_checkpoint_;  // used by the next create_session only
   QString watched_folder_;         // non-empty: the session watches it

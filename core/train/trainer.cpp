@@ -290,7 +290,11 @@ TrainConfig Trainer::checkpoint_config(const std::string& checkpoint) {
 }
 
 std::unique_ptr<Trainer> Trainer::resume(const std::string& checkpoint, double epochs, int threads) {
-  const CheckpointContents contents = read_checkpoint(checkpoint);
+  return resume(read_checkpoint(checkpoint), checkpoint, epochs, threads);
+}
+
+std::unique_ptr<Trainer> Trainer::resume(const CheckpointContents& contents, const std::string& checkpoint,
+                                         double epochs, int threads) {
   TrainConfig config = checkpoint_config(contents, checkpoint);
   if (epochs > 0) config.epochs = epochs;
   if (threads >= 0) config.threads = threads;

@@ -33,6 +33,9 @@ class Trainer {
   // and step, whatever the preset file now says); `epochs` > 0 replaces the number of epochs.
   // `threads` ≥ 0 replaces the saved thread count (the studio keeps a core for itself).
   static std::unique_ptr<Trainer> resume(const std::string& checkpoint, double epochs = 0, int threads = -1);
+  // The same from the contents already read from `checkpoint`.
+  static std::unique_ptr<Trainer> resume(const CheckpointContents& contents, const std::string& checkpoint,
+                                         double epochs = 0, int threads = -1);
   // Takes over the learned state, step and history of `contents` (read from `path`), which must
   // hold this trainer's architecture: how a watched run folder's newer checkpoint is shown.
   void adopt(const CheckpointContents& contents, const std::string& path);

@@ -24,13 +24,13 @@ constexpr auto kWatchInterval = std::chrono::milliseconds(1000);  // how often a
 }  // namespace
 
 TrainingSession::TrainingSession(TrainConfig config, std::string resume_checkpoint)
-    : config_(std::move(config)), resume_checkpoint_(std::move(resume_checkpoint)), latest_(std::make_shared<Snapshot>()) {
-  for (size_t i = 0; i < kDefaultProbes; ++i) probes_.push_back(i);
-  worker_ = std::thread([this] { run(); });
-}
+    : TrainingSession(std::move(config), std::move(resume_checkpoint), std::string()) {}
 
-TrainingSession::TrainingSession(TrainConfig config, std::string folder, Watch)
-    : config_(std::move(config)), watch_folder_(std::move(folder)), latest_(std::make_shared<Snapshot>()) {
+TrainingSession::TrainingSession(TrainConfig config, std::string resume_checkpoint, std::string watch_folder)
+    : config_(std::move(config)),
+      resume_checkpoint_(std::move(resume_checkpoint)),
+      watch_folder_(std::move(watch_folder)),
+      latest_(std::make_shared<Snapshot>()) {
   for (size_t i = 0; i < kDefaultProbes; ++i) probes_.push_back(i);
   worker_ = std::thread([this] { run(); });
 }
@@ -368,7 +368,7 @@ void TrainingSession::train() {
 // ---- watching a run folder --------------------------------------------------------------------
 
 std::unique_ptr<TrainingSession> TrainingSession::watching(TrainConfig config, std::string folder) {
-  return std::unique_ptr<TrainingSession>(new TrainingSession(std::move(config), std::move(folder), Watch{}));
+  return std::unique_ptr<TrainingSession>(new TrainingSession(std::move(config), std::string(), std::move(folder)));
 }
 
 // The newest checkpoint of the watched folder: taken into the trainer when it holds the same
@@ -379,7 +379,7 @@ void TrainingSession::take_watched_checkpoint(const std::string& path) {
     trainer_->adopt(contents, path);
     return;
   }
-  auto trainer = Trainer::resume(path, 0, config_.threads);
+  auto trainer = Trainer::resume(contents, path, 0, config_.threads);
   std::lock_guard lock(mutex_);
   trainer_ = std::move(trainer);
 }
@@ -409,12 +409,14 @@ void TrainingSession::watch() {
     probes = probes_;
     lock.unlock();
     try {
-      if (folder.take_new_checkpoint()) {
+      const bool new_checkpoint = folder.take_new_checkpoint();
+      if (new_checkpoint) {
         take_watched_checkpoint(folder.checkpoint_path());
         views_due = true;
       }
-      // Its rows reach past the checkpoint: the curves show them as they land.
-      if (trainer_ && (folder.take_new_metrics() || views_due)) {
+      // Its rows reach past the checkpoint (whose own history the trainer just took): the curves
+      // show them as they land.
+      if (trainer_ && (folder.take_new_metrics() || new_checkpoint)) {
         std::vector<MetricsRow> rows = std::filesystem::exists(folder.metrics_path())
                                            ? MetricsCsv::read(folder.metrics_path())
                                            : std::vector<MetricsRow>{};

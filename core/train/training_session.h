@@ -76,8 +76,7 @@ class TrainingSession {
   const TrainConfig& config() const { return config_; }
 
  private:
-  struct Watch {};
-  TrainingSession(TrainConfig config, std::string folder, Watch);
+  TrainingSession(TrainConfig config, std::string resume_checkpoint, std::string watch_folder);
   void run();
   void train();
   void watch();

@@ -294,11 +294,10 @@ class Trainer:
                 "lr_scale": self.lr_scale, "faults": self.faults, "history": self.history_json(), "trainer": "drmm_ddp",
                 "processes": self.world}
         arrays = []
-        for name, p in zip(self.model.param_names, self.model.params):
-            shape = tuple(p.shape) if p.dim() == 4 else (1,) * (4 - p.dim()) + tuple(p.shape)
-            arrays.append((name, p.detach().cpu().reshape(shape).numpy()))
+        for name, p in zip(self.model.param_names, self.model.params):  # all N×C×H×W, as the engine's
+            arrays.append((name, p.detach().cpu().numpy()))
             for suffix, s in zip((".state1", ".state2"), self.state[name]):
-                arrays.append((name + suffix, s.cpu().reshape(shape).numpy()))
+                arrays.append((name + suffix, s.cpu().numpy()))
         for i, name in enumerate(self.model.buffer_names):
             arrays.append((name, self.model.buffer(i).cpu().numpy()))
         container.write(os.path.join(self.args.out, "checkpoint.bin"), meta, arrays)
