@@ -103,6 +103,11 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
   connect(session_, &SessionController::model_imported, this,
           [this](const QString& path, const QString& notes, const QString& error) {
             if (cancel_import_) cancel_import_->hide();
+            if (awaiting_import_) {
+              awaiting_import_ = false;
+              if (error.isEmpty()) start_command_line_run();
+              else if (!options_.screenshot_path.isEmpty()) return fail_screenshot(qPrintable(error));
+            }
             if (!error.isEmpty()) {
               statusBar()->clearMessage();
               QMessageBox::warning(this, tr("Open model"), error);
@@ -140,8 +145,9 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
       else continue_run(options_.open_path);
     });
   if (!options_.watch_folder.isEmpty()) session_->watch_folder(options_.watch_folder);
-  if (!options_.screenshot_path.isEmpty()) session_->start(options_.after_steps);  // stops at exactly N
-  else if (options_.demo) session_->start();
+  // --screenshot and --demo train the model the command line opens: an ONNX import lands later.
+  awaiting_import_ = options_.open_path.endsWith(".onnx", Qt::CaseInsensitive);
+  if (!awaiting_import_) start_command_line_run();
   if (options_.exit_after_seconds > 0)
     QTimer::singleShot(int(options_.exit_after_seconds * 1000), this, &QWidget::close);
 }
@@ -467,16 +473,23 @@ void MainWindow::update_actions(const Snapshot& snapshot) {
   enable(step_, ready && !running && !snapshot.finished);
 }
 
+void MainWindow::start_command_line_run() {
+  hook_clock_.restart();
+  if (!options_.screenshot_path.isEmpty()) session_->start(options_.after_steps);  // stops at exactly N
+  else if (options_.demo) session_->start();
+}
+
+void MainWindow::fail_screenshot(const char* why) {
+  std::fprintf(stderr, "drmm-studio: the run failed before the screenshot: %s\n", why);
+  exit_code_ = 2;
+  hook_phase_ = HookPhase::Done;
+  close();
+}
+
 void MainWindow::drive_screenshot_hook(const Snapshot& snapshot) {
   constexpr qint64 kTimeoutMs = 600'000;
-  if (hook_phase_ == HookPhase::Done) return;
-  if (snapshot.status.rfind("error", 0) == 0) {
-    std::fprintf(stderr, "drmm-studio: the run failed before the screenshot: %s\n", snapshot.status.c_str());
-    exit_code_ = 2;
-    hook_phase_ = HookPhase::Done;
-    close();
-    return;
-  }
+  if (hook_phase_ == HookPhase::Done || awaiting_import_) return;
+  if (snapshot.status.rfind("error", 0) == 0) return fail_screenshot(snapshot.status.c_str());
   if (hook_clock_.elapsed() > kTimeoutMs) {
     std::fprintf(stderr, "drmm-studio: gave up waiting for %lld steps (reached %lld)\n", options_.after_steps,
                  static_cast<long long>(snapshot.step));
@@ -531,11 +544,14 @@ void MainWindow::save_screenshot() {
                               {"regions", regions}});
   }
   const Snapshot& snapshot = *session_->latest();
+  QJsonArray levels;  // the model on screen, layer by layer
+  for (const std::string& level : snapshot.level_names) levels.append(QString::fromStdString(level));
   const QJsonObject root{{"image", QFileInfo(options_.screenshot_path).fileName()},
                          {"width", shot.width()},
                          {"height", shot.height()},
                          {"step", qint64(snapshot.step)},
                          {"version", qint64(snapshot.version)},
+                         {"levels", levels},
                          {"panels", panels}};
   const QFileInfo info(options_.screenshot_path);
   QFile file(info.dir().filePath(info.completeBaseName() + ".regions.json"));

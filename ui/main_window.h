@@ -59,6 +59,8 @@ class MainWindow : public QMainWindow {
   void update_status(const Snapshot& snapshot);
   void update_actions(const Snapshot& snapshot);
   void drive_screenshot_hook(const Snapshot& snapshot);
+  void start_command_line_run();  // --screenshot's N steps, or --demo's training
+  void fail_screenshot(const char* why);
   void save_screenshot();
 
   void open_dataset_file();
@@ -117,6 +119,8 @@ class MainWindow : public QMainWindow {
   enum class HookPhase { Training, Settling, Done } hook_phase_ = HookPhase::Training;
   QElapsedTimer hook_clock_;
   int exit_code_ = 0;
+  bool awaiting_import_ = false;  // --open FILE.onnx: the command line's run starts once it is imported
+
 };
 
 }  // namespace drmm::ui

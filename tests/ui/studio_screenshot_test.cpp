@@ -146,4 +146,28 @@ TEST(StudioGui, ScreenshotAfterTrainingShowsEveryPanel) {
   for (const auto& [region, colors] : expected_regions) EXPECT_TRUE(seen_regions.count(region)) << region << " not drawn";
 }
 
+// `--open model.onnx --screenshot`: the picture shows the imported network, trained from the
+// import, not the preset's run that was on screen while the import measured π.
+TEST(StudioGui, AScreenshotOfAnOnnxImportShowsTheImportedNetwork) {
+  if (std::system("command -v xvfb-run > /dev/null 2>&1") != 0) GTEST_SKIP() << "xvfb-run is not installed";
+  const fs::path output = fs::path(DRMM_BIN_DIR).parent_path() / "test-output" / "onnx_screenshot";
+  fs::remove_all(output);
+  fs::create_directories(output);
+  const fs::path shot = output / "shot.png", log = output / "shot.log";
+  const std::string command = "XDG_CONFIG_HOME='" + (output / "config").string() + "' XDG_DATA_HOME='" +
+                              (output / "data").string() + "' xvfb-run -a -s '-screen 0 1400x900x24' '" +
+                              std::string(DRMM_BIN_DIR) + "/drmm-studio' --dataset synthetic --open '" +
+                              std::string(DRMM_SOURCE_DIR) + "/tests/onnx/models/view_flatten.onnx' --screenshot '" +
+                              shot.string() + "' --after-steps 2 > '" + log.string() + "' 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command << "\n" << read_text(log);
+  QFile file(QString::fromStdString((output / "shot.regions.json").string()));
+  ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+  const QJsonObject root = QJsonDocument::fromJson(file.readAll()).object();
+  const QJsonArray levels = root["levels"].toArray();
+  ASSERT_FALSE(levels.isEmpty());
+  // view_flatten.onnx: a 4-filter 3×3 conv with bias (the tiny preset's conv1 has 32 filters).
+  EXPECT_EQ(levels.first().toString().toStdString().rfind("conv1 4×3×3", 0), 0u) << levels.first().toString().toStdString();
+  EXPECT_EQ(root["step"].toInteger(), 2);
+}
+
 }  // namespace
