@@ -1,8 +1,8 @@
 #pragma once
-// Linear decoding of known nuisances from a model's levels (the experiment of Patel, Nguyen and
-// Baraniuk's CVPR 2017 DRMM paper, §5, on the built-in synthetic set): at each level — the
-// pixels, then every layer's bottom-up output — a linear probe is fitted on a training part of
-// the images and scored on held-out images.
+// Linear decoding of known nuisances from a model's levels (the experiment of paper 002 §5:
+// Nguyen, Liu, Perez, Baraniuk, Patel, Semi-Supervised Learning with the DRMM, CVPR 2017; here on
+// the built-in synthetic set): at each level — the pixels, then every layer's bottom-up output —
+// a linear probe is fitted on a training part of the images and scored on held-out images.
 //   continuous nuisance: ridge regression on standardised features, λ chosen on a validation
 //                        split of the training part; score held-out R² (chance 0)
 //   discrete target:     a regularised least-squares classifier (ridge on the one-hot target,
@@ -49,8 +49,8 @@ struct RidgeModel {
   std::vector<double> predict(const float* row) const;
 };
 
-// Minimises Σ_i ‖y_i − W z_i − b‖² + λ‖W‖² in closed form: W = (ZᵀZ + λI)⁻¹ Zᵀ(Y − Ȳ), b = Ȳ
-// (Z's columns have mean zero on the fitted rows). `x`: rows × d, `y`: rows × k; `rows` picks
+// Ridge regression (the linear decoder of paper 002 §5): minimises Σ_i ‖y_i − W z_i − b‖² + λ‖W‖²
+// in closed form, W = (ZᵀZ + λI)⁻¹ Zᵀ(Y − Ȳ), b = Ȳ (Z's columns have mean zero on the fitted rows). `x`: rows × d, `y`: rows × k; `rows` picks
 // the rows used.
 RidgeModel fit_ridge(const std::vector<float>& x, size_t d, const std::vector<double>& y, size_t k,
                      const std::vector<size_t>& rows, double lambda, int threads = 1);
