@@ -11,6 +11,7 @@ void register_train_commands(CLI::App& app);  // drmm train|eval|reconstruct
 void register_bench_command(CLI::App& app);    // drmm bench
 void register_generate_commands(CLI::App& app);  // drmm paths|sample|render|am
 void register_onnx_commands(CLI::App& app);      // drmm import|export
-void register_probe_command(CLI::App& app);  // drmm probe
+void register_probe_command(CLI::App& app);      // drmm probe
+void register_compare_command(CLI::App& app);    // drmm compare
 
 }  // namespace drmm::cli

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   drmm::cli::register_generate_commands(app);
   drmm::cli::register_onnx_commands(app);
   drmm::cli::register_probe_command(app);
+  drmm::cli::register_compare_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -6,6 +6,16 @@
 #include "core/train/model_state.h"
 
 namespace drmm {
+
+ImageF image_from(std::span<const float> values, int channels, int height, int width) {
+  return ImageF{channels, height, width, std::vector<float>(values.begin(), values.end())};
+}
+
+ImageF slice_image(std::span<const float> batch, size_t index, const Shape& shape) {
+  const size_t size = shape.per_image();
+  return image_from(batch.subspan(index * size, size), shape.c, shape.h, shape.w);
+}
+
 namespace {
 
 constexpr int kStripGap = 2;  // pixels between the pictures of strip.png

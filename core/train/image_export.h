@@ -1,6 +1,7 @@
 #pragma once
 // Model images (float, any range) to 8-bit pictures and PNG files: the CLI's exports and the
 // GUI's textures use the same conversion, so what is saved is what is on screen.
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,10 @@ enum class DisplayRange {
   MinMax,    // stretch each image's own min..max to black..white: per-level renderings, filters
 };
 
+// A float image from `values` (C·H·W of them).
+ImageF image_from(std::span<const float> values, int channels, int height, int width);
+// Image `index` of a batch of `shape` (N×C×H×W) laid out image after image.
+ImageF slice_image(std::span<const float> batch, size_t index, const Shape& shape);
 // Gray (C = 1) or RGB (C = 3) picture of `image`, each pixel repeated `scale` times.
 Image8 to_image8(const ImageF& image, DisplayRange range, int scale = 1);
 

@@ -8,6 +8,7 @@
 
 #include "core/backend/select/backend_factory.h"
 #include "core/train/checkpoint.h"
+#include "core/train/image_export.h"
 #include "core/train/model_state.h"
 #include "core/train/config_json.h"
 #include "core/util/error.h"
@@ -28,15 +29,6 @@ std::string short_number(double value) {
   std::ostringstream text;
   text << std::setprecision(3) << value;
   return text.str();
-}
-
-ImageF image_from(std::span<const float> values, int channels, int height, int width) {
-  return ImageF{channels, height, width, std::vector<float>(values.begin(), values.end())};
-}
-
-ImageF slice_image(const std::vector<float>& batch, size_t index, const Shape& shape) {
-  const size_t size = shape.per_image();
-  return image_from(std::span<const float>(batch.data() + index * size, size), shape.c, shape.h, shape.w);
 }
 
 }  // namespace
