@@ -11,5 +11,6 @@ void register_train_commands(CLI::App& app);  // drmm train|eval|reconstruct
 void register_bench_command(CLI::App& app);    // drmm bench
 void register_generate_commands(CLI::App& app);  // drmm paths|sample|render|am
 void register_onnx_commands(CLI::App& app);      // drmm import|export
+void register_rmm_commands(CLI::App& app);       // drmm rmm train
 
 }  // namespace drmm::cli
