@@ -48,6 +48,7 @@
 #include "ui/panels/reconstructions_panel.h"
 #include "ui/panels/rendering_paths_panel.h"
 #include "ui/panels/samples_panel.h"
+#include "ui/panels/shallow_rmm_panel.h"
 #include "ui/panels/training_panel.h"
 #include "ui/session_controller.h"
 
@@ -171,7 +172,8 @@ void MainWindow::create_docks() {
   auto* paths = new RenderingPathsPanel(session_, &stats_);
   auto* samples = new SamplesPanel(session_, &stats_);
   auto* activity = new ActivityMaxPanel(session_, &stats_);
-  panels_ = {training, reconstructions, filters, browser, trees, paths, samples, activity};
+  auto* shallow_rmm = new ShallowRmmPanel(session_, &stats_);
+  panels_ = {training, reconstructions, filters, browser, trees, paths, samples, activity, shallow_rmm};
   for (ImGuiPanelHost* panel : panels_) {
     auto* dock = new QDockWidget(panel->title(), this);
     dock->setObjectName("dock_" + panel->objectName());  // saveState() keys the layout by it

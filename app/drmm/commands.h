@@ -13,5 +13,6 @@ void register_generate_commands(CLI::App& app);  // drmm paths|sample|render|am
 void register_onnx_commands(CLI::App& app);      // drmm import|export
 void register_probe_command(CLI::App& app);      // drmm probe
 void register_compare_command(CLI::App& app);    // drmm compare
+void register_rmm_commands(CLI::App& app);       // drmm rmm train
 
 }  // namespace drmm::cli

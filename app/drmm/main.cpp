@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   drmm::cli::register_onnx_commands(app);
   drmm::cli::register_probe_command(app);
   drmm::cli::register_compare_command(app);
+  drmm::cli::register_rmm_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

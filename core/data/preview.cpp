@@ -16,9 +16,13 @@ struct Grid {
   int columns, rows, cell_width, cell_height, width, height;
 };
 
+int grid_columns(const PreviewLayout& layout) {
+  return layout.columns > 0 ? layout.columns : int(std::ceil(std::sqrt(double(layout.count))));
+}
+
 Grid grid_for(const Dataset& data, const PreviewLayout& layout) {
   Grid grid{};
-  grid.columns = int(std::ceil(std::sqrt(double(layout.count))));
+  grid.columns = grid_columns(layout);
   grid.rows = int((layout.count + size_t(grid.columns) - 1) / size_t(grid.columns));
   grid.cell_width = data.width * layout.scale;
   grid.cell_height = data.height * layout.scale;
@@ -41,8 +45,8 @@ void check_layout(const Dataset& data, const PreviewLayout& layout) {
   if (data.channels != 1 && data.channels != 3)
     throw Error(data.name + ": cannot show images with " + std::to_string(data.channels) + " channels");
   // Checked in double: a huge count or scale must not overflow before it is refused.
-  const double columns = std::ceil(std::sqrt(double(layout.count)));
-  const double side = columns * (double(std::max(data.width, data.height)) * layout.scale + layout.separator);
+  const double columns = grid_columns(layout), rows = std::ceil(double(layout.count) / columns);
+  const double side = std::max(columns, rows) * (double(std::max(data.width, data.height)) * layout.scale + layout.separator);
   if (side > kMaxSide)
     throw Error("preview: " + std::to_string(layout.count) + " images at scale " + std::to_string(layout.scale) +
                 " would exceed " + std::to_string(kMaxSide) + " pixels; lower --count or --scale");

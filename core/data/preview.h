@@ -14,6 +14,7 @@ struct PreviewLayout {
   size_t count = 1;   // images shown, row by row
   int scale = 8;      // each pixel becomes scale x scale
   int separator = 2;  // pixels of separator between grid cells
+  int columns = 0;    // images per row; 0: a near-square grid
 };
 
 // Throws drmm::Error when the images first .. first+count-1 are not all in the dataset or
