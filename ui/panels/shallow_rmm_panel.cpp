@@ -179,7 +179,6 @@ void ShallowRmmPanel::draw(const Snapshot&) {
   if (!templates_.tiles.empty()) {
     const GridLayout layout = fit_grid(int(templates_.tiles.size()), templates_.tiles[0].width, templates_.tiles[0].height,
                                        ImVec2(avail.x, picture_h), 2.0f);
-    record_region("shallow_rmm.templates", ImGui::GetCursorScreenPos(), ImGui::GetCursorScreenPos());
     const GridEvents e = draw_tile_grid("##templates", templates, templates_, int(templates_.tiles.size()), layout);
     record_region("shallow_rmm.templates", e.rect.min, e.rect.max);
   }

@@ -24,6 +24,7 @@ class ShallowRmmPanel : public ImGuiPanelHost {
   void write_export(const QString& path, const QString& format) override;
   bool running() const { return job_active_; }
   size_t iterations_done() const { return shown_ ? shown_->history.size() : 0; }
+  const rmm::Trained* trained() const { return shown_.get(); }  // what is on screen; null before the first iteration
 
  protected:
   void draw(const Snapshot& snapshot) override;
