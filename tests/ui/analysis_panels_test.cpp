@@ -27,28 +27,10 @@ namespace {
 
 using test::mouse;
 using test::pump;
+using test::region_stddev;
 using test::rerun_under_xvfb;
 using test::StudioUnderTest;
 using test::wait_until;
-
-// The luminance spread of a region of the panel's last frame: a flat fill has none.
-double region_stddev(ImGuiPanelHost* panel, const std::string& region) {
-  if (!panel->regions().count(region)) return 0;
-  const PanelRect r = panel->regions().at(region);
-  const QImage image = panel->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
-  const qreal dpr = panel->devicePixelRatioF();
-  double sum = 0, sum2 = 0;
-  size_t n = 0;
-  for (int y = int(r.min.y * dpr); y < int(r.max.y * dpr) && y < image.height(); ++y)
-    for (int x = int(r.min.x * dpr); x < int(r.max.x * dpr) && x < image.width(); ++x) {
-      const QRgb c = image.pixel(std::max(x, 0), std::max(y, 0));
-      const double v = 0.299 * qRed(c) + 0.587 * qGreen(c) + 0.114 * qBlue(c);
-      sum += v, sum2 += v * v, ++n;
-    }
-  if (n == 0) return 0;
-  const double mean = sum / double(n);
-  return std::sqrt(std::max(0.0, sum2 / double(n) - mean * mean));
-}
 
 void click(QWidget* widget, QPointF at, Qt::MouseButton button) {
   mouse(widget, QEvent::MouseMove, at, Qt::NoButton, Qt::NoButton);

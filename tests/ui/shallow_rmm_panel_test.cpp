@@ -2,7 +2,6 @@
 // on the studio's dataset (Fashion-MNIST when it is present, else synthetic) off the GUI thread while training goes on, shows every
 // template, the assignments and the likelihood curve, and ends with templates that classify the
 // test images well above chance. DRMM_GUI_SHOTS names a folder for shallow_rmm.png.
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -19,27 +18,10 @@ namespace drmm::ui {
 namespace {
 
 using test::pump;
+using test::region_stddev;
 using test::rerun_under_xvfb;
 using test::StudioUnderTest;
 using test::wait_until;
-
-// The luminance spread of a region of the panel's last frame: a flat fill has none.
-double region_stddev(ImGuiPanelHost* panel, const std::string& region) {
-  const PanelRect r = panel->regions().at(region);
-  const QImage image = panel->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
-  const qreal dpr = panel->devicePixelRatioF();
-  double sum = 0, sum2 = 0;
-  size_t n = 0;
-  for (int y = std::max(0, int(r.min.y * dpr)); y < int(r.max.y * dpr) && y < image.height(); ++y)
-    for (int x = std::max(0, int(r.min.x * dpr)); x < int(r.max.x * dpr) && x < image.width(); ++x) {
-      const QRgb c = image.pixel(x, y);
-      const double v = 0.299 * qRed(c) + 0.587 * qGreen(c) + 0.114 * qBlue(c);
-      sum += v, sum2 += v * v, ++n;
-    }
-  if (n == 0) return 0;
-  const double mean = sum / double(n);
-  return std::sqrt(std::max(0.0, sum2 / double(n) - mean * mean));
-}
 
 TEST(ShallowRmmPanel, RunsHardEmWhenFirstShownAndDrawsTemplatesAssignmentsAndTheLikelihood) {
   if (rerun_under_xvfb("ShallowRmmPanel.RunsHardEmWhenFirstShownAndDrawsTemplatesAssignmentsAndTheLikelihood")) return;

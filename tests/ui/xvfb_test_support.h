@@ -3,7 +3,9 @@
 // there is no display (ctest has no X server), and pumping Qt events until a condition holds.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <functional>
@@ -11,10 +13,12 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QImage>
 #include <QMouseEvent>
 #include <gtest/gtest.h>
 
 #include "ui/gl_setup.h"
+#include "ui/imgui_panel_host.h"
 #include "ui/main_window.h"
 #include "ui/session_controller.h"
 #include "ui/studio_options.h"
@@ -58,6 +62,25 @@ inline void pump(int ms) {
 inline void mouse(QWidget* widget, QEvent::Type type, QPointF at, Qt::MouseButton button, Qt::MouseButtons buttons) {
   QMouseEvent event(type, at, widget->mapToGlobal(at), button, buttons, Qt::NoModifier);
   QCoreApplication::sendEvent(widget, &event);
+}
+
+// The luminance spread of a region of the panel's last frame: a flat fill has none.
+inline double region_stddev(ImGuiPanelHost* panel, const std::string& region) {
+  if (!panel->regions().count(region)) return 0;
+  const PanelRect r = panel->regions().at(region);
+  const QImage image = panel->grabFramebuffer().convertToFormat(QImage::Format_RGB32);
+  const qreal dpr = panel->devicePixelRatioF();
+  double sum = 0, sum2 = 0;
+  size_t n = 0;
+  for (int y = int(r.min.y * dpr); y < int(r.max.y * dpr) && y < image.height(); ++y)
+    for (int x = int(r.min.x * dpr); x < int(r.max.x * dpr) && x < image.width(); ++x) {
+      const QRgb c = image.pixel(std::max(x, 0), std::max(y, 0));
+      const double v = 0.299 * qRed(c) + 0.587 * qGreen(c) + 0.114 * qBlue(c);
+      sum += v, sum2 += v * v, ++n;
+    }
+  if (n == 0) return 0;
+  const double mean = sum / double(n);
+  return std::sqrt(std::max(0.0, sum2 / double(n) - mean * mean));
 }
 
 // The real main window, shown, with a reproducible configuration: no saved settings, and the
