@@ -99,7 +99,6 @@ void ShallowRmmPanel::adopt_progress() {
   {
     std::lock_guard lock(mutex_);
     latest = latest_;
-    if (job_done_ && job_active_ && !error_.empty()) shown_.reset();
   }
   if (job_active_ && job_done_) {
     worker_.join();
@@ -152,7 +151,8 @@ void ShallowRmmPanel::draw_controls() {
   } else if (ImGui::Button("Run")) {
     start();
   }
-  if (!error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", error_.c_str());
+  // The worker writes error_ as it ends: read only once it has been joined.
+  if (!job_active_ && !error_.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.4f, 1), "%s", error_.c_str());
 }
 
 void ShallowRmmPanel::draw(const Snapshot&) {

@@ -46,7 +46,7 @@ class ShallowRmmPanel : public ImGuiPanelHost {
   std::mutex mutex_;
   std::shared_ptr<const rmm::Trained> latest_;  // written by the worker after each iteration
   std::shared_ptr<const Dataset> samples_data_;  // the images the samples index (test or training)
-  std::string error_;
+  std::string error_;  // the last run's failure; written by the worker as it ends
 
   std::shared_ptr<const rmm::Trained> shown_;
   uint64_t generation_ = 0;
