@@ -1,17 +1,15 @@
 // drmm probe: how linearly each level of trained models encodes the synthetic set's known
-// nuisances and the class (core/analysis/nuisance_probe.h).
+// nuisances and the class (core/analysis/model_probe.h).
 #include <chrono>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "app/drmm/commands.h"
 #include "app/drmm/model_loading.h"
-#include "core/analysis/nuisance_probe.h"
+#include "core/analysis/model_probe.h"
 #include "core/analysis/nuisance_probe_plot.h"
-#include "core/train/model_state.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
@@ -25,40 +23,6 @@ struct ProbeCliOptions {
   int threads = 2;
   analysis::ProbeOptions probe;
 };
-
-// Level 0 the pixels, then every layer's bottom-up output but the last (the class scores).
-std::vector<analysis::ProbeLevel> model_levels(const std::string& checkpoint, const ProbeCliOptions& o, const Dataset& data,
-                                               const std::vector<size_t>& indices) {
-  const LoadedModel loaded = load_for_inference(checkpoint, o.backend, o.threads);
-  std::vector<analysis::ProbeLevel> levels{{"pixels", data.size(), data.channels, data.height, data.width, data.pixels}};
-  const ModelSpec& spec = loaded.model->spec();
-  for (size_t l = 0; l + 1 < spec.layers.size(); ++l) {
-    FeatureMatrix m = extract_features(*loaded.model, data, indices, l);
-    levels.push_back({spec.layers[l].name, m.rows, m.shape.c, m.shape.h, m.shape.w, std::move(m.values)});
-  }
-  return levels;
-}
-
-std::vector<analysis::ProbeTarget> targets_of(const Dataset& data) {
-  std::vector<analysis::ProbeTarget> targets{{"class", true, std::vector<float>(data.labels.begin(), data.labels.end())}};
-  const size_t k = data.nuisance_names.size();
-  for (size_t j = 0; j < k; ++j) {
-    analysis::ProbeTarget t{data.nuisance_names[j], false, {}};
-    for (size_t i = 0; i < data.size(); ++i) t.values.push_back(data.nuisances[i * k + j]);
-    targets.push_back(std::move(t));
-  }
-  return targets;
-}
-
-std::string table_csv(const std::vector<std::string>& labels, const std::vector<std::vector<analysis::ProbeScore>>& tables) {
-  std::ostringstream csv;
-  csv << "model,level,layer,target,kind,features,lambda,score,chance\n" << std::setprecision(6);
-  for (size_t m = 0; m < tables.size(); ++m)
-    for (const analysis::ProbeScore& s : tables[m])
-      csv << labels[m] << "," << s.level << "," << s.level_name << "," << s.target << ","
-          << (s.discrete ? "accuracy" : "r2") << "," << s.features << "," << s.lambda << "," << s.score << "," << s.chance << "\n";
-  return csv.str();
-}
 
 void print_table(const std::string& label, const std::vector<analysis::ProbeScore>& table) {
   std::cout << label << " (held-out R² for nuisances, chance 0; accuracy for class, its chance below)\n";
@@ -80,31 +44,27 @@ void run_probe(const ProbeCliOptions& o) {
   if (!o.labels.empty() && o.labels.size() != o.checkpoints.size())
     throw Error("--label: give one per --checkpoint (" + std::to_string(o.checkpoints.size()) + "), got " +
                 std::to_string(o.labels.size()));
-  Dataset data = load_dataset(o.data, Split::Train);
+  const Dataset data = load_dataset(o.data, Split::Train);
   if (data.nuisance_names.empty())
     throw Error("--data " + o.data + " has no known nuisances to decode (use synthetic or synthetic-rgb)");
-  const size_t n = std::min(o.images, data.size());
-  data.pixels.resize(n * data.image_size());
-  data.labels.resize(n);
-  data.nuisances.resize(n * data.nuisance_names.size());
-  std::vector<size_t> indices(n);
-  for (size_t i = 0; i < n; ++i) indices[i] = i;
+  std::vector<size_t> indices(std::min(o.images, data.size()));
+  for (size_t i = 0; i < indices.size(); ++i) indices[i] = i;
   std::vector<std::string> labels = o.labels;
   for (size_t m = labels.size(); m < o.checkpoints.size(); ++m)
     labels.push_back(std::filesystem::path(o.checkpoints[m]).stem().string());
   analysis::ProbeOptions probe = o.probe;
   probe.threads = o.threads;
-  const std::vector<analysis::ProbeTarget> targets = targets_of(data);
   std::vector<std::vector<analysis::ProbeScore>> tables;
   for (size_t m = 0; m < o.checkpoints.size(); ++m) {
     const auto start = std::chrono::steady_clock::now();
-    tables.push_back(analysis::probe_levels(model_levels(o.checkpoints[m], o, data, indices), targets, probe));
+    const LoadedModel loaded = load_for_inference(o.checkpoints[m], o.backend, o.threads);
+    tables.push_back(analysis::probe_model(*loaded.model, data, indices, probe));
     print_table(labels[m], tables.back());
-    std::cout << "(" << n << " images, " << std::setprecision(3)
+    std::cout << "(" << indices.size() << " images, " << std::setprecision(3)
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s)\n\n";
   }
   std::filesystem::create_directories(o.out);
-  write_file_atomically(o.out + "/probe.csv", table_csv(labels, tables));
+  write_file_atomically(o.out + "/probe.csv", analysis::probe_table_csv(labels, tables));
   write_png(o.out + "/probe.png", analysis::plot_probe_tables(tables));
   std::cout << "wrote " << o.out << "/probe.csv and " << o.out << "/probe.png\n";
 }

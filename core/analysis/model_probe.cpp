@@ -1,0 +1,87 @@
+#include "core/analysis/model_probe.h"
+
+#include <algorithm>
+#include <iomanip>
+#include <sstream>
+
+#include "core/data/synthetic.h"
+#include "core/train/model_state.h"
+#include "core/util/error.h"
+
+namespace drmm::analysis {
+namespace {
+
+std::string shape_text(int channels, int height, int width) {
+  return std::to_string(channels) + "×" + std::to_string(height) + "×" + std::to_string(width);
+}
+
+// Level 0 the pixels, then every layer's bottom-up output (inference mode) but the last.
+std::vector<ProbeLevel> model_levels(DrmmModel& model, const Dataset& data, std::span<const size_t> indices) {
+  std::vector<ProbeLevel> levels{{"pixels", indices.size(), data.channels, data.height, data.width, gather_images(data, indices)}};
+  const ModelSpec& spec = model.spec();
+  for (size_t l = 0; l + 1 < spec.layers.size(); ++l) {
+    FeatureMatrix m = extract_features(model, data, indices, l);
+    levels.push_back({spec.layers[l].name, m.rows, m.shape.c, m.shape.h, m.shape.w, std::move(m.values)});
+  }
+  return levels;
+}
+
+// The class, then each nuisance in the data's order.
+std::vector<ProbeTarget> probe_targets(const Dataset& data, std::span<const size_t> indices) {
+  ProbeTarget label{"class", true, {}};
+  for (size_t i : indices) label.values.push_back(float(data.labels.at(i)));
+  std::vector<ProbeTarget> targets{std::move(label)};
+  const size_t k = data.nuisance_names.size();
+  for (size_t j = 0; j < k; ++j) {
+    ProbeTarget t{data.nuisance_names[j], false, {}};
+    for (size_t i : indices) t.values.push_back(data.nuisances.at(i * k + j));
+    targets.push_back(std::move(t));
+  }
+  return targets;
+}
+
+}  // namespace
+
+std::vector<ProbeScore> probe_model(DrmmModel& model, const Dataset& data, std::span<const size_t> indices,
+                                    const ProbeOptions& options) {
+  if (data.nuisance_names.empty())
+    throw Error("probe: " + data.name + " has no known nuisances to decode (synthetic and synthetic-rgb have)");
+  const ModelSpec& spec = model.spec();
+  if (data.channels != spec.channels || data.height != spec.height || data.width != spec.width)
+    throw Error("probe: the model takes " + shape_text(spec.channels, spec.height, spec.width) + " images, " + data.name +
+                " has " + shape_text(data.channels, data.height, data.width));
+  return probe_levels(model_levels(model, data, indices), probe_targets(data, indices), options);
+}
+
+std::string synthetic_set_for(const ModelSpec& spec) {
+  const std::string input = shape_text(spec.channels, spec.height, spec.width);
+  for (const bool rgb : {false, true}) {
+    const Dataset sample = make_synthetic({.rgb = rgb, .count = 0});  // its name and shape, no images
+    if (shape_text(sample.channels, sample.height, sample.width) == input) return sample.name;
+  }
+  throw Error("the model takes " + input + " images; the synthetic shapes with known nuisances are 1×28×28 (gray) or " +
+              "3×32×32 (colour), so there is nothing to decode them from");
+}
+
+SyntheticProbe probe_on_synthetic(DrmmModel& model, size_t images, const ProbeOptions& options) {
+  SyntheticProbe probe;
+  probe.dataset = synthetic_set_for(model.spec());
+  const Dataset data = load_dataset(probe.dataset, Split::Test);
+  probe.images = std::min(images, data.size());
+  std::vector<size_t> indices(probe.images);
+  for (size_t i = 0; i < indices.size(); ++i) indices[i] = i;
+  probe.scores = probe_model(model, data, indices, options);
+  return probe;
+}
+
+std::string probe_table_csv(const std::vector<std::string>& labels, const std::vector<std::vector<ProbeScore>>& tables) {
+  std::ostringstream csv;
+  csv << "model,level,layer,target,kind,features,lambda,score,chance\n" << std::setprecision(6);
+  for (size_t m = 0; m < tables.size(); ++m)
+    for (const ProbeScore& s : tables[m])
+      csv << labels.at(m) << "," << s.level << "," << s.level_name << "," << s.target << "," << (s.discrete ? "accuracy" : "r2")
+          << "," << s.features << "," << s.lambda << "," << s.score << "," << s.chance << "\n";
+  return csv.str();
+}
+
+}  // namespace drmm::analysis
