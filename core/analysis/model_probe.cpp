@@ -15,14 +15,23 @@ std::string shape_text(int channels, int height, int width) {
   return std::to_string(channels) + "×" + std::to_string(height) + "×" + std::to_string(width);
 }
 
-// Level 0 the pixels, then every layer's bottom-up output (inference mode) but the last.
-std::vector<ProbeLevel> model_levels(DrmmModel& model, const Dataset& data, std::span<const size_t> indices) {
-  std::vector<ProbeLevel> levels{{"pixels", indices.size(), data.channels, data.height, data.width, gather_images(data, indices)}};
+// Level 0 the pixels, then every layer's bottom-up output (inference mode) but the last, each
+// pooled to `max_features` per image batch by batch: conv1 of `tiny` at full size would hold 1,500
+// × 25,088 values (150 MB) for a probe that reads 512 of each row.
+std::vector<ProbeLevel> model_levels(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t max_features) {
+  std::vector<float> pixels = gather_images(data, indices);
   const ModelSpec& spec = model.spec();
-  for (size_t l = 0; l + 1 < spec.layers.size(); ++l) {
-    FeatureMatrix m = extract_features(model, data, indices, l);
-    levels.push_back({spec.layers[l].name, m.rows, m.shape.c, m.shape.h, m.shape.w, std::move(m.values)});
-  }
+  std::vector<ProbeLevel> levels(spec.layers.size());
+  for (size_t l = 0; l + 1 < spec.layers.size(); ++l) levels[l + 1].name = spec.layers[l].name;
+  for_each_level_batch(model, pixels, [&](size_t l, const FeatureMatrix& batch) {
+    if (l + 1 == spec.layers.size()) return;  // the class scores
+    const ProbeLevel pooled = pool_to_budget({"", batch.rows, batch.shape.c, batch.shape.h, batch.shape.w, batch.values}, max_features);
+    ProbeLevel& level = levels[l + 1];
+    level.rows += pooled.rows;
+    level.channels = pooled.channels, level.height = pooled.height, level.width = pooled.width;
+    level.values.insert(level.values.end(), pooled.values.begin(), pooled.values.end());
+  });
+  levels[0] = pool_to_budget({"pixels", indices.size(), data.channels, data.height, data.width, std::move(pixels)}, max_features);
   return levels;
 }
 
@@ -50,7 +59,7 @@ std::vector<ProbeScore> probe_model(DrmmModel& model, const Dataset& data, std::
   if (data.channels != spec.channels || data.height != spec.height || data.width != spec.width)
     throw Error("probe: the model takes " + shape_text(spec.channels, spec.height, spec.width) + " images, " + data.name +
                 " has " + shape_text(data.channels, data.height, data.width));
-  return probe_levels(model_levels(model, data, indices), probe_targets(data, indices), options);
+  return probe_levels(model_levels(model, data, indices, options.max_features), probe_targets(data, indices), options);
 }
 
 std::string synthetic_set_for(const ModelSpec& spec) {

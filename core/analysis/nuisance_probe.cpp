@@ -57,11 +57,13 @@ NormalEquations normal_equations(const std::vector<float>& x, size_t d, const st
   pool.parallel_for(d, [&](size_t begin, size_t end, int) {
     for (size_t a = begin; a < end; ++a) {
       const float* za = &zt[a * m];
-      for (size_t b = 0; b < d; ++b) {
+      // ZᵀZ is symmetric: each entry above the diagonal is computed once and mirrored (the same
+      // products in the same order either way, so the same bits), half the work of the probe.
+      for (size_t b = a; b < d; ++b) {
         const float* zb = &zt[b * m];
         double sum = 0;
         for (size_t i = 0; i < m; ++i) sum += double(za[i]) * double(zb[i]);
-        ne.gram[a * d + b] = sum;
+        ne.gram[a * d + b] = ne.gram[b * d + a] = sum;
       }
       for (size_t t = 0; t < k; ++t) {
         double sum = 0;

@@ -57,27 +57,50 @@ std::unique_ptr<DrmmModel> load_model(const CheckpointContents& contents, const 
   return model;
 }
 
-FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, size_t level) {
+namespace {
+
+// Runs bottom-up (inference mode) on `pixels`, whole images of the model's input, in batches;
+// after each, `take(n)` reads what it needs of the n images' levels from the model.
+void bottom_up_in_batches(DrmmModel& model, std::span<const float> pixels, const std::function<void(size_t n)>& take) {
   const ModelSpec& spec = model.spec();
-  if (level >= spec.layers.size()) throw Error("no level " + std::to_string(level) + " in model '" + spec.name + "'");
-  const size_t image_size = size_t(spec.channels) * size_t(spec.height) * size_t(spec.width);
+  const size_t image_size = spec.image_size();
   if (pixels.size() % image_size != 0)
     throw Error("extract_features: " + std::to_string(pixels.size()) + " values are not whole images of " +
                 std::to_string(image_size));
-  FeatureMatrix result;
-  result.rows = pixels.size() / image_size;
-  result.shape = spec.layers[level].output;
-  result.values.reserve(result.rows * result.shape.count());
   Backend& backend = model.backend();
-  for (size_t first = 0; first < result.rows; first += kEvalBatch) {
-    const size_t n = std::min(kEvalBatch, result.rows - first);
+  const size_t rows = pixels.size() / image_size;
+  for (size_t first = 0; first < rows; first += kEvalBatch) {
+    const size_t n = std::min(kEvalBatch, rows - first);
     Tensor images = backend.alloc(Shape{int(n), spec.channels, spec.height, spec.width});
     backend.upload(images, pixels.subspan(first * image_size, n * image_size));
     model.bottom_up(images, false);
-    const std::vector<float> out = backend.download(model.level_output(level));
-    result.values.insert(result.values.end(), out.begin(), out.end());
+    take(n);
   }
+}
+
+}  // namespace
+
+FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, size_t level) {
+  const ModelSpec& spec = model.spec();
+  if (level >= spec.layers.size()) throw Error("no level " + std::to_string(level) + " in model '" + spec.name + "'");
+  FeatureMatrix result;
+  result.shape = spec.layers[level].output;
+  result.values.reserve(pixels.size() / spec.image_size() * result.shape.count());
+  bottom_up_in_batches(model, pixels, [&](size_t n) {
+    const std::vector<float> out = model.backend().download(model.level_output(level));
+    result.values.insert(result.values.end(), out.begin(), out.end());
+    result.rows += n;
+  });
   return result;
+}
+
+void for_each_level_batch(DrmmModel& model, std::span<const float> pixels,
+                          const std::function<void(size_t level, const FeatureMatrix& batch)>& take) {
+  const ModelSpec& spec = model.spec();
+  bottom_up_in_batches(model, pixels, [&](size_t n) {
+    for (size_t level = 0; level < spec.layers.size(); ++level)
+      take(level, FeatureMatrix{n, spec.layers[level].output, model.backend().download(model.level_output(level))});
+  });
 }
 
 FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level) {

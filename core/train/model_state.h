@@ -50,5 +50,11 @@ struct FeatureMatrix {
 FeatureMatrix extract_features(DrmmModel& model, const Dataset& data, std::span<const size_t> indices, size_t level);
 // The same for `pixels`: whole images of the model's input size, one after the other.
 FeatureMatrix extract_features(DrmmModel& model, std::span<const float> pixels, size_t level);
+// Every level's bottom-up output for `pixels`, one pass per batch of images: `take(level, batch)`
+// for each layer in order, batch after batch. For a caller that reduces each level as it comes
+// (the nuisance probe pools them), so that no full-size level of every image is ever held, and the
+// pass is not repeated per level.
+void for_each_level_batch(DrmmModel& model, std::span<const float> pixels,
+                          const std::function<void(size_t level, const FeatureMatrix& batch)>& take);
 
 }  // namespace drmm
