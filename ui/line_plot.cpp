@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 
 #include "ui/panel_layout.h"
@@ -27,6 +28,53 @@ void format_value(char* text, size_t size, double v) {
   else std::snprintf(text, size, "%.4g", v);
 }
 
+// A polyline drawn as dashes `dash` pixels long with gaps as long, the pattern running on
+// across the vertices so short segments still show gaps.
+void add_dashed_polyline(ImDrawList* draw, const std::vector<ImVec2>& points, ImU32 color, float thickness, float dash) {
+  float walked = 0;  // along the whole line
+  for (size_t i = 1; i < points.size(); ++i) {
+    const ImVec2 a = points[i - 1], b = points[i];
+    const float length = std::hypot(b.x - a.x, b.y - a.y);
+    for (float s = 0; s < length;) {
+      const float phase = std::fmod(walked + s, 2 * dash);
+      const float run = std::min(length - s, (phase < dash ? dash : 2 * dash) - phase);
+      if (phase < dash) {
+        const float t0 = s / length, t1 = (s + run) / length;
+        draw->AddLine(ImVec2(a.x + (b.x - a.x) * t0, a.y + (b.y - a.y) * t0), ImVec2(a.x + (b.x - a.x) * t1, a.y + (b.y - a.y) * t1),
+                      color, thickness);
+      }
+      s += run;
+    }
+    walked += length;
+  }
+}
+
+// Names under a categorical axis, centred on their ticks: every name when they fit side by side
+// with a gap, else every second, third … so none overlaps its neighbour.
+void draw_x_names(ImDrawList* draw, const std::vector<std::string>& names, const std::function<float(double)>& px,
+                  const PanelRect& area, const PanelRect& frame, ImU32 color, ImU32 grid) {
+  float widest = 0;
+  for (const std::string& name : names) widest = std::max(widest, ImGui::CalcTextSize(name.c_str()).x);
+  const float spacing = names.size() > 1 ? px(1) - px(0) : area.width();
+  const size_t stride = size_t(std::max(1.0f, std::ceil((widest + scaled(8)) / std::max(spacing, 1.0f))));
+  for (size_t i = 0; i < names.size(); ++i) {
+    const float sx = px(double(i));
+    draw->AddLine(ImVec2(sx, area.min.y), ImVec2(sx, area.max.y), grid);
+    if (i % stride != 0) continue;
+    const float w = ImGui::CalcTextSize(names[i].c_str()).x;
+    draw->AddText(ImVec2(std::clamp(sx - w * 0.5f, frame.min.x + 2, frame.max.x - w - 2), area.max.y + 2), color, names[i].c_str());
+  }
+}
+
+// The point of `s` at x, or the last one before it; null for an empty series or, on a categorical
+// axis (`exact`), when the series has no point at that name.
+const double* value_at(const PlotSeries& s, double x, bool exact) {
+  if (s.x.empty()) return nullptr;
+  const auto it = std::lower_bound(s.x.begin(), s.x.end(), x);
+  if (exact) return it != s.x.end() && *it == x ? &s.y[size_t(it - s.x.begin())] : nullptr;
+  return &s.y[it == s.x.end() ? s.x.size() - 1 : size_t(it - s.x.begin())];
+}
+
 }  // namespace
 
 double symlog(double y) {
@@ -42,7 +90,7 @@ double symlog_inverse(double a) {
 PlotSeries decimate(const PlotSeries& series, int buckets) {
   const size_t n = std::min(series.x.size(), series.y.size());
   if (buckets <= 0 || n <= size_t(buckets) * 3) return series;
-  PlotSeries out{series.name, series.color, {}, {}};
+  PlotSeries out{series.name, series.color, {}, {}, series.dashed};
   out.x.reserve(size_t(buckets) * 3 + 1);
   out.y.reserve(size_t(buckets) * 3 + 1);
   const double x0 = series.x.front(), x1 = series.x[n - 1];
@@ -87,6 +135,7 @@ PlotRange plot_range(std::span<const PlotSeries> series, const PlotOptions& opti
       r.y1 = std::max(r.y1, y);
     }
   }
+  if (!options.x_names.empty()) r.x0 = -0.5, r.x1 = double(options.x_names.size()) - 0.5;
   if (!(r.x0 <= r.x1)) r.x0 = 0, r.x1 = 1;
   if (r.x1 - r.x0 < 1e-12) r.x1 = r.x0 + 1;
   if (options.fixed_y) {
@@ -154,13 +203,17 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
     // Kept inside the plot's height so the top label never runs into the title.
     draw->AddText(ImVec2(frame.min.x + 4, std::clamp(sy - line_h * 0.5f, area.min.y - 2, area.max.y - line_h + 2)), label, text);
   }
-  const double x_step = nice_step(r.x1 - r.x0, std::max(2, int(area.width() / scaled(90))));
-  for (double x = std::ceil(r.x0 / x_step) * x_step; x <= r.x1 + 1e-9; x += x_step) {
-    const float sx = px(x);
-    draw->AddLine(ImVec2(sx, area.min.y), ImVec2(sx, area.max.y), grid);
-    format_value(text, sizeof text, x);
-    const float w = ImGui::CalcTextSize(text).x;  // centred on its tick, never past the frame
-    draw->AddText(ImVec2(std::min(sx - w * 0.5f, frame.max.x - w - 2), area.max.y + 2), label, text);
+  if (!options.x_names.empty()) {
+    draw_x_names(draw, options.x_names, px, area, frame, label, grid);
+  } else {
+    const double x_step = nice_step(r.x1 - r.x0, std::max(2, int(area.width() / scaled(90))));
+    for (double x = std::ceil(r.x0 / x_step) * x_step; x <= r.x1 + 1e-9; x += x_step) {
+      const float sx = px(x);
+      draw->AddLine(ImVec2(sx, area.min.y), ImVec2(sx, area.max.y), grid);
+      format_value(text, sizeof text, x);
+      const float w = ImGui::CalcTextSize(text).x;  // centred on its tick, never past the frame
+      draw->AddText(ImVec2(std::min(sx - w * 0.5f, frame.max.x - w - 2), area.max.y + 2), label, text);
+    }
   }
   draw->AddRect(area.min, area.max, IM_COL32(110, 115, 125, 255));
 
@@ -175,6 +228,7 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
       points.emplace_back(px(s.x[i]), py(to_axis(s.y[i], options.symlog_y)));
     }
     if (points.size() == 1) draw->AddCircleFilled(points[0], 2.5f, s.color);
+    else if (s.dashed) add_dashed_polyline(draw, points, s.color, 1.5f, scaled(5));
     else if (points.size() > 1) draw->AddPolyline(points.data(), int(points.size()), s.color, ImDrawFlags_None, 1.5f);
   }
   draw->PopClipRect();
@@ -183,7 +237,13 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   float legend_y = area.min.y + 1;
   for (const PlotSeries& s : series) {
     const ImVec2 at(area.max.x + scaled(18), legend_y);
-    draw->AddRectFilled(ImVec2(at.x - scaled(12), at.y + line_h * 0.35f), ImVec2(at.x - scaled(4), at.y + line_h * 0.65f), s.color);
+    const float y0 = at.y + line_h * 0.35f, y1 = at.y + line_h * 0.65f;
+    if (s.dashed) {  // two dashes: the swatch says which curves are dashed
+      draw->AddRectFilled(ImVec2(at.x - scaled(14), y0), ImVec2(at.x - scaled(10), y1), s.color);
+      draw->AddRectFilled(ImVec2(at.x - scaled(7), y0), ImVec2(at.x - scaled(3), y1), s.color);
+    } else {
+      draw->AddRectFilled(ImVec2(at.x - scaled(12), y0), ImVec2(at.x - scaled(4), y1), s.color);
+    }
     draw->AddText(at, s.color, s.name.c_str());
     legend_y += line_h;
   }
@@ -192,16 +252,18 @@ PanelRect draw_line_plot(const char* id, ImVec2 size, std::span<const PlotSeries
   if (hovered) {
     const ImVec2 mouse = ImGui::GetIO().MousePos;
     if (mouse.x >= area.min.x && mouse.x <= area.max.x) {
-      const double x = r.x0 + (mouse.x - area.min.x) / area.width() * (r.x1 - r.x0);
-      draw->AddLine(ImVec2(mouse.x, area.min.y), ImVec2(mouse.x, area.max.y), IM_COL32(255, 255, 255, 90));
+      const bool named = !options.x_names.empty();
+      double x = r.x0 + (mouse.x - area.min.x) / area.width() * (r.x1 - r.x0);
+      if (named) x = std::clamp(std::round(x), 0.0, double(options.x_names.size() - 1));  // the nearest name
+      const float cursor = named ? px(x) : mouse.x;
+      draw->AddLine(ImVec2(cursor, area.min.y), ImVec2(cursor, area.max.y), IM_COL32(255, 255, 255, 90));
       ImGui::BeginTooltip();
       format_value(text, sizeof text, x);
-      ImGui::Text("%s %s", options.x_label, text);
+      ImGui::Text("%s %s", options.x_label, named ? options.x_names[size_t(x)].c_str() : text);
       for (const PlotSeries& s : series) {
-        const auto it = std::lower_bound(s.x.begin(), s.x.end(), x);
-        if (it == s.x.end() && s.x.empty()) continue;
-        const size_t i = it == s.x.end() ? s.x.size() - 1 : size_t(it - s.x.begin());
-        format_value(text, sizeof text, s.y[i]);
+        const double* y = value_at(s, x, named);
+        if (!y) continue;
+        format_value(text, sizeof text, *y);
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(s.color), "%s: %s", s.name.c_str(), text);
       }
       ImGui::EndTooltip();

@@ -16,6 +16,7 @@ struct PlotSeries {
   std::string name;
   ImU32 color = IM_COL32(255, 255, 255, 255);
   std::vector<double> x, y;  // same length; x increasing
+  bool dashed = false;       // a second model's curve beside the first's solid one
 };
 
 struct PlotOptions {
@@ -26,6 +27,9 @@ struct PlotOptions {
   bool symlog_y = false;
   bool fixed_y = false;          // use [y_min, y_max] instead of the data's range
   double y_min = 0, y_max = 1;
+  // A categorical x axis: x = 0, 1, … are named x_names[0], x_names[1], … (the levels of a
+  // network); the cursor snaps to the nearest name. Empty: a numeric axis.
+  std::vector<std::string> x_names = {};
 };
 
 // Keeps, for each of `buckets` equal x-ranges, the first, smallest and largest points, so a
@@ -39,7 +43,8 @@ inline constexpr double kSymlogLinear = 1e-3;
 double symlog(double y);
 double symlog_inverse(double a);
 
-// The data range the plot will show (on the symlog axis if asked); public for tests.
+// The data range the plot will show (on the symlog axis if asked; with x_names, half a name's
+// spacing beyond the first and the last, so their labels fit); public for tests.
 struct PlotRange {
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
 };

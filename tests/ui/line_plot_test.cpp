@@ -70,5 +70,15 @@ TEST(LinePlot, FixedRangeAndEmptySeries) {
   EXPECT_LT(fixed.x0, fixed.x1);  // never a zero-width axis
 }
 
+// A categorical axis (a network's levels): every name's tick inside, half a spacing from the edges.
+TEST(LinePlot, NamedLevelsSpanHalfASpacingBeyondTheFirstAndTheLast) {
+  PlotOptions options;
+  options.x_names = {"pixels", "conv1", "pool1"};
+  const PlotSeries s{"class", 0, {0, 1, 2}, {0.5, 0.9, 1.0}};
+  const PlotRange r = plot_range({&s, 1}, options);
+  EXPECT_DOUBLE_EQ(r.x0, -0.5);
+  EXPECT_DOUBLE_EQ(r.x1, 2.5);
+}
+
 }  // namespace
 }  // namespace drmm::ui
