@@ -46,6 +46,7 @@
 #include "ui/panels/filters_panel.h"
 #include "ui/panels/activity_max_panel.h"
 #include "ui/panels/reconstructions_panel.h"
+#include "ui/panels/nuisance_probe_panel.h"
 #include "ui/panels/rendering_paths_panel.h"
 #include "ui/panels/samples_panel.h"
 #include "ui/panels/shallow_rmm_panel.h"
@@ -173,7 +174,8 @@ void MainWindow::create_docks() {
   auto* samples = new SamplesPanel(session_, &stats_);
   auto* activity = new ActivityMaxPanel(session_, &stats_);
   auto* shallow_rmm = new ShallowRmmPanel(session_, &stats_);
-  panels_ = {training, reconstructions, filters, browser, trees, paths, samples, activity, shallow_rmm};
+  auto* nuisance_probe = new NuisanceProbePanel(session_, &stats_);
+  panels_ = {training, reconstructions, filters, browser, trees, paths, samples, activity, shallow_rmm, nuisance_probe};
   for (ImGuiPanelHost* panel : panels_) {
     auto* dock = new QDockWidget(panel->title(), this);
     dock->setObjectName("dock_" + panel->objectName());  // saveState() keys the layout by it
@@ -195,9 +197,9 @@ void MainWindow::create_docks() {
   resizeDocks({docks_[0], docks_[3]}, {520, 330}, Qt::Vertical);
   resizeDocks({docks_[1], docks_[2]}, {470, 380}, Qt::Vertical);
   resizeDocks({docks_[2], docks_[4]}, {280, 560}, Qt::Horizontal);
-  // The analyses of the live model (rendering paths, samples, activity maximization) are tabs
-  // behind the reconstructions: the largest dock, and a hidden panel costs nothing (it neither
-  // paints nor asks the run for work).
+  // The analyses of the live model (rendering paths, samples, activity maximization, shallow RMM,
+  // nuisance decoding) are tabs behind the reconstructions: the largest dock, and a hidden panel
+  // costs nothing (it neither paints nor asks the run for work).
   for (size_t i = 5; i < docks_.size(); ++i) tabifyDockWidget(docks_[1], docks_[i]);
   docks_[1]->raise();
   if (!options_.raise_panel.isEmpty() && !show_panel(options_.raise_panel))
