@@ -75,7 +75,7 @@ std::string synthetic_set_for(const ModelSpec& spec) {
 SyntheticProbe probe_on_synthetic(DrmmModel& model, size_t images, const ProbeOptions& options) {
   SyntheticProbe probe;
   probe.dataset = synthetic_set_for(model.spec());
-  const Dataset data = load_dataset(probe.dataset, Split::Test);
+  const Dataset data = load_dataset(probe.dataset, Split::Train);
   probe.images = std::min(images, data.size());
   std::vector<size_t> indices(probe.images);
   for (size_t i = 0; i < indices.size(); ++i) indices[i] = i;

@@ -25,8 +25,9 @@ std::vector<ProbeScore> probe_model(DrmmModel& model, const Dataset& data, std::
 // "synthetic-rgb" (3×32×32 colour). Throws drmm::Error naming the shapes for any other input.
 std::string synthetic_set_for(const ModelSpec& spec);
 
-// probe_model on the first `images` test images of the synthetic set for the model's input
-// (images no run trains on: training uses the training split).
+// probe_model on the first `images` training images of the synthetic set for the model's input,
+// the images `drmm probe --images N` probes, so the two give the same scores for the same weights
+// (the probe holds out its own part of them).
 struct SyntheticProbe {
   std::string dataset;  // "synthetic" or "synthetic-rgb"
   size_t images = 0;

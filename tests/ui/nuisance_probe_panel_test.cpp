@@ -2,7 +2,7 @@
 // shapes: hidden, it never probes; raised, it probes the live model off the GUI thread (one score
 // per level and target, the class decoded far above chance) and draws the plot; compared with a
 // checkpoint of the same weights, it probes that too and finds the same scores. DRMM_GUI_SHOTS
-// names a folder for nuisance_probe.png.
+// names a folder for nuisance_probe.png (the cursor over the plot, showing its tooltip).
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -89,6 +89,11 @@ TEST(NuisanceProbePanel, ProbesTheLiveModelOnceShownAndACheckpointOfItAlike) {
   for (size_t i = 0; i < theirs.size(); ++i)  // another backend's thread count: sums in another order
     EXPECT_NEAR(theirs[i].score, panel->live()->scores[i].score, 1e-3) << theirs[i].level_name << " " << theirs[i].target;
   EXPECT_FALSE(panel->regions().count("nuisance_probe.compared")) << "the same levels belong in one plot";
+  // The shot with the cursor over the plot: its tooltip lists every score at that level.
+  const PanelRect plot = panel->regions().at("nuisance_probe.plot");
+  test::mouse(panel, QEvent::MouseMove, QPointF(plot.min.x + plot.width() * 0.45, plot.min.y + plot.height() * 0.5), Qt::NoButton,
+              Qt::NoButton);
+  pump(800);
   save_shot(window);
 }
 

@@ -110,7 +110,7 @@ QString NuisanceProbePanel::help_text() const {
       "Compare with checkpoint draws another model's curves dashed, e.g. the same network trained as a plain CNN. "
       "Hover the plot for every score at a level.\n"
       "The linear decoding of nuisances of Nguyen, Liu, Perez, Baraniuk & Patel, “Semi-Supervised Learning with the "
-      "Deep Rendering Mixture Model”, CVPR 2017, §5: at each level, the bottom-up features of 1,500 synthetic test "
+      "Deep Rendering Mixture Model”, CVPR 2017, §5: at each level, the bottom-up features of 1,500 synthetic "
       "images (a level with more than 512 values average-pooled per channel to the largest g×g grid that fits, so "
       "position survives at g×g), standardised; 30 % of the images held out. Ridge regression ŷ = W z + b, "
       "minimising Σ‖y − W z − b‖² + λ‖W‖², λ from {0.1 … 10⁴} chosen on a quarter of the training part, then "
@@ -235,7 +235,7 @@ void NuisanceProbePanel::draw(const Snapshot& snapshot) {
     std::snprintf(header, sizeof header, "Probing the live model at step %lld… %.0f s", static_cast<long long>(started_step_),
                   double(busy_clock_.elapsed()) / 1000.0);
   else if (runs_done_)
-    std::snprintf(header, sizeof header, "Linear probes at step %lld, %zu %s test images (%.1f s)",
+    std::snprintf(header, sizeof header, "Linear probes at step %lld, %zu %s images (%.1f s)",
                   static_cast<long long>(shown_.step), shown_.live.images, shown_.live.dataset.c_str(), shown_.seconds);
   else
     std::snprintf(header, sizeof header, "%s", snapshot.version == 0 ? "Waiting for the model…" : "Linear probes: press Run probes");
