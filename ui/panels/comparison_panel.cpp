@@ -301,8 +301,8 @@ void ComparisonPanel::draw_paths(const Snapshot& snapshot, ImVec2 size) {
     const RenderingPath& path = v->path;
     const float q = size_t(path.predicted) < path.class_probabilities.size() ? path.class_probabilities[size_t(path.predicted)] : 0.0f;
     char text[160];
-    std::snprintf(text, sizeof text, "%s path of test image #0: ĉ = %s (q %.2f), ‖Î‖² = %.3g", sides_[s].name,
-                  snapshot.class_name(path.predicted).c_str(), double(q), path.rendered_energy);
+    std::snprintf(text, sizeof text, "%s path of test image #0: ĉ = %s (q %.2f)", sides_[s].name,
+                  snapshot.class_name(path.predicted).c_str(), double(q));
     ImGui::PushStyleColor(ImGuiCol_Text, side_color(s, 0.35f));
     text_elided(text, size.x);
     ImGui::PopStyleColor();
