@@ -27,6 +27,7 @@
 #include <QPushButton>
 #include <QScreen>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -38,6 +39,7 @@
 #include <imgui.h>
 
 #include "core/model/model_spec.h"
+#include "core/train/training_session.h"
 #include "core/util/error.h"
 #include "ui/file_dialogs.h"
 #include "ui/imgui_panel_host.h"
@@ -45,6 +47,7 @@
 #include "ui/panels/decision_tree_panel.h"
 #include "ui/panels/filters_panel.h"
 #include "ui/panels/activity_max_panel.h"
+#include "ui/panels/comparison_panel.h"
 #include "ui/panels/reconstructions_panel.h"
 #include "ui/panels/nuisance_probe_panel.h"
 #include "ui/panels/rendering_paths_panel.h"
@@ -57,7 +60,7 @@ namespace drmm::ui {
 namespace {
 
 // Bumped when the set of docks changes, so an old saved layout is not applied to new docks.
-constexpr int kLayoutVersion = 3;
+constexpr int kLayoutVersion = 4;
 // The frame clock: display rate. Panels paint only when they have something new.
 constexpr int kFrameIntervalMs = 16;
 // Status-bar widgets are ordinary Qt widgets: on llvmpipe a change of one of them cost three
@@ -89,6 +92,8 @@ MainWindow::MainWindow(StudioOptions options) : options_(std::move(options)) {
   // The trainer gets one core and the GUI keeps the other (issue 6: frame targets on 2 cores).
   config.threads = 1;
   session_ = new SessionController(config, this);
+  // Before the command line's run starts, so that the twin starts with it.
+  if (options_.compare_cnn) session_->set_compare_cnn(true);
   connect(session_, &SessionController::checkpoint_saved, this, [this](const QString& path, const QString& error) {
     if (error.isEmpty()) statusBar()->showMessage(tr("Checkpoint saved: %1").arg(path), 5000);
     else QMessageBox::warning(this, tr("Save checkpoint"), error);
@@ -175,7 +180,9 @@ void MainWindow::create_docks() {
   auto* activity = new ActivityMaxPanel(session_, &stats_);
   auto* shallow_rmm = new ShallowRmmPanel(session_, &stats_);
   auto* nuisance_probe = new NuisanceProbePanel(session_, &stats_);
-  panels_ = {training, reconstructions, filters, browser, trees, paths, samples, activity, shallow_rmm, nuisance_probe};
+  auto* comparison = new ComparisonPanel(session_, &stats_);
+  panels_ = {training, reconstructions, filters, browser, trees, paths, samples, activity, shallow_rmm, nuisance_probe,
+             comparison};
   for (ImGuiPanelHost* panel : panels_) {
     auto* dock = new QDockWidget(panel->title(), this);
     dock->setObjectName("dock_" + panel->objectName());  // saveState() keys the layout by it
@@ -244,6 +251,20 @@ void MainWindow::create_actions() {
   pause_->setToolTip(tr("Pause after the current batch (F6)"));
   step_->setToolTip(tr("Train exactly one batch, then pause (F10)"));
   reset_->setToolTip(tr("Start the run again from fresh weights (Ctrl+Shift+R)"));
+  train->addSeparator();
+  QAction* compare = train->addAction(tr("&Compare with a CNN (L_H only)"));
+  compare->setCheckable(true);
+  compare->setChecked(session_->compare_cnn());
+  compare->setToolTip(tr("Train the same network on the cross-entropy alone beside this run, on the same data, "
+                         "split, seed and batch order (the DRMM vs CNN panel)"));
+  connect(compare, &QAction::toggled, this, [this](bool on) {
+    session_->set_compare_cnn(on);
+    if (on) show_panel("comparison");
+  });
+  connect(session_, &SessionController::compare_cnn_changed, compare, [this, compare] {
+    const QSignalBlocker quiet(compare);  // the panel's button turned it on: no second toggle
+    compare->setChecked(session_->compare_cnn());
+  });
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
   for (QDockWidget* dock : docks_) view->addAction(dock->toggleViewAction());
@@ -511,7 +532,9 @@ void MainWindow::drive_screenshot_hook(const Snapshot& snapshot) {
   }
   // Settling: the worker has stopped, the dataset is on screen and every panel shows the newest snapshot.
   const std::shared_ptr<const BrowsedDataset> dataset = session_->dataset();
-  bool settled = !snapshot.running && dataset && (dataset->data || !dataset->error.empty());
+  const auto twin = session_->cnn_twin_session();
+  bool settled = !snapshot.running && !(twin && twin->latest()->running) && dataset &&
+                 (dataset->data || !dataset->error.empty());
   for (ImGuiPanelHost* panel : panels_) settled = settled && (!panel->wants_frame() || panel->evolving());
   if (!settled) return;
   hook_phase_ = HookPhase::Done;
@@ -582,7 +605,10 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 
 // A large model's batch takes seconds: quitting shows what it waits for instead of a frozen window.
 void MainWindow::wait_for_the_run_to_stop() {
-  const auto stopped = [this] { return !session_->latest()->running && !session_->saving(); };
+  const auto stopped = [this] {
+    const auto twin = session_->cnn_twin_session();
+    return !session_->latest()->running && !(twin && twin->latest()->running) && !session_->saving();
+  };
   if (stopped()) return;
   QProgressDialog progress(tr("Finishing the current batch and saving the run…"), QString(), 0, 0, this);
   progress.setWindowTitle(tr("Quitting"));

@@ -8,6 +8,7 @@
 #include "core/io/model_import.h"
 #include "core/model/model_spec.h"
 #include "core/train/checkpoint.h"
+#include "core/train/comparison.h"
 #include "core/train/trainer.h"
 #include "core/train/training_session.h"
 
@@ -20,7 +21,8 @@ SessionController::SessionController(TrainConfig config, QObject* parent) : QObj
 
 SessionController::~SessionController() {
   if (session_) session_->pause();
-  retire(std::move(session_));
+  if (twin_) twin_->pause();
+  retire_runs();
   for (Worker& worker : workers_) worker.thread.join();
 }
 
@@ -44,11 +46,34 @@ void SessionController::retire(std::shared_ptr<TrainingSession> session) {
   spawn([session = std::move(session)]() mutable { session.reset(); });
 }
 
+void SessionController::retire_runs() {
+  retire(std::move(session_));
+  retire(std::move(twin_));
+}
+
 void SessionController::create_session() {
   if (!watched_folder_.isEmpty()) session_ = TrainingSession::watching(config_, watched_folder_.toStdString());
   else session_ = std::make_shared<TrainingSession>(config_, std::exchange(resume_checkpoint_, std::string()));
   if (!probes_.empty()) session_->set_probes(probes_);
   if (running_) session_->start();
+  create_twin();
+}
+
+void SessionController::create_twin() {
+  if (!compare_cnn_ || !watched_folder_.isEmpty()) return;
+  twin_ = cnn_twin(*session_);
+  // Nobody looks at the twin's probe reconstructions (the comparison renders test images of
+  // its own): none, so its views cost its worker little.
+  twin_->set_probes({});
+  if (running_) twin_->start();
+}
+
+void SessionController::set_compare_cnn(bool on) {
+  if (on == compare_cnn_) return;
+  compare_cnn_ = on;
+  if (on) create_twin();
+  else retire(std::move(twin_));
+  emit compare_cnn_changed();
 }
 
 void SessionController::apply_config(const TrainConfig& config) {
@@ -59,7 +84,7 @@ void SessionController::apply_config(const TrainConfig& config) {
   running_ = false;
   watched_folder_.clear();  // a new run here ends watching
   forget_saves();
-  retire(std::move(session_));
+  retire_runs();
   create_session();
   if (dataset_changed) load_dataset_async();
   emit config_changed();
@@ -86,17 +111,20 @@ void SessionController::start(int64_t until_step) {
   if (!watched_folder_.isEmpty()) return;  // trained elsewhere
   running_ = true;
   session_->start(until_step);
+  if (twin_) twin_->start(until_step);
 }
 
 void SessionController::pause() {
   running_ = false;
   session_->pause();
+  if (twin_) twin_->pause();
 }
 
 void SessionController::step_once() {
   if (!watched_folder_.isEmpty()) return;
   running_ = false;
   session_->step_once();
+  if (twin_) twin_->step_once();
 }
 
 void SessionController::reset() { apply_config(config_); }
@@ -121,7 +149,7 @@ void SessionController::open_checkpoint(const QString& path) {
 void SessionController::watch_folder(const QString& folder) {
   running_ = false;
   forget_saves();
-  retire(std::move(session_));
+  retire_runs();
   watched_folder_ = folder;
   create_session();
   emit config_changed();

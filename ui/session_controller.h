@@ -82,6 +82,16 @@ class SessionController : public QObject {
   std::shared_ptr<const Snapshot> latest() const;
   // The current run, for work that must run between its batches (model features for trees).
   std::shared_ptr<TrainingSession> training_session() const { return session_; }
+
+  // ---- comparison mode: the CNN twin of the run (README "DRMM vs CNN, side by side") ----------
+  // On, a twin of the current run (core/train/comparison.h: L_H only, the same data, split, seed
+  // and batch order) trains beside it: it starts, pauses and steps with the run, and every new
+  // run (Apply, Reset, a dataset, a checkpoint) gets a fresh twin from step 0. A watched run has
+  // none: nothing trains here. Off, the twin is retired like a replaced run.
+  void set_compare_cnn(bool on);
+  bool compare_cnn() const { return compare_cnn_; }
+  // The twin's session; null when comparison is off or the run is watched.
+  std::shared_ptr<TrainingSession> cnn_twin_session() const { return twin_; }
   std::shared_ptr<const BrowsedDataset> dataset() const;
 
   // Saves on a background thread; `checkpoint_saved` reports the outcome.
@@ -106,6 +116,7 @@ class SessionController : public QObject {
 
  signals:
   void config_changed();
+  void compare_cnn_changed();  // the twin was started or dropped
   void probes_changed();
   void dataset_loaded();
   void checkpoint_saved(const QString& path, const QString& error);  // a save the user asked for
@@ -122,6 +133,8 @@ class SessionController : public QObject {
   void forget_saves();
   void forget_probes();
   void create_session();
+  void create_twin();
+  void retire_runs();  // the run and its twin
   std::string resume_checkpoint_;  // used by the next create_session only
   QString watched_folder_;         // non-empty: the session watches it
   void load_dataset_async();
@@ -133,6 +146,8 @@ class SessionController : public QObject {
   TrainConfig config_;
   // Shared, because a checkpoint save in flight keeps the run it saves alive after a reset.
   std::shared_ptr<TrainingSession> session_;
+  bool compare_cnn_ = false;
+  std::shared_ptr<TrainingSession> twin_;
   bool running_ = false;
   std::vector<size_t> probes_;
   bool probes_chosen_by_user_ = false;

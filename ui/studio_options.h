@@ -16,6 +16,7 @@ struct StudioOptions {
   double exit_after_seconds = 0;      // --exit-after: quit after this long (measurements)
   QString open_path;                  // --open: a checkpoint to continue, or an ONNX model to import
   QString watch_folder;               // --watch: show the run another process writes there
+  bool compare_cnn = false;           // --compare-cnn: train the CNN twin (L_H only) beside the run
   QString raise_panel;                // --raise: bring this panel's dock tab to the front (its objectName)
   double zoom_percent = 0;            // --zoom: View ▸ Zoom at start (0: the remembered one)
   double autosave_minutes = 5;        // --autosave-minutes: how often unsaved training is kept

@@ -47,12 +47,15 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   const QCommandLineOption watch(
       "watch", "Watch a run folder that another process trains into (drmm train, the scale-out trainer): every\n"
                "checkpoint and metrics row that lands there is shown; nothing trains here.", "folder");
+  const QCommandLineOption compare_cnn(
+      "compare-cnn", "Train the same network as a plain CNN (L_H only) beside the run, on the same data, split,\n"
+                     "seed and batch order, and compare them in the DRMM vs CNN panel (Train > Compare with a CNN).");
   const QCommandLineOption raise("raise", "Bring this panel's tab to the front (rendering_paths, samples, activity_max, …).", "panel");
   const QCommandLineOption zoom("zoom", "View ▸ Zoom at start, in percent (80 to 250).", "percent");
   const QCommandLineOption autosave_minutes(
       "autosave-minutes", "Minutes between autosaves of training no saved checkpoint holds (default 5).", "minutes");
   parser.addOptions(
-      {demo, dataset, preset, backend, open, watch, screenshot, after_steps, frame_stats, exit_after, raise, zoom, autosave_minutes});
+      {demo, dataset, preset, backend, compare_cnn, open, watch, screenshot, after_steps, frame_stats, exit_after, raise, zoom, autosave_minutes});
   parser.process(app);
 
   drmm::ui::StudioOptions options;
@@ -72,6 +75,7 @@ drmm::ui::StudioOptions parse_options(const QCoreApplication& app) {
   options.screenshot_path = parser.value(screenshot);
   if (parser.isSet(after_steps)) options.after_steps = static_cast<long long>(positive_number(parser, after_steps));
   options.frame_stats = parser.isSet(frame_stats);
+  options.compare_cnn = parser.isSet(compare_cnn);
   options.raise_panel = parser.value(raise);
   if (parser.isSet(zoom)) options.zoom_percent = positive_number(parser, zoom);
   options.open_path = parser.value(open);

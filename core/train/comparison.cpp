@@ -5,6 +5,8 @@
 
 #include "core/model/model_spec.h"
 #include "core/train/image_export.h"
+#include "core/train/rendering_quality.h"
+#include "core/train/trainer.h"
 
 namespace drmm {
 namespace {
@@ -105,6 +107,24 @@ std::vector<ImageF> render_from_prediction(DrmmModel& model, const Dataset& data
 
 std::vector<ImageF> first_images(const Dataset& data, size_t count) {
   return slices(data.pixels, std::min(count, data.size()), data);
+}
+
+std::unique_ptr<TrainingSession> cnn_twin(const TrainingSession& main) {
+  return std::make_unique<TrainingSession>(supervised_only(main.config()));
+}
+
+RunView view_of_run(Trainer& trainer, size_t images, size_t strongest) {
+  const Dataset& shown = trainer.test_data() ? *trainer.test_data() : trainer.train_data();
+  RunView view;
+  view.step = trainer.step_count();
+  view.inputs = first_images(shown, images);
+  view.renderings = render_from_prediction(trainer.model(), shown, images);
+  for (size_t i = 0; i < view.inputs.size(); ++i) view.r.push_back(pearson(view.inputs[i].data, view.renderings[i].data));
+  if (!view.inputs.empty()) {
+    view.path = infer_path(trainer.model(), view.inputs.front().data);
+    view.strongest = strongest_units(view.path, strongest);
+  }
+  return view;
 }
 
 std::array<uint8_t, 3> run_color(size_t index) {

@@ -105,21 +105,25 @@ size_t Trainer::take_ordered(Order& order, const std::vector<size_t>& pool, uint
   return order.indices[size_t(position % int64_t(pool.size()))];
 }
 
+std::vector<size_t> Trainer::batch_indices(int64_t step) {
+  std::vector<size_t> indices;
+  indices.reserve(size_t(labeled_per_batch_ + unlabeled_per_batch_));
+  for (int j = 0; j < labeled_per_batch_; ++j)
+    indices.push_back(take_ordered(labeled_order_, split_.labeled, 1, step * labeled_per_batch_ + j));
+  for (int j = 0; j < unlabeled_per_batch_; ++j)
+    indices.push_back(take_ordered(unlabeled_order_, all_indices_, 2, step * unlabeled_per_batch_ + j));
+  return indices;
+}
+
 // Fills the batch: labeled images first (label kept), then unlabeled ones (label −1).
 void Trainer::fill_batch() {
   const size_t image_size = train_.image_size();
-  size_t slot = 0;
-  auto put = [&](size_t index, float label) {
-    const auto image = train_.image(index);
+  const std::vector<size_t> indices = batch_indices(step_);
+  for (size_t slot = 0; slot < indices.size(); ++slot) {
+    const auto image = train_.image(indices[slot]);
     std::copy(image.begin(), image.end(), host_images_.begin() + slot * image_size);
-    host_labels_[slot++] = label;
-  };
-  for (int j = 0; j < labeled_per_batch_; ++j) {
-    const size_t index = take_ordered(labeled_order_, split_.labeled, 1, step_ * labeled_per_batch_ + j);
-    put(index, float(train_.labels[index]));
+    host_labels_[slot] = int(slot) < labeled_per_batch_ ? float(train_.labels[indices[slot]]) : -1.0f;
   }
-  for (int j = 0; j < unlabeled_per_batch_; ++j)
-    put(take_ordered(unlabeled_order_, all_indices_, 2, step_ * unlabeled_per_batch_ + j), -1.0f);
   backend_->upload(images_, host_images_);
   backend_->upload(labels_, host_labels_);
 }

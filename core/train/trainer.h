@@ -73,6 +73,9 @@ class Trainer {
   const Dataset& train_data() const { return train_; }
   const Dataset* test_data() const { return test_.size() ? &test_ : nullptr; }
   const LabeledSplit& split() const { return split_; }
+  // The training images batch `step` is made of, labeled ones first: a function of the seed, the
+  // split and the step alone, so runs that share those see the same batches in the same order.
+  std::vector<size_t> batch_indices(int64_t step);
   DrmmModel& model() { return *model_; }
   Backend& backend() { return *backend_; }
   const std::string& backend_notice() const { return backend_notice_; }

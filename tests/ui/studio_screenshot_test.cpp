@@ -99,10 +99,11 @@ TEST(StudioGui, ScreenshotAfterTrainingShowsEveryPanel) {
 
   const std::set<std::string> expected_panels{"training", "reconstructions", "filters", "dataset_browser",
                                               "decision_tree", "rendering_paths", "samples", "activity_max", "shallow_rmm",
-                                              "nuisance_probe"};
+                                              "nuisance_probe", "comparison"};
   // The analyses of the live model are tabs behind the reconstructions (tests/ui/analysis_panels_test.cpp
   // checks their content); every other panel is on screen in the default layout.
-  const std::set<std::string> tabbed_panels{"rendering_paths", "samples", "activity_max", "shallow_rmm", "nuisance_probe"};
+  const std::set<std::string> tabbed_panels{"rendering_paths", "samples", "activity_max", "shallow_rmm", "nuisance_probe",
+                                            "comparison"};
   // The regions where each panel draws its content; each must show real variation, not a flat fill.
   const std::map<std::string, size_t> expected_regions{{"training.losses", 8},
                                                         {"training.accuracy", 4},

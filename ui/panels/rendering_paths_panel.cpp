@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <numeric>
 #include <tuple>
 
 #include <imgui.h>
 
 #include "core/util/error.h"
 #include "ui/export_files.h"
+#include "ui/path_network.h"
 #include "ui/session_controller.h"
 #include "ui/tile_grid.h"
 
@@ -23,28 +23,10 @@ constexpr size_t kStrongestUnits = 12;
 constexpr size_t kChannelsPerLevel = 3;  // besides the strongest units' channels, joined by thinner lines
 constexpr size_t kStatisticsImages = 1000;
 constexpr float kLabelWidth = 170.0f;
-constexpr ImU32 kStrongColor = IM_COL32(255, 210, 60, 255);
 constexpr ImU32 kOffColor = IM_COL32(235, 70, 70, 255);
 constexpr ImU32 kSelectedColor = IM_COL32(90, 220, 255, 255);
 constexpr ImU32 kContrastColor = IM_COL32(120, 170, 255, 255);
 constexpr float kUnitMapMinWidth = 230.0f, kUnitMapMaxWidth = 380.0f;
-
-// "conv1 32×5×5 full" → "conv1".
-std::string short_name(const std::string& name) { return name.substr(0, name.find(' ')); }
-
-ImU32 lerp_color(ImVec4 a, ImVec4 b, float t) {
-  t = std::clamp(t, 0.0f, 1.0f);
-  return ImGui::ColorConvertFloat4ToU32(ImVec4(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t, a.z + (b.z - a.z) * t, 1));
-}
-
-// A channel's share of its level's largest |contribution|: orange when it adds to Î, blue when
-// it takes away (a unit's ⟨Î_u, Î⟩ is negative when it draws against the rest of the image).
-ImU32 contribution_color(float share) {
-  const ImVec4 dark(0.16f, 0.16f, 0.19f, 1);
-  // sqrt: the weak channels are the many, and they must still be told apart from the unused ones.
-  if (share >= 0) return lerp_color(dark, ImVec4(1.0f, 0.72f, 0.25f, 1), std::sqrt(share));
-  return lerp_color(dark, ImVec4(0.35f, 0.6f, 1.0f, 1), std::sqrt(-share));
-}
 
 // Overlap 0 → dark blue, 1 → yellow (a short perceptual ramp, like viridis).
 ImU32 heat_color(double v) {
@@ -57,19 +39,6 @@ ImU32 heat_color(double v) {
 
 // The units of a level that are on in the path (a or t = 1).
 bool unit_on(const PathLevel& level, size_t unit) { return unit < level.on.size() && level.on[unit] > 0.5f; }
-
-size_t channel_units_on(const PathLevel& level, int channel) {
-  const size_t area = size_t(level.height) * size_t(level.width);
-  size_t on = 0;
-  for (size_t i = size_t(channel) * area; i < size_t(channel + 1) * area; ++i) on += unit_on(level, i);
-  return on;
-}
-
-float largest_abs(const std::vector<float>& values) {
-  float largest = 1e-12f;
-  for (float v : values) largest = std::max(largest, std::abs(v));
-  return largest;
-}
 
 double energy_percent(const RenderingPath& path, double contribution) {
   return path.rendered_energy > 0 ? 100.0 * contribution / path.rendered_energy : 0.0;
@@ -487,23 +456,12 @@ void RenderingPathsPanel::draw_network(const Snapshot& snapshot, ImVec2 size) {
   if (levels == 0 || size.y < 40) return;
   ImDrawList* draw = ImGui::GetWindowDrawList();
   const ImVec2 origin = ImGui::GetCursorScreenPos();
-  const float row_h = std::clamp(size.y / float(levels), 24.0f, 90.0f);
-  const float cell_h = std::clamp(row_h * 0.42f, 10.0f, 30.0f);
+  NetworkLayout layout = network_layout(path, origin, size, kLabelWidth, 24.0f);
+  const float row_h = layout.row_h, cell_h = layout.cell_h, cells_x = layout.cells_x, cells_w = layout.cells_w;
   // Under each row's cells, the class usage: one strip per class shown, channel under channel.
   const int strips = shows_class_usage() ? (contrast_class_ >= 0 ? 2 : 1) : 0;
   const float strip_h = std::clamp(row_h * 0.13f, 5.0f, 12.0f), band_h = float(strips) * (strip_h + 2);
-  const float cells_x = origin.x + kLabelWidth, cells_w = std::max(size.x - kLabelWidth - 8, 40.0f);
-  // Top level first: the rendering flows down the screen towards the pixels.
-  const auto row_of = [&](size_t level) { return levels - 1 - level; };
-  const auto cell_width = [&](size_t level) { return std::min(cells_w / float(std::max(path.levels[level].channels, 1)), 22.0f); };
-  const auto cell_rect = [&](size_t level, int c, ImVec2& p0, ImVec2& p1) {
-    const int channels = std::max(path.levels[level].channels, 1);
-    const float w = cell_width(level);
-    const float x0 = cells_x + (cells_w - w * float(channels)) * 0.5f;  // centred: lines read as a tree
-    const float y0 = origin.y + float(row_of(level)) * row_h + (row_h - cell_h - band_h) * 0.5f;
-    p0 = ImVec2(x0 + float(c) * w, y0);
-    p1 = ImVec2(x0 + float(c + 1) * w - (w >= 5 ? 1.0f : 0.0f), y0 + cell_h);
-  };
+  layout.band_h = band_h;
 
   // The cells area is one button: the cell under the mouse follows from the position.
   ImGui::SetCursorScreenPos(ImVec2(cells_x, origin.y));
@@ -520,46 +478,16 @@ void RenderingPathsPanel::draw_network(const Snapshot& snapshot, ImVec2 size) {
     if (row >= 0 && row < int(levels)) {
       const size_t level = levels - 1 - size_t(row);
       ImVec2 p0, p1;
-      cell_rect(level, 0, p0, p1);
-      const int c = int(std::floor((mouse.x - p0.x) / cell_width(level)));
+      layout.cell(level, 0, p0, p1);
+      const int c = int(std::floor((mouse.x - p0.x) / layout.cell_width(level)));
       if (c >= 0 && c < path.levels[level].channels) hover_level = int(level), hover_channel = c;
       hover_usage = strips > 0 && mouse.y > p1.y + 1;
     }
   }
 
-  // The strongest paths: per level the channels of the strongest units, plus the level's few
-  // strongest channels (the strongest units often sit in two or three levels only), joined to
-  // the next level's; a line's weight is the geometric mean of its ends' contributions.
-  std::vector<std::map<int, float>> strong(levels), marked(levels);
-  for (const PathUnit& u : strongest_)
-    if (u.level < levels) strong[u.level][u.channel] += u.contribution, marked[u.level][u.channel] = 1;
-  for (size_t l = 0; l < levels; ++l) {
-    const auto& cc = path.levels[l].channel_contribution;
-    std::vector<int> order(cc.size());
-    std::iota(order.begin(), order.end(), 0);
-    const size_t top = std::min<size_t>(kChannelsPerLevel, order.size());
-    std::partial_sort(order.begin(), order.begin() + long(top), order.end(),
-                      [&](int a, int b) { return cc[size_t(a)] > cc[size_t(b)]; });
-    for (size_t k = 0; k < top; ++k)
-      if (cc[size_t(order[k])] > 0 && !strong[l].count(order[k])) strong[l][order[k]] = cc[size_t(order[k])];
-  }
-  std::vector<float> level_max(levels, 1e-12f);
-  for (size_t l = 0; l < levels; ++l)
-    for (const auto& [c, v] : strong[l]) level_max[l] = std::max(level_max[l], std::abs(v));
-  for (size_t l = 0; l + 1 < levels; ++l)
-    for (const auto& [upper_c, upper_v] : strong[l + 1])
-      for (const auto& [lower_c, lower_v] : strong[l]) {
-        ImVec2 a0, a1, b0, b1;
-        cell_rect(l + 1, upper_c, a0, a1);
-        cell_rect(l, lower_c, b0, b1);
-        const float weight =
-            std::clamp(std::sqrt(std::abs(upper_v / level_max[l + 1] * lower_v / level_max[l])), 0.0f, 1.0f);
-        const bool both_strong = marked[l + 1].count(upper_c) && marked[l].count(lower_c);
-        const ImU32 color = both_strong ? IM_COL32(255, 210, 60, int(90 + 165 * weight))
-                                        : IM_COL32(200, 170, 110, int(25 + 110 * weight));
-        draw->AddLine(ImVec2(0.5f * (a0.x + a1.x), a1.y + band_h), ImVec2(0.5f * (b0.x + b1.x), b0.y), color,
-                      both_strong ? 1.5f + 2.0f * weight : 1.0f);
-      }
+  // The strongest paths, drawn first so that the cells lie on top of their lines.
+  const StrongChannels strong = strong_channels(path, strongest_, kChannelsPerLevel);
+  draw_strong_links(draw, strong, layout);
 
   for (size_t l = 0; l < levels; ++l) {
     const PathLevel& level = path.levels[l];
@@ -567,11 +495,8 @@ void RenderingPathsPanel::draw_network(const Snapshot& snapshot, ImVec2 size) {
     const bool level_off = l < edit_.level_off.size() && edit_.level_off[l];
     for (int c = 0; c < level.channels; ++c) {
       ImVec2 p0, p1;
-      cell_rect(l, c, p0, p1);
-      const float share = size_t(c) < level.channel_contribution.size() ? level.channel_contribution[size_t(c)] / largest : 0.0f;
-      if (channel_units_on(level, c) > 0) draw->AddRectFilled(p0, p1, contribution_color(share));
-      else draw->AddRect(p0, p1, IM_COL32(60, 60, 68, 255));
-      if (marked[l].count(c)) draw->AddRect(ImVec2(p0.x - 1, p0.y - 1), ImVec2(p1.x + 1, p1.y + 1), kStrongColor, 0, 0, 2.0f);
+      layout.cell(l, c, p0, p1);
+      draw_channel_cell(draw, level, c, largest, strong.marked[l].count(c) > 0, p0, p1);
       if (channel_off(l, c)) draw_off_mark(draw, p0, p1);
       if (has_selection() && selected_.first == l && selected_.second == c)
         draw->AddRect(ImVec2(p0.x - 2, p0.y - 3), ImVec2(p1.x + 2, p1.y + 3), kSelectedColor, 0, 0, 2.0f);
@@ -580,14 +505,14 @@ void RenderingPathsPanel::draw_network(const Snapshot& snapshot, ImVec2 size) {
     }
     if (strips > 0) {
       ImVec2 p0, p1;
-      cell_rect(l, 0, p0, p1);
-      draw_usage_band(l, ImVec2(p0.x, p1.y + 2), cell_width(l), strip_h);
+      layout.cell(l, 0, p0, p1);
+      draw_usage_band(l, ImVec2(p0.x, p1.y + 2), layout.cell_width(l), strip_h);
     }
     // The label column: the level's name, its share of ‖Î‖², and the switch for the whole level.
-    const float y = origin.y + float(row_of(l)) * row_h + (row_h - cell_h) * 0.5f;
+    const float y = origin.y + float(layout.row_of(l)) * row_h + (row_h - cell_h) * 0.5f;
     const size_t units_on = size_t(std::count_if(level.on.begin(), level.on.end(), [](float v) { return v > 0.5f; }));
     char text[96];
-    std::snprintf(text, sizeof text, "%s  %d×%d×%d", short_name(level.name).c_str(), level.channels, level.height, level.width);
+    std::snprintf(text, sizeof text, "%s  %d×%d×%d", short_level_name(level.name).c_str(), level.channels, level.height, level.width);
     draw->AddText(ImVec2(origin.x, y - 2), IM_COL32(220, 220, 220, 255), text);
     ImGui::SetCursorScreenPos(ImVec2(origin.x, y + ImGui::GetTextLineHeight() - 2));
     ImGui::PushID(int(l));
@@ -664,7 +589,7 @@ void RenderingPathsPanel::draw_unit_map(ImVec2 size) {
   const int c = selected_.second;
   const PathLevel& level = path_->levels[l];
   const float start_y = ImGui::GetCursorScreenPos().y;
-  ImGui::Text("%s, channel %d", short_name(level.name).c_str(), c);
+  ImGui::Text("%s, channel %d", short_level_name(level.name).c_str(), c);
   ImGui::SameLine();
   bool off = l < edit_.channel_off.size() && edit_.channel_off[l][size_t(c)];
   if (ImGui::Checkbox("off##channel", &off)) set_channel_off(l, c, off);
