@@ -71,13 +71,18 @@ DrmmModel::DrmmModel(ModelSpec spec, Backend& backend, uint64_t seed) : spec_(st
       add_buffer(layer.name + ".pi_t", layer.input, 1.0f / float(layer.kernel * layer.kernel));
     }
   }
-  for (Tensor* loss : {&loss_h_, &loss_kl_, &loss_rc_, &loss_nn_}) *loss = backend_.alloc(Shape{});
+  for (Tensor* loss : {&loss_h_, &loss_kl_, &loss_rc_, &loss_nn_, &loss_rpn_}) *loss = backend_.alloc(Shape{});
 }
 
 DrmmModel::BatchState& DrmmModel::ensure_batch(int n) {
   auto found = batches_.find(n);
   if (found != batches_.end()) return found->second;
   BatchState& state = batches_[n];
+  allocate_batch(state, n);
+  return state;
+}
+
+void DrmmModel::allocate_batch(BatchState& state, int n) {
   for (const LayerSpec& layer : spec_.layers) {
     LayerState s;
     const Shape in = batched(layer.input, n), out = batched(layer.output, n);
@@ -96,6 +101,7 @@ DrmmModel::BatchState& DrmmModel::ensure_batch(int n) {
         s.saved_mean = backend_.alloc(Shape{1, layer.filters, 1, 1});
         s.saved_inv_std = backend_.alloc(Shape{1, layer.filters, 1, 1});
       }
+      if (layer.bias && layer.relu) s.prior_sums = backend_.alloc(Shape{1, layer.filters, 1, 1});
     } else {
       s.out = backend_.alloc(out);
       if (layer.kind == LayerKind::MaxPool) {
@@ -111,7 +117,6 @@ DrmmModel::BatchState& DrmmModel::ensure_batch(int n) {
   state.q = backend_.alloc(scores);
   state.dlogits = backend_.alloc(scores);
   state.dimage = backend_.alloc(Shape{n, spec_.channels, spec_.height, spec_.width});
-  return state;
 }
 
 const Tensor& DrmmModel::layer_input(size_t i) const { return i == 0 ? images_ : state_->layers[i - 1].out; }
@@ -164,6 +169,10 @@ void DrmmModel::bottom_up(const Tensor& images, bool training) {
     throw Error("model '" + spec_.name + "' takes images of " + expected.str() + ", got " + images.shape().str());
   state_ = &ensure_batch(images.shape().n);
   images_ = images;
+  run_bottom_up_layers(training);
+}
+
+void DrmmModel::run_bottom_up_layers(bool training) {
   for (size_t i = 0; i < spec_.layers.size(); ++i) {
     const LayerSpec& layer = spec_.layers[i];
     LayerState& s = state_->layers[i];
@@ -464,10 +473,28 @@ bool DrmmModel::nonnegativity_covers(size_t layer) const {
   return layer > 0 && layer + 1 < spec_.layers.size() && spec_.layers[layer].kind != LayerKind::MaxPool;
 }
 
-// Backpropagates ∂L/∂Î (L_RC) and the L_NN terms of every intermediate rendering z^ℓ through
-// the top-down pass, adding to each filter's gradient (the filters are shared by both passes).
-void DrmmModel::top_down_backward(const StepOptions& options) {
-  backend_.fill(loss_nn_, 0.0f);
+// Whether the rendering prior η (paper 004 eq. 1) has a term at conv `layer`: a conv with a bias
+// (the prior's parameter b) and a ReLU (the switch a it weighs). The class layer's bias would add
+// b_ĉ for the image and the same Σ_c w_c b_c for the bias path: nothing to the difference.
+bool DrmmModel::prior_covers(size_t layer) const {
+  const LayerSpec& spec = spec_.layers[layer];
+  return spec.kind == LayerKind::Conv && spec.bias && spec.relu;
+}
+
+// η's term at conv `layer`, ⟨b, a ⊙ z⟩ with z the template entering it from above, into loss_rpn_
+// with `sign`; its gradient into grad_above (∂/∂z = b ⊙ a) and into the bias (∂/∂b = Σ a ⊙ z).
+void DrmmModel::add_rendering_prior(size_t layer, float weight, float sign, Tensor& grad_above) {
+  LayerState& s = state_->layers[layer];
+  Parameter& bias = params_[bias_index_[layer]];
+  backend_.rendering_prior(s.masked, s.mask, bias.value, sign, weight, loss_rpn_, grad_above);
+  backend_.channel_sum(s.masked, s.prior_sums, false);
+  backend_.axpy(sign * weight / float(s.masked.count()), s.prior_sums, bias.grad);
+}
+
+// Backpropagates ∂L/∂Î (L_RC), the L_NN terms of every intermediate rendering z^ℓ and the
+// rendering prior's terms through the top-down pass, adding to each filter's gradient (the
+// filters are shared by both passes).
+void DrmmModel::top_down_backward(float nn, float rpn, float rpn_sign) {
   const size_t last = spec_.layers.size() - 1;  // the mean pool: nothing to learn above it
   for (size_t i = 0; i < last; ++i) {
     const LayerSpec& layer = spec_.layers[i];
@@ -482,9 +509,42 @@ void DrmmModel::top_down_backward(const StepOptions& options) {
     adjoint_up(i, grad, grad_above, gamma_grad);
     // L_NN on the intermediate rendered template z at this layer's output, the mean of its
     // squared negative part over the level's elements (DESIGN.md §3.2; README "L_NN").
-    if (nonnegativity_covers(i + 1))
-      backend_.nonnegativity_loss(state_->layers[i + 1].rendered_in, options.alpha.nn, loss_nn_, grad_above);
+    if (nn >= 0.0f && nonnegativity_covers(i + 1))
+      backend_.nonnegativity_loss(state_->layers[i + 1].rendered_in, nn, loss_nn_, grad_above);
+    if (rpn_sign != 0.0f && prior_covers(i)) add_rendering_prior(i, rpn, rpn_sign, grad_above);
   }
+}
+
+// The Rendering Path Normalization (paper 004 Thm. 3.3(b), eq. 10): −log p(ẑ | ĉ), the negative
+// log-prior of the image's rendering path, with p(z | c) ∝ exp η(c, z) and η(c, z) = Σ_ℓ
+// ⟨b^ℓ, a^ℓ ⊙ z^ℓ⟩ (eq. 1). The log-partition, a sum over every path, is replaced by its largest
+// term, which the bias path approximates: the switches the bottom-up pass infers from an all-zero
+// image, where only the biases act (App. B.2). So L_RPN = η(ĉ, z_0) − η(ĉ, ẑ), the image's term
+// added by top_down_backward with sign −1 and this pass's with +1. η is linear in the rendered
+// class given the switches, so one pass from the batch's class histogram is the mean of the N.
+void DrmmModel::rendering_path_normalization(const StepOptions& options) {
+  BatchState* const image_batch = state_;
+  const Tensor images = images_;
+  if (bias_path_.layers.empty()) {
+    allocate_batch(bias_path_, 1);
+    zero_image_ = backend_.alloc(Shape{1, spec_.channels, spec_.height, spec_.width});
+  }
+  backend_.batch_mean_ema(image_batch->onehot, 0.0f, bias_path_.onehot);
+  struct Restore {
+    DrmmModel& model;
+    BatchState* state;
+    Tensor images;
+    ~Restore() {
+      model.state_ = state;
+      model.images_ = images;
+    }
+  } restore{*this, image_batch, images};
+  state_ = &bias_path_;
+  images_ = zero_image_;
+  run_bottom_up_layers(false);  // the running statistics; no π update from a made-up image
+  render_down(spec_.layers.size() - 1, bias_path_.onehot);
+  backend_.fill(bias_path_.dimage, 0.0f);
+  top_down_backward(-1.0f, options.alpha.rpn, 1.0f);
 }
 
 void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, const StepOptions& options) {
@@ -495,10 +555,12 @@ void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, co
   backend_.cross_entropy(st.q, labels, options.alpha.h, loss_h_, st.dlogits);
   backend_.kl_loss(st.q, options.kl_paper_sign, options.alpha.kl, loss_kl_, st.dlogits);
   bottom_up_backward();
-  const bool needs_top_down = options.alpha.rc != 0.0f || options.alpha.nn != 0.0f;
+  backend_.fill(loss_nn_, 0.0f);
+  backend_.fill(loss_rpn_, 0.0f);
+  const bool with_rpn = options.alpha.rpn != 0.0f;
+  const bool needs_top_down = options.alpha.rc != 0.0f || options.alpha.nn != 0.0f || with_rpn;
   if (!needs_top_down) {
     backend_.fill(loss_rc_, 0.0f);
-    backend_.fill(loss_nn_, 0.0f);
     return;
   }
   const Tensor& rendered = top_down(labels, options.render_label_when_known);
@@ -507,12 +569,14 @@ void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, co
   // weight carries 1/(D·E) (see LossValues).
   rc_normaliser_ = pixel_count() * options.image_energy;
   backend_.reconstruction_loss(rendered, images, options.alpha.rc / rc_normaliser_, loss_rc_, st.dimage);
-  top_down_backward(options);
+  top_down_backward(options.alpha.nn, options.alpha.rpn, with_rpn ? -1.0f : 0.0f);
+  if (with_rpn) rendering_path_normalization(options);
 }
 
 LossValues DrmmModel::read_losses() {
   auto scalar = [this](const Tensor& t) { return backend_.read_scalar(t); };
-  return LossValues{scalar(loss_h_), scalar(loss_rc_) / rc_normaliser_, scalar(loss_kl_), scalar(loss_nn_)};
+  return LossValues{scalar(loss_h_), scalar(loss_rc_) / rc_normaliser_, scalar(loss_kl_), scalar(loss_nn_),
+                    scalar(loss_rpn_)};
 }
 
 void DrmmModel::sgd_step(float lr, float momentum) {

@@ -39,9 +39,11 @@ struct Buffer {
 // (1/(N·D·E)) Σ_n ‖I_n − Î_n‖², 1 for Î = 0 on every dataset. Summed over pixels instead, it
 // outweighs L_H by two orders of magnitude at the paper's α_RC and the classifier stops learning
 // (measured on Fashion-MNIST with the tiny preset: 30 % vs 59 % test accuracy after 120 steps).
+// L_RPN (paper 004 eq. 10) is η of the all-zero input's path minus η of the image's, per level the
+// mean over its elements (README "NRM").
 struct LossValues {
-  double h = 0, rc = 0, kl = 0, nn = 0;
-  double total(const LossWeights& a) const { return a.h * h + a.rc * rc + a.kl * kl + a.nn * nn; }
+  double h = 0, rc = 0, kl = 0, nn = 0, rpn = 0;
+  double total(const LossWeights& a) const { return a.h * h + a.rc * rc + a.kl * kl + a.nn * nn + a.rpn * rpn; }
 };
 
 struct StepOptions {
@@ -155,12 +157,15 @@ class DrmmModel {
     Tensor masked;                      // top-down: z at this layer's output times a (conv)
     Tensor scaled;                      // top-down with bn_render_scale: γ/σ ⊙ masked (conv with BN)
     Tensor rendered_grad;               // top-down backward: ∂L/∂rendered_in
+    Tensor prior_sums;                  // RPN: Σ over images and positions of a ⊙ z per channel
   };
   struct BatchState {
     std::vector<LayerState> layers;
     Tensor onehot, q, dlogits, dimage;
   };
   BatchState& ensure_batch(int n);
+  void allocate_batch(BatchState& state, int n);
+  void run_bottom_up_layers(bool training);
   void conv_bottom_up(size_t i, const Tensor& in, bool training);
   void conv_backward(size_t i, Tensor* grad_in);
   void pool_bottom_up(size_t i);
@@ -174,7 +179,13 @@ class DrmmModel {
   void scale_by_bn(size_t layer, const Tensor& x, const Tensor& gamma, Tensor& y);  // y = γ/√(σ²+ε) ⊙ x
   const Tensor& channel_constant(int channels, float value);
   void bottom_up_backward();
-  void top_down_backward(const StepOptions& options);
+  // Through the top-down pass of the current batch: ∂L/∂Î from dimage, plus at each level L_NN's
+  // term (weight nn; nn < 0: none, as on the bias path) and the rendering prior's (weight rpn,
+  // sign rpn_sign; 0: none).
+  void top_down_backward(float nn, float rpn, float rpn_sign);
+  bool prior_covers(size_t layer) const;
+  void add_rendering_prior(size_t layer, float weight, float sign, Tensor& grad_above);
+  void rendering_path_normalization(const StepOptions& options);
   std::vector<Tensor*> state_tensors();  // what keep_state() copies, in its order
   bool nonnegativity_covers(size_t layer) const;
   const Tensor& layer_input(size_t i) const;
@@ -192,7 +203,11 @@ class DrmmModel {
   std::map<int, BatchState> batches_;   // by batch size: training and probe batches alternate
   BatchState* state_ = nullptr;          // the batch size of the last bottom_up
   Tensor images_;                        // the last bottom_up's input (a handle, not a copy)
-  Tensor loss_h_, loss_kl_, loss_rc_, loss_nn_;
+  Tensor loss_h_, loss_kl_, loss_rc_, loss_nn_, loss_rpn_;
+  // RPN: the batch of one all-zero image whose bottom-up path is the bias path (paper 004 App. B.2),
+  // rendered from the rendered classes' histogram.
+  BatchState bias_path_;
+  Tensor zero_image_;
   std::vector<Tensor> kept_;   // keep_state(): value, state1, state2 per parameter, then buffers
   float rc_normaliser_ = 1.0f;  // D·E of the last compute_gradients: loss_rc_ holds L_RC times it
   std::map<std::pair<int, float>, Tensor> channel_constants_;  // 1×C×1×1 by (C, value): batch norm's scale alone

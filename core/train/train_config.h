@@ -6,9 +6,10 @@
 
 namespace drmm {
 
-// α weights of the DRMM objective (paper 002 eq. 5–8; DESIGN.md §3.2).
+// α weights of the DRMM objective (paper 002 eq. 5–8; DESIGN.md §3.2), and of the NRM's
+// Rendering Path Normalization (paper 004 eq. 10), off unless asked for.
 struct LossWeights {
-  float h = 1.0f, rc = 0.2f, kl = 1.0f, nn = 1.0f;
+  float h = 1.0f, rc = 0.2f, kl = 1.0f, nn = 1.0f, rpn = 0.0f;
 };
 
 enum class TopDownClass { LabelWhenKnown, Predicted };

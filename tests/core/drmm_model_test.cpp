@@ -105,6 +105,18 @@ TEST(DrmmModel, GradientsWithBatchNormScaleInTheRenderingMatchFiniteDifferences)
   expect_gradients_match(f, 1e-5);
 }
 
+// The Rendering Path Normalization (paper 004 eq. 10) on top of the four losses: the image's
+// path and the bias path of an all-zero input, whose batch norm reads the running statistics
+// (momentum 0 keeps them fixed across the differences).
+TEST(DrmmModel, GradientsWithTheRenderingPathNormalizationMatchFiniteDifferences) {
+  ModelSpec spec = small_spec();
+  spec.bn_momentum = 0.0f;
+  Fixture f(spec, 31);
+  f.options.alpha.rpn = 0.8f;
+  EXPECT_NE(f.loss(), f.model.read_losses().total(LossWeights{1.0f, 0.7f, 0.5f, 0.9f, 0.0f}));
+  expect_gradients_match(f, 1e-5);
+}
+
 TEST(DrmmModel, GradientsWithPaperKlSignAndPredictedClassMatchFiniteDifferences) {
   Fixture f(small_spec(), 11);
   f.options.kl_paper_sign = true;
@@ -126,10 +138,12 @@ TEST(DrmmModel, ReconstructionLossIsRelativeToTheImageEnergy) {
 }
 
 TEST(DrmmModel, EachLossTermAloneHasMatchingGradients) {
-  for (int term = 0; term < 4; ++term) {
-    Fixture f(small_spec(), 20 + term);
+  ModelSpec spec = small_spec();
+  spec.bn_momentum = 0.0f;  // the bias path of L_RPN reads the running statistics
+  for (int term = 0; term < 5; ++term) {
+    Fixture f(spec, 20 + term);
     f.options.alpha = LossWeights{term == 0 ? 1.0f : 0.0f, term == 1 ? 1.0f : 0.0f, term == 2 ? 1.0f : 0.0f,
-                                  term == 3 ? 1.0f : 0.0f};
+                                  term == 3 ? 1.0f : 0.0f, term == 4 ? 1.0f : 0.0f};
     SCOPED_TRACE("loss term " + std::to_string(term));
     expect_gradients_match(f, 1e-5);
   }
