@@ -158,17 +158,28 @@ class DrmmModel {
     Tensor scaled;                      // top-down with bn_render_scale: γ/σ ⊙ masked (conv with BN)
     Tensor rendered_grad;               // top-down backward: ∂L/∂rendered_in
     Tensor prior_sums;                  // RPN: Σ over images and positions of a ⊙ z per channel
+    Tensor negated;                     // min branch: −h of a conv (before its negative ReLU), −x of a pool
   };
+  // The bottom-up branches of the Max-Min network (ModelSpec::max_min); a plain DRMM has Max only.
+  enum class Branch { Max, Min };
   struct BatchState {
-    std::vector<LayerState> layers;
+    std::vector<LayerState> layers;       // the max branch (the CNN of the DRMM), with the top-down pass
+    std::vector<LayerState> min_layers;   // the min branch, when max_min
+    Tensor logits;                        // the class scores q is the softmax of (the max branch's, or the branches' mean)
     Tensor onehot, q, dlogits, dimage;
+    Tensor q_max, q_min, dlogits_max, dlogits_min;  // max_min: each branch's softmax and score gradient
   };
   BatchState& ensure_batch(int n);
   void allocate_batch(BatchState& state, int n);
+  LayerState allocate_layer(size_t i, int n, Branch branch);
   void run_bottom_up_layers(bool training);
-  void conv_bottom_up(size_t i, const Tensor& in, bool training);
-  void conv_backward(size_t i, Tensor* grad_in);
-  void pool_bottom_up(size_t i);
+  void bottom_up_branch(Branch branch, bool training);
+  std::vector<LayerState>& branch_layers(Branch branch) const;
+  void max_min_cross_entropy(const Tensor& labels, float weight);
+  void negate(const Tensor& x, Tensor& y);
+  void conv_bottom_up(size_t i, Branch branch, bool training);
+  void conv_backward(size_t i, Branch branch, Tensor* grad_in);
+  void pool_bottom_up(size_t i, Branch branch);
   void render_down(size_t top_layer, const Tensor& start, const LatentChooser* choose = nullptr);
   void adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above, Tensor* gamma_grad = nullptr);
   bool renders_bn_scale(size_t layer) const;
@@ -178,7 +189,7 @@ class DrmmModel {
   const Tensor& rendered_template(size_t layer) const;
   void scale_by_bn(size_t layer, const Tensor& x, const Tensor& gamma, Tensor& y);  // y = γ/√(σ²+ε) ⊙ x
   const Tensor& channel_constant(int channels, float value);
-  void bottom_up_backward();
+  void bottom_up_backward(Branch branch, const Tensor& dlogits);
   // Through the top-down pass of the current batch: ∂L/∂Î from dimage, plus at each level L_NN's
   // term (weight nn; nn < 0: none, as on the bias path) and the rendering prior's (weight rpn,
   // sign rpn_sign; 0: none).
@@ -188,7 +199,7 @@ class DrmmModel {
   void rendering_path_normalization(const StepOptions& options);
   std::vector<Tensor*> state_tensors();  // what keep_state() copies, in its order
   bool nonnegativity_covers(size_t layer) const;
-  const Tensor& layer_input(size_t i) const;
+  const Tensor& layer_input(size_t i, Branch branch = Branch::Max) const;
   void add_parameter(const std::string& name, Shape shape);
   void add_buffer(const std::string& name, Shape shape, float value);
 
@@ -198,12 +209,14 @@ class DrmmModel {
   std::vector<Buffer> buffers_;
   std::vector<int> param_index_;   // per layer: index of its weight in params_ (−1: none)
   std::vector<int> buffer_index_;  // per layer: index of its running mean in buffers_ (−1: none)
+  std::vector<int> min_buffer_index_;  // the same for the min branch's running statistics (max_min)
   std::vector<int> latent_index_;  // per layer: index of its π buffer in buffers_ (−1: none)
   std::vector<int> bias_index_;    // per layer: index of its conv bias in params_ (−1: none)
   std::map<int, BatchState> batches_;   // by batch size: training and probe batches alternate
   BatchState* state_ = nullptr;          // the batch size of the last bottom_up
   Tensor images_;                        // the last bottom_up's input (a handle, not a copy)
   Tensor loss_h_, loss_kl_, loss_rc_, loss_nn_, loss_rpn_;
+  Tensor loss_h_min_;  // max_min: the min branch's cross-entropy
   // RPN: the batch of one all-zero image whose bottom-up path is the bias path (paper 004 App. B.2),
   // rendered from the rendered classes' histogram.
   BatchState bias_path_;

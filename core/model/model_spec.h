@@ -45,6 +45,11 @@ struct ModelSpec {
   // every preset: the paper's rendering has no batch norm (Table 6), and with it the rendering
   // and the accuracy are worse (README "Batch norm in the rendering").
   bool bn_render_scale = false;
+  // The Max-Min network (paper 004 §5, Fig. 5): a second bottom-up branch with the same weights,
+  // negative ReLU min(h, 0) for ReLU and min pool for max pool; L_H is ½ CE of each branch's
+  // logits and the class posterior is the softmax of their mean. The top-down pass renders with
+  // the max branch's switches (the DRMM's; the min branch has no rendering of its own).
+  bool max_min = false;
 
   size_t image_size() const { return size_t(channels) * size_t(height) * size_t(width); }  // C·H·W values
 

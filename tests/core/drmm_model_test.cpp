@@ -117,6 +117,17 @@ TEST(DrmmModel, GradientsWithTheRenderingPathNormalizationMatchFiniteDifferences
   expect_gradients_match(f, 1e-5);
 }
 
+// The Max-Min network (paper 004 §5): both branches share the weights, the min branch keeps its
+// own batch statistics; with every loss term, the RPN included.
+TEST(DrmmModel, GradientsOfTheMaxMinNetworkMatchFiniteDifferences) {
+  ModelSpec spec = small_spec();
+  spec.max_min = true;
+  spec.bn_momentum = 0.0f;
+  Fixture f(spec, 41);
+  f.options.alpha.rpn = 0.6f;
+  expect_gradients_match(f, 1e-5);
+}
+
 TEST(DrmmModel, GradientsWithPaperKlSignAndPredictedClassMatchFiniteDifferences) {
   Fixture f(small_spec(), 11);
   f.options.kl_paper_sign = true;
