@@ -148,6 +148,19 @@ ModelSpec ModelSpec::fitted_to(int image_channels, int image_height, int image_w
   return fitted;
 }
 
+ModelSpec ModelSpec::with_nrm(bool biases, bool with_max_min) const {
+  ModelSpec spec = *this;
+  for (LayerSpec& layer : spec.layers)
+    if (biases && layer.kind == LayerKind::Conv && layer.relu) layer.bias = true;
+  spec.max_min = spec.max_min || with_max_min;
+  return spec;
+}
+
+bool ModelSpec::has_rendering_prior() const {
+  return std::any_of(layers.begin(), layers.end(),
+                     [](const LayerSpec& l) { return l.kind == LayerKind::Conv && l.bias && l.relu; });
+}
+
 json ModelSpec::to_json() const {
   json layer_list = json::array();
   for (const LayerSpec& layer : layers) layer_list.push_back(layer_to_json(layer));
