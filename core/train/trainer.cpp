@@ -59,8 +59,10 @@ Trainer::Trainer(TrainConfig config, ModelSpec spec, SpecFit fit) : config_(std:
   spec = spec.with_nrm(config_.nrm_biases, config_.max_min);
   if (config_.alpha_from_preset) config_.alpha = spec.alpha;
   if (config_.alpha.rpn != 0.0f && !spec.has_rendering_prior())
-    throw Error("α_RPN " + short_number(config_.alpha.rpn) + " needs conv biases, the rendering prior's parameters: no conv of '" +
-                spec.name + "' with a ReLU has one (add them with --nrm-biases, \"NRM biases\" in Run settings, or \"bias\": true on a conv in the architecture)");
+    throw Error("α_RPN " + short_number(config_.alpha.rpn) +
+                " needs conv biases, the rendering prior's parameters: no conv of '" + spec.name +
+                "' with a ReLU has one (add them with --nrm-biases, \"NRM biases\" in Run settings, or \"bias\": "
+                "true on a conv in the architecture)");
   options_ = StepOptions{config_.alpha, config_.kl_paper_sign, config_.topdown_class == TopDownClass::LabelWhenKnown,
                          float(train_.mean_pixel_energy())};
   optimizer_ = config_.optimizer.empty() ? spec.optimizer.type : config_.optimizer;
