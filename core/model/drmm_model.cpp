@@ -251,6 +251,11 @@ const Tensor& DrmmModel::class_probabilities() const {
   return state_->q;
 }
 
+const Tensor& DrmmModel::class_scores() const {
+  if (!state_) throw Error("class_scores: run bottom_up first");
+  return state_->logits;
+}
+
 const Tensor& DrmmModel::level_output(size_t level) const {
   if (!state_ || level >= state_->layers.size()) throw Error("level_output: no such level or no bottom-up yet");
   return state_->layers[level].out;

@@ -71,6 +71,9 @@ class DrmmModel {
   // updates); otherwise the running statistics. Records a, t and q for the top-down pass.
   void bottom_up(const Tensor& images, bool training);
   const Tensor& class_probabilities() const;  // q(c|I), N×C×1×1, after bottom_up
+  // The class scores q is the softmax of: the mean pool's output, or for a Max-Min network the
+  // mean of both branches' (N×C×1×1, after bottom_up).
+  const Tensor& class_scores() const;
   // Top-down from the class: from labels[n] when ≥ 0 and use_labels, else from ĉ. Returns Î.
   const Tensor& top_down(const Tensor& labels, bool use_labels);
   // "Reconstruct from level ℓ": the top-down pass started from the bottom-up output of layer
