@@ -78,7 +78,7 @@ std::vector<Variant> all_variants(const CompareOptions& o) {
 
 std::string csv_header(const std::vector<std::string>& level_names) {
   std::string header =
-      "variant,alpha_h,alpha_rc,alpha_kl,alpha_nn,epochs,steps,labeled,split_fingerprint,seed,wall_seconds,"
+      "variant,alpha_h,alpha_rc,alpha_kl,alpha_nn,alpha_rpn,rendering_prior,max_min,epochs,steps,labeled,split_fingerprint,seed,wall_seconds,"
       "median_step_ms,test_accuracy,test_images,r_mean,r_median,relative_error,self_consistency";
   for (const std::string& name : level_names) header += ",r_" + name;
   return header + "\n";
@@ -88,8 +88,10 @@ std::string csv_row(const VariantResult& v) {
   const Trainer& t = *v.run.trainer;
   const TrainConfig& c = t.config();
   const RenderingQuality& q = v.run.rendering;
+  const ModelSpec& spec = v.run.trainer->model().spec();
   std::ostringstream row;
-  row << v.name << "," << c.alpha.h << "," << c.alpha.rc << "," << c.alpha.kl << "," << c.alpha.nn << "," << c.epochs
+  row << v.name << "," << c.alpha.h << "," << c.alpha.rc << "," << c.alpha.kl << "," << c.alpha.nn << "," << c.alpha.rpn
+      << "," << int(spec.has_rendering_prior()) << "," << int(spec.max_min) << "," << c.epochs
       << "," << t.step_count() << "," << t.split().labeled.size() << "," << std::hex << v.split << std::dec << ","
       << c.seed << "," << std::fixed << std::setprecision(2) << v.run.wall_seconds << ","
       << v.run.median_step_seconds * 1000 << std::setprecision(4) << "," << v.run.test.accuracy << ","

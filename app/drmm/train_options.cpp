@@ -33,7 +33,7 @@ class ProgressLine {
     line << "epoch " << std::fixed << std::setprecision(2) << t.epoch() << "/" << t.config().epochs << " ["
          << std::string(size_t(filled), '#') << std::string(size_t(24 - filled), '.') << "] " << std::setprecision(0)
          << fraction * 100 << "% " << m.images_per_second << " img/s  L=" << std::setprecision(4) << m.loss_total
-         << " H=" << m.loss_h << " RC=" << m.loss_rc << " KL=" << m.loss_kl << " NN=" << m.loss_nn
+         << " H=" << m.loss_h << " RC=" << m.loss_rc << " KL=" << m.loss_kl << " NN=" << m.loss_nn << " RPN=" << m.loss_rpn
          << " train_acc=" << std::setprecision(3) << m.train_accuracy;
     if (m.test_accuracy >= 0) last_test_ = m.test_accuracy;
     if (last_test_ >= 0) line << " test_acc=" << last_test_;
@@ -86,6 +86,15 @@ void add_objective_options(CLI::App* cmd, TrainConfig& c, ObjectiveOptions& o) {
   cmd->add_option("--alpha-rc", o.alpha_rc, "α_RC, weight of the reconstruction loss L_RC")->check(kFiniteNonNegative);
   cmd->add_option("--alpha-kl", o.alpha_kl, "α_KL, weight of L_KL")->check(kFiniteNonNegative);
   cmd->add_option("--alpha-nn", o.alpha_nn, "α_NN, weight of the non-negativity penalty L_NN")->check(kFiniteNonNegative);
+  cmd->add_option("--alpha-rpn", o.alpha_rpn,
+                  "α_RPN, weight of the NRM's Rendering Path Normalization L_RPN (default: the preset's, 0); needs conv "
+                  "biases (--nrm-biases)")
+      ->check(kFiniteNonNegative);
+  cmd->add_flag("--nrm-biases", c.nrm_biases,
+                "NRM: a bias on every conv with a ReLU, the prior of its template switch (the architecture's own biases stay)");
+  cmd->add_flag("--max-min", c.max_min,
+                "NRM: the Max-Min network, a min branch sharing the weights (negative ReLU, min pool); L_H is half the "
+                "cross-entropy of each branch and the prediction the mean of their scores");
   cmd->add_option("--kl-sign", o.kl_sign,
                   "L_KL sign: 'code' (the authors' code, drives confident predictions) or 'paper' (KL(q||uniform))")
       ->check(CLI::IsMember({"code", "paper"}))->capture_default_str();
@@ -98,7 +107,7 @@ void add_objective_options(CLI::App* cmd, TrainConfig& c, ObjectiveOptions& o) {
 }
 
 void apply_objective(TrainConfig& c, const ObjectiveOptions& o) {
-  if (o.alpha_h >= 0 || o.alpha_rc >= 0 || o.alpha_kl >= 0 || o.alpha_nn >= 0) {
+  if (o.alpha_h >= 0 || o.alpha_rc >= 0 || o.alpha_kl >= 0 || o.alpha_nn >= 0 || o.alpha_rpn >= 0) {
     const ModelSpec spec = load_model_spec(c.preset);
     c.alpha = spec.alpha;
     c.alpha_from_preset = false;
@@ -106,6 +115,7 @@ void apply_objective(TrainConfig& c, const ObjectiveOptions& o) {
     if (o.alpha_rc >= 0) c.alpha.rc = o.alpha_rc;
     if (o.alpha_kl >= 0) c.alpha.kl = o.alpha_kl;
     if (o.alpha_nn >= 0) c.alpha.nn = o.alpha_nn;
+    if (o.alpha_rpn >= 0) c.alpha.rpn = o.alpha_rpn;
   }
   c.kl_paper_sign = o.kl_sign == "paper";
   c.topdown_class = o.topdown == "predicted" ? TopDownClass::Predicted : TopDownClass::LabelWhenKnown;
@@ -136,7 +146,8 @@ FinishedRun train_in_folder(const TrainConfig& config, const RunFolderOptions& o
   std::cerr << "training " << trainer->model().spec().name << " on " << trainer->train_data().name << " ("
             << trainer->train_data().size() << " images, N_L=" << trainer->split().labeled.size() << ") with "
             << trainer->backend().name() << ", α = (" << c.alpha.h << ", " << c.alpha.rc << ", " << c.alpha.kl << ", "
-            << c.alpha.nn << "), " << trainer->total_steps() << " steps; writing " << o.out << "\n";
+            << c.alpha.nn << ", RPN " << c.alpha.rpn << ")" << (trainer->model().spec().max_min ? ", Max-Min" : "") << ", "
+            << trainer->total_steps() << " steps; writing " << o.out << "\n";
   MetricsCsv csv(o.out + "/metrics.csv", o.resume ? trainer->step_count() : -1, trainer->model().spec().level_names());
   ProgressLine progress(o.quiet);
   // A resumed run's history already holds the rows before its checkpoint, and metrics.csv has them.

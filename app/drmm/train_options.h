@@ -13,14 +13,14 @@ namespace drmm::cli {
 
 // The objective and optimiser of a run: what may differ between the runs of a comparison.
 struct ObjectiveOptions {
-  float alpha_h = -1, alpha_rc = -1, alpha_kl = -1, alpha_nn = -1;  // < 0: the preset's
+  float alpha_h = -1, alpha_rc = -1, alpha_kl = -1, alpha_nn = -1, alpha_rpn = -1;  // < 0: the preset's
   std::string kl_sign = "code", topdown = "label";
 };
 
 // The data, architecture, split, seed, batch order, evaluation and backend: what the runs of a
 // comparison share. Returns the --epochs option (to tell whether it was given).
 CLI::Option* add_setup_options(CLI::App* cmd, TrainConfig& config);
-// --alpha-*, --kl-sign, --topdown, --optimizer, --lr, --lr-end, --momentum.
+// --alpha-*, --kl-sign, --topdown, --nrm-biases, --max-min, --optimizer, --lr, --lr-end, --momentum.
 void add_objective_options(CLI::App* cmd, TrainConfig& config, ObjectiveOptions& objective);
 // Writes the objective options into `config` (an α given replaces the preset's; the others keep
 // the preset's values).

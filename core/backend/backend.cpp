@@ -266,6 +266,17 @@ void Backend::nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Te
   run_nonnegativity_loss(z, weight, loss, dz);
 }
 
+void Backend::rendering_prior(const Tensor& masked, const Tensor& mask, const Tensor& bias, float sign, float weight,
+                              Tensor& loss, Tensor& dz) {
+  const char* op = "rendering_prior";
+  checks::allocated(op, {{"masked", masked}});
+  checks::shape(op, masked.shape(), {{"mask", mask}, {"dz", dz}});
+  checks::shape(op, checks::channel_shape(masked), {{"bias", bias}});
+  checks::scalar(op, {"loss", loss});
+  checks::nonempty_batch(op, {"masked", masked});
+  run_rendering_prior(masked, mask, bias, sign, weight, loss, dz);
+}
+
 void Backend::render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) {
   checks::scores("render_class_onehot", {"q", q});
   checks::labels("render_class_onehot", labels, q.shape().n);

@@ -131,6 +131,13 @@ class Backend {
   // L_NN term of one level: loss += (1/(N·D)) Σ_n ‖max(0, −z_n)‖², the mean over the level's N·D
   // elements (accumulates into `loss`, so the levels' terms add up), dz += weight·∂/∂z.
   void nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz);
+  // One level's term of η, the log-prior of a rendering path (paper 004 eq. 1; the Rendering Path
+  // Normalization, eq. 10): with m = a ⊙ z the template a conv renders (N×C×H×W), a its switches
+  // and b its bias (1×C×1×1), loss += sign·(1/(N·C·H·W)) Σ b_c m[n,c,·,·], the mean over the
+  // level's elements, and dz += sign·weight·b_c·a/(N·C·H·W), the gradient w.r.t. the template z
+  // entering the conv from above.
+  void rendering_prior(const Tensor& masked, const Tensor& mask, const Tensor& bias, float sign, float weight,
+                       Tensor& loss, Tensor& dz);
 
   // The class each image is rendered from in the top-down E-step (DESIGN.md §3.2): one-hot
   // (N×C×1×1) of labels[n] when labels[n] ≥ 0 and `use_labels`, else of ĉ = argmax_c q[n,c].
@@ -196,6 +203,8 @@ class Backend {
   virtual void run_reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss,
                                        Tensor& da) = 0;
   virtual void run_nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) = 0;
+  virtual void run_rendering_prior(const Tensor& masked, const Tensor& mask, const Tensor& bias, float sign,
+                                   float weight, Tensor& loss, Tensor& dz) = 0;
   virtual void run_render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot);
 
   virtual void run_batch_mean_ema(const Tensor& x, float decay, Tensor& ema) = 0;

@@ -116,6 +116,10 @@ class GraphExport {
 }  // namespace
 
 void export_onnx(DrmmModel& model, const std::string& path) {
+  // The min branch would be a second graph of negated ReLUs and pools: not written, so refused
+  // rather than exported as a network that predicts differently.
+  if (model.spec().max_min)
+    throw FileError(path, "a Max-Min network (NRM) cannot be exported to ONNX: only its max branch would be written");
   onnx::ModelProto proto;
   proto.set_ir_version(8);
   proto.set_producer_name("drmm-studio");

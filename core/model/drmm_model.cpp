@@ -38,6 +38,7 @@ DrmmModel::DrmmModel(ModelSpec spec, Backend& backend, uint64_t seed) : spec_(st
   for (const LayerSpec& layer : spec_.layers) {
     param_index_.push_back(-1);
     buffer_index_.push_back(-1);
+    min_buffer_index_.push_back(-1);
     latent_index_.push_back(-1);
     bias_index_.push_back(-1);
     if (layer.kind == LayerKind::Conv) {
@@ -57,6 +58,11 @@ DrmmModel::DrmmModel(ModelSpec spec, Backend& backend, uint64_t seed) : spec_(st
         buffer_index_.back() = int(buffers_.size());
         add_buffer(layer.name + ".running_mean", channel, 0.0f);
         add_buffer(layer.name + ".running_var", channel, 1.0f);
+        if (spec_.max_min) {  // the min branch normalises its own activations (paper 004 Fig. 5)
+          min_buffer_index_.back() = int(buffers_.size());
+          add_buffer(layer.name + ".running_mean_min", channel, 0.0f);
+          add_buffer(layer.name + ".running_var_min", channel, 1.0f);
+        }
       }
       if (layer.bias) {  // zero: a flat prior over the rendering configurations (paper 004 eq. 1)
         bias_index_.back() = int(params_.size());
@@ -71,74 +77,112 @@ DrmmModel::DrmmModel(ModelSpec spec, Backend& backend, uint64_t seed) : spec_(st
       add_buffer(layer.name + ".pi_t", layer.input, 1.0f / float(layer.kernel * layer.kernel));
     }
   }
-  for (Tensor* loss : {&loss_h_, &loss_kl_, &loss_rc_, &loss_nn_}) *loss = backend_.alloc(Shape{});
+  for (Tensor* loss : {&loss_h_, &loss_kl_, &loss_rc_, &loss_nn_, &loss_rpn_, &loss_h_min_}) *loss = backend_.alloc(Shape{});
 }
 
 DrmmModel::BatchState& DrmmModel::ensure_batch(int n) {
   auto found = batches_.find(n);
   if (found != batches_.end()) return found->second;
   BatchState& state = batches_[n];
-  for (const LayerSpec& layer : spec_.layers) {
-    LayerState s;
-    const Shape in = batched(layer.input, n), out = batched(layer.output, n);
+  allocate_batch(state, n);
+  return state;
+}
+
+// Layer i's tensors for a batch of n. The min branch has no top-down pass.
+DrmmModel::LayerState DrmmModel::allocate_layer(size_t i, int n, Branch branch) {
+  const LayerSpec& layer = spec_.layers[i];
+  const bool renders = branch == Branch::Max;
+  LayerState s;
+  const Shape in = batched(layer.input, n), out = batched(layer.output, n);
+  if (renders) {
     s.rendered_in = backend_.alloc(in);
     s.rendered_grad = backend_.alloc(in);
-    s.grad_out = backend_.alloc(out);
-    if (layer.kind == LayerKind::Conv) {
-      s.pre = backend_.alloc(out);
-      s.normed = layer.batchnorm ? backend_.alloc(out) : s.pre;
-      s.out = layer.relu ? backend_.alloc(out) : s.normed;
-      if (layer.relu) s.mask = backend_.alloc(out);
-      s.grad_pre = layer.batchnorm ? backend_.alloc(out) : s.grad_out;
-      s.masked = layer.relu ? backend_.alloc(out) : Tensor();
-      if (layer.batchnorm && spec_.bn_render_scale) s.scaled = backend_.alloc(out);
-      if (layer.batchnorm) {
-        s.saved_mean = backend_.alloc(Shape{1, layer.filters, 1, 1});
-        s.saved_inv_std = backend_.alloc(Shape{1, layer.filters, 1, 1});
-      }
-    } else {
-      s.out = backend_.alloc(out);
-      if (layer.kind == LayerKind::MaxPool) {
-        s.mask = backend_.alloc(in);
-        s.pre = backend_.alloc(out);     // max of the pre-ReLU values below, before the ReLU
-        s.normed = backend_.alloc(out);
-      }
+  }
+  s.grad_out = backend_.alloc(out);
+  if (layer.kind == LayerKind::Conv) {
+    s.pre = backend_.alloc(out);
+    s.normed = layer.batchnorm ? backend_.alloc(out) : s.pre;
+    s.out = layer.relu ? backend_.alloc(out) : s.normed;
+    if (layer.relu) s.mask = backend_.alloc(out);
+    s.grad_pre = layer.batchnorm ? backend_.alloc(out) : s.grad_out;
+    if (renders && layer.relu) s.masked = backend_.alloc(out);
+    if (renders && layer.batchnorm && spec_.bn_render_scale) s.scaled = backend_.alloc(out);
+    if (layer.batchnorm) {
+      s.saved_mean = backend_.alloc(Shape{1, layer.filters, 1, 1});
+      s.saved_inv_std = backend_.alloc(Shape{1, layer.filters, 1, 1});
     }
-    state.layers.push_back(std::move(s));
+    if (renders && layer.bias && layer.relu) s.prior_sums = backend_.alloc(Shape{1, layer.filters, 1, 1});
+    if (!renders && layer.relu) s.negated = backend_.alloc(out);
+  } else {
+    s.out = backend_.alloc(out);
+    if (layer.kind == LayerKind::MaxPool) {
+      s.mask = backend_.alloc(in);
+      s.pre = backend_.alloc(out);     // max of the pre-ReLU values below, before the ReLU
+      s.normed = backend_.alloc(out);
+      if (!renders) s.negated = backend_.alloc(in);
+    }
+  }
+  return s;
+}
+
+void DrmmModel::allocate_batch(BatchState& state, int n) {
+  for (size_t i = 0; i < spec_.layers.size(); ++i) {
+    state.layers.push_back(allocate_layer(i, n, Branch::Max));
+    if (spec_.max_min) state.min_layers.push_back(allocate_layer(i, n, Branch::Min));
   }
   const Shape scores{n, spec_.classes, 1, 1};
   state.onehot = backend_.alloc(scores);
   state.q = backend_.alloc(scores);
   state.dlogits = backend_.alloc(scores);
+  state.logits = spec_.max_min ? backend_.alloc(scores) : state.layers.back().out;
+  if (spec_.max_min)
+    for (Tensor* t : {&state.q_max, &state.q_min, &state.dlogits_max, &state.dlogits_min}) *t = backend_.alloc(scores);
   state.dimage = backend_.alloc(Shape{n, spec_.channels, spec_.height, spec_.width});
-  return state;
 }
 
-const Tensor& DrmmModel::layer_input(size_t i) const { return i == 0 ? images_ : state_->layers[i - 1].out; }
+std::vector<DrmmModel::LayerState>& DrmmModel::branch_layers(Branch branch) const {
+  return branch == Branch::Max ? state_->layers : state_->min_layers;
+}
+
+const Tensor& DrmmModel::layer_input(size_t i, Branch branch) const {
+  return i == 0 ? images_ : branch_layers(branch)[i - 1].out;
+}
+
+void DrmmModel::negate(const Tensor& x, Tensor& y) {
+  backend_.copy(x, y);
+  backend_.scale(y, -1.0f);
+}
+
 
 // ---- bottom-up E-step (DESIGN.md §3.2: the CNN forward pass) -------------------------------
 
-void DrmmModel::conv_bottom_up(size_t i, const Tensor& in, bool training) {
+void DrmmModel::conv_bottom_up(size_t i, Branch branch, bool training) {
   const LayerSpec& layer = spec_.layers[i];
-  LayerState& s = state_->layers[i];
+  LayerState& s = branch_layers(branch)[i];
   const int w = param_index_[i];
-  backend_.conv2d(in, params_[w].value, conv_pad(layer), s.pre);
+  backend_.conv2d(layer_input(i, branch), params_[w].value, conv_pad(layer), s.pre);
   // The bias is the log-prior of the rendering configuration (paper 004 Thm. 3.2): it moves
   // which templates switch on, a = [h > 0], and is not rendered top-down.
   if (layer.bias) backend_.add_channel_bias(s.pre, params_[bias_index_[i]].value);
   if (layer.batchnorm) {
     const Tensor &gamma = params_[w + 1].value, &beta = params_[w + 2].value;
-    Tensor &mean = buffers_[buffer_index_[i]].value, &var = buffers_[buffer_index_[i] + 1].value;
+    const int stats = branch == Branch::Max ? buffer_index_[i] : min_buffer_index_[i];
+    Tensor &mean = buffers_[stats].value, &var = buffers_[stats + 1].value;
     if (training)
       backend_.batchnorm_train(s.pre, gamma, beta, spec_.bn_momentum, spec_.bn_eps, mean, var, s.normed,
                                s.saved_mean, s.saved_inv_std);
     else
       backend_.batchnorm_infer(s.pre, gamma, beta, mean, var, spec_.bn_eps, s.normed);
   }
-  if (layer.relu) {
-    backend_.relu(s.normed, s.out, s.mask);  // a = [h > 0]: which templates are rendered
-    if (training) backend_.batch_mean_ema(s.mask, kLatentDecay, buffers_[latent_index_[i]].value);
+  if (!layer.relu) return;
+  if (branch == Branch::Min) {  // the negative ReLU min(h, 0) = −relu(−h), switch [h < 0]
+    negate(s.normed, s.negated);
+    backend_.relu(s.negated, s.out, s.mask);
+    backend_.scale(s.out, -1.0f);
+    return;
   }
+  backend_.relu(s.normed, s.out, s.mask);  // a = [h > 0]: which templates are rendered
+  if (training) backend_.batch_mean_ema(s.mask, kLatentDecay, buffers_[latent_index_[i]].value);
 }
 
 // The max pool records its switch t on the pre-ReLU values h of the conv below (DESIGN.md §3.2):
@@ -146,16 +190,22 @@ void DrmmModel::conv_bottom_up(size_t i, const Tensor& in, bool training) {
 // and record its first position, biasing π_t towards the upper left, which sampling draws from.
 // The pooled value is the same either way, max relu(h) = relu(max h), and so is the rendering:
 // a = 0 at every position of such a window.
-void DrmmModel::pool_bottom_up(size_t i) {
+// The min branch's min pool is −maxpool(−x) (paper 004 §5), after its negative ReLU
+// min(min h, 0) = −relu(max(−h)): the max branch's steps on the negated values, negated back.
+void DrmmModel::pool_bottom_up(size_t i, Branch branch) {
   const LayerSpec& layer = spec_.layers[i];
-  LayerState& s = state_->layers[i];
+  std::vector<LayerState>& layers = branch_layers(branch);
+  LayerState& s = layers[i];
   const bool after_relu = i > 0 && spec_.layers[i - 1].kind == LayerKind::Conv && spec_.layers[i - 1].relu;
+  const bool min = branch == Branch::Min;
   if (!after_relu) {
-    backend_.maxpool(layer_input(i), layer.kernel, s.out, s.mask);
-    return;
+    if (min) negate(layer_input(i, branch), s.negated);
+    backend_.maxpool(min ? s.negated : layer_input(i, branch), layer.kernel, s.out, s.mask);
+  } else {
+    backend_.maxpool(min ? layers[i - 1].negated : layers[i - 1].normed, layer.kernel, s.pre, s.mask);
+    backend_.relu(s.pre, s.out, s.normed);  // `normed` holds the pooled units' on/off here; unused
   }
-  backend_.maxpool(state_->layers[i - 1].normed, layer.kernel, s.pre, s.mask);
-  backend_.relu(s.pre, s.out, s.normed);  // `normed` holds the pooled units' on/off here; unused
+  if (min) backend_.scale(s.out, -1.0f);
 }
 
 void DrmmModel::bottom_up(const Tensor& images, bool training) {
@@ -164,25 +214,46 @@ void DrmmModel::bottom_up(const Tensor& images, bool training) {
     throw Error("model '" + spec_.name + "' takes images of " + expected.str() + ", got " + images.shape().str());
   state_ = &ensure_batch(images.shape().n);
   images_ = images;
+  run_bottom_up_layers(training);
+}
+
+void DrmmModel::run_bottom_up_layers(bool training) {
+  bottom_up_branch(Branch::Max, training);
+  if (spec_.max_min) {
+    bottom_up_branch(Branch::Min, training);
+    // The Max-Min network predicts from ½(z_max + z_min) (paper 004 §5).
+    backend_.copy(state_->layers.back().out, state_->logits);
+    backend_.axpy(1.0f, state_->min_layers.back().out, state_->logits);
+    backend_.scale(state_->logits, 0.5f);
+  }
+  backend_.softmax(state_->logits, state_->q);  // q(c|I), paper 002 eq. 4
+}
+
+void DrmmModel::bottom_up_branch(Branch branch, bool training) {
+  std::vector<LayerState>& layers = branch_layers(branch);
   for (size_t i = 0; i < spec_.layers.size(); ++i) {
     const LayerSpec& layer = spec_.layers[i];
-    LayerState& s = state_->layers[i];
-    const Tensor& in = layer_input(i);
+    LayerState& s = layers[i];
     switch (layer.kind) {
-      case LayerKind::Conv: conv_bottom_up(i, in, training); break;
+      case LayerKind::Conv: conv_bottom_up(i, branch, training); break;
       case LayerKind::MaxPool:
-        pool_bottom_up(i);
-        if (training) backend_.batch_mean_ema(s.mask, kLatentDecay, buffers_[latent_index_[i]].value);
+        pool_bottom_up(i, branch);
+        if (training && branch == Branch::Max)
+          backend_.batch_mean_ema(s.mask, kLatentDecay, buffers_[latent_index_[i]].value);
         break;
-      case LayerKind::MeanPool: backend_.mean_pool(in, s.out); break;  // class scores s
+      case LayerKind::MeanPool: backend_.mean_pool(layer_input(i, branch), s.out); break;  // class scores s
     }
   }
-  backend_.softmax(state_->layers.back().out, state_->q);  // q(c|I), paper 002 eq. 4
 }
 
 const Tensor& DrmmModel::class_probabilities() const {
   if (!state_) throw Error("class_probabilities: run bottom_up first");
   return state_->q;
+}
+
+const Tensor& DrmmModel::class_scores() const {
+  if (!state_) throw Error("class_scores: run bottom_up first");
+  return state_->logits;
 }
 
 const Tensor& DrmmModel::level_output(size_t level) const {
@@ -430,30 +501,47 @@ const Tensor& DrmmModel::input_gradient(size_t level, std::span<const int> chann
 
 // ---- gradients (both passes; masks and rendered class are E-step constants) -----------------
 
-void DrmmModel::conv_backward(size_t i, Tensor* grad_in) {
+// The same for either branch: the min branch's negative ReLU passes the gradient where h < 0, its
+// switch; its min pool routes it to the window's minimum, its switch.
+void DrmmModel::conv_backward(size_t i, Branch branch, Tensor* grad_in) {
   const LayerSpec& layer = spec_.layers[i];
-  LayerState& s = state_->layers[i];
+  LayerState& s = branch_layers(branch)[i];
   const int w = param_index_[i];
   if (layer.relu) backend_.mul(s.grad_out, s.mask, s.grad_out);
   if (layer.batchnorm)
     backend_.batchnorm_backward(s.grad_out, s.pre, params_[w + 1].value, s.saved_mean, s.saved_inv_std, s.grad_pre,
                                 params_[w + 1].grad, params_[w + 2].grad);
   if (layer.bias) backend_.channel_sum(s.grad_pre, params_[bias_index_[i]].grad, true);
-  backend_.conv2d_backward_weight(layer_input(i), s.grad_pre, conv_pad(layer), params_[w].grad, true);
+  backend_.conv2d_backward_weight(layer_input(i, branch), s.grad_pre, conv_pad(layer), params_[w].grad, true);
   if (grad_in) backend_.conv2d_backward_input(s.grad_pre, params_[w].value, conv_pad(layer), *grad_in, false);
 }
 
-void DrmmModel::bottom_up_backward() {
+void DrmmModel::bottom_up_backward(Branch branch, const Tensor& dlogits) {
+  std::vector<LayerState>& layers = branch_layers(branch);
   for (size_t i = spec_.layers.size(); i-- > 0;) {
     const LayerSpec& layer = spec_.layers[i];
-    LayerState& s = state_->layers[i];
-    Tensor* grad_in = i > 0 ? &state_->layers[i - 1].grad_out : nullptr;
+    LayerState& s = layers[i];
+    Tensor* grad_in = i > 0 ? &layers[i - 1].grad_out : nullptr;
     switch (layer.kind) {
-      case LayerKind::MeanPool: backend_.mean_pool_backward(state_->dlogits, *grad_in); break;
+      case LayerKind::MeanPool: backend_.mean_pool_backward(dlogits, *grad_in); break;
       case LayerKind::MaxPool: backend_.unpool(s.grad_out, s.mask, layer.kernel, *grad_in); break;
-      case LayerKind::Conv: conv_backward(i, grad_in); break;
+      case LayerKind::Conv: conv_backward(i, branch, grad_in); break;
     }
   }
+}
+
+// The Max-Min cross-entropy (paper 004 §5, eq. 14): ½ CE(softmax z_max) + ½ CE(softmax z_min) on the
+// labeled images. The gradient already in dlogits (L_KL's, on the prediction ½(z_max + z_min))
+// reaches each branch's scores halved.
+void DrmmModel::max_min_cross_entropy(const Tensor& labels, float weight) {
+  BatchState& st = *state_;
+  backend_.softmax(st.layers.back().out, st.q_max);
+  backend_.softmax(st.min_layers.back().out, st.q_min);
+  backend_.copy(st.dlogits, st.dlogits_max);
+  backend_.scale(st.dlogits_max, 0.5f);
+  backend_.copy(st.dlogits_max, st.dlogits_min);
+  backend_.cross_entropy(st.q_max, labels, 0.5f * weight, loss_h_, st.dlogits_max);
+  backend_.cross_entropy(st.q_min, labels, 0.5f * weight, loss_h_min_, st.dlogits_min);
 }
 
 // Whether L_NN covers the template rendered at the input of `layer` (paper 002 eq. 8: every
@@ -464,10 +552,28 @@ bool DrmmModel::nonnegativity_covers(size_t layer) const {
   return layer > 0 && layer + 1 < spec_.layers.size() && spec_.layers[layer].kind != LayerKind::MaxPool;
 }
 
-// Backpropagates ∂L/∂Î (L_RC) and the L_NN terms of every intermediate rendering z^ℓ through
-// the top-down pass, adding to each filter's gradient (the filters are shared by both passes).
-void DrmmModel::top_down_backward(const StepOptions& options) {
-  backend_.fill(loss_nn_, 0.0f);
+// Whether the rendering prior η (paper 004 eq. 1) has a term at conv `layer`: a conv with a bias
+// (the prior's parameter b) and a ReLU (the switch a it weighs). The class layer's bias would add
+// b_ĉ for the image and the same Σ_c w_c b_c for the bias path: nothing to the difference.
+bool DrmmModel::prior_covers(size_t layer) const {
+  const LayerSpec& spec = spec_.layers[layer];
+  return spec.kind == LayerKind::Conv && spec.bias && spec.relu;
+}
+
+// η's term at conv `layer`, ⟨b, a ⊙ z⟩ with z the template entering it from above, into loss_rpn_
+// with `sign`; its gradient into grad_above (∂/∂z = b ⊙ a) and into the bias (∂/∂b = Σ a ⊙ z).
+void DrmmModel::add_rendering_prior(size_t layer, float weight, float sign, Tensor& grad_above) {
+  LayerState& s = state_->layers[layer];
+  Parameter& bias = params_[bias_index_[layer]];
+  backend_.rendering_prior(s.masked, s.mask, bias.value, sign, weight, loss_rpn_, grad_above);
+  backend_.channel_sum(s.masked, s.prior_sums, false);
+  backend_.axpy(sign * weight / float(s.masked.count()), s.prior_sums, bias.grad);
+}
+
+// Backpropagates ∂L/∂Î (L_RC), the L_NN terms of every intermediate rendering z^ℓ and the
+// rendering prior's terms through the top-down pass, adding to each filter's gradient (the
+// filters are shared by both passes).
+void DrmmModel::top_down_backward(float nn, float rpn, float rpn_sign) {
   const size_t last = spec_.layers.size() - 1;  // the mean pool: nothing to learn above it
   for (size_t i = 0; i < last; ++i) {
     const LayerSpec& layer = spec_.layers[i];
@@ -482,9 +588,42 @@ void DrmmModel::top_down_backward(const StepOptions& options) {
     adjoint_up(i, grad, grad_above, gamma_grad);
     // L_NN on the intermediate rendered template z at this layer's output, the mean of its
     // squared negative part over the level's elements (DESIGN.md §3.2; README "L_NN").
-    if (nonnegativity_covers(i + 1))
-      backend_.nonnegativity_loss(state_->layers[i + 1].rendered_in, options.alpha.nn, loss_nn_, grad_above);
+    if (nn >= 0.0f && nonnegativity_covers(i + 1))
+      backend_.nonnegativity_loss(state_->layers[i + 1].rendered_in, nn, loss_nn_, grad_above);
+    if (rpn_sign != 0.0f && prior_covers(i)) add_rendering_prior(i, rpn, rpn_sign, grad_above);
   }
+}
+
+// The Rendering Path Normalization (paper 004 Thm. 3.3(b), eq. 10): −log p(ẑ | ĉ), the negative
+// log-prior of the image's rendering path, with p(z | c) ∝ exp η(c, z) and η(c, z) = Σ_ℓ
+// ⟨b^ℓ, a^ℓ ⊙ z^ℓ⟩ (eq. 1). The log-partition, a sum over every path, is replaced by its largest
+// term, which the bias path approximates: the switches the bottom-up pass infers from an all-zero
+// image, where only the biases act (App. B.2). So L_RPN = η(ĉ, z_0) − η(ĉ, ẑ), the image's term
+// added by top_down_backward with sign −1 and this pass's with +1. η is linear in the rendered
+// class given the switches, so one pass from the batch's class histogram is the mean of the N.
+void DrmmModel::rendering_path_normalization(const StepOptions& options) {
+  BatchState* const image_batch = state_;
+  const Tensor images = images_;
+  if (bias_path_.layers.empty()) {
+    allocate_batch(bias_path_, 1);
+    zero_image_ = backend_.alloc(Shape{1, spec_.channels, spec_.height, spec_.width});
+  }
+  backend_.batch_mean_ema(image_batch->onehot, 0.0f, bias_path_.onehot);
+  struct Restore {
+    DrmmModel& model;
+    BatchState* state;
+    Tensor images;
+    ~Restore() {
+      model.state_ = state;
+      model.images_ = images;
+    }
+  } restore{*this, image_batch, images};
+  state_ = &bias_path_;
+  images_ = zero_image_;
+  run_bottom_up_layers(false);  // the running statistics; no π update from a made-up image
+  render_down(spec_.layers.size() - 1, bias_path_.onehot);
+  backend_.fill(bias_path_.dimage, 0.0f);
+  top_down_backward(-1.0f, options.alpha.rpn, 1.0f);
 }
 
 void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, const StepOptions& options) {
@@ -492,13 +631,21 @@ void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, co
   BatchState& st = *state_;
   for (Parameter& p : params_) backend_.fill(p.grad, 0.0f);  // both passes add into the gradients
   backend_.fill(st.dlogits, 0.0f);
-  backend_.cross_entropy(st.q, labels, options.alpha.h, loss_h_, st.dlogits);
+  if (!spec_.max_min) backend_.cross_entropy(st.q, labels, options.alpha.h, loss_h_, st.dlogits);
   backend_.kl_loss(st.q, options.kl_paper_sign, options.alpha.kl, loss_kl_, st.dlogits);
-  bottom_up_backward();
-  const bool needs_top_down = options.alpha.rc != 0.0f || options.alpha.nn != 0.0f;
+  if (spec_.max_min) {
+    max_min_cross_entropy(labels, options.alpha.h);
+    bottom_up_backward(Branch::Max, st.dlogits_max);
+    bottom_up_backward(Branch::Min, st.dlogits_min);
+  } else {
+    bottom_up_backward(Branch::Max, st.dlogits);
+  }
+  backend_.fill(loss_nn_, 0.0f);
+  backend_.fill(loss_rpn_, 0.0f);
+  const bool with_rpn = options.alpha.rpn != 0.0f;
+  const bool needs_top_down = options.alpha.rc != 0.0f || options.alpha.nn != 0.0f || with_rpn;
   if (!needs_top_down) {
     backend_.fill(loss_rc_, 0.0f);
-    backend_.fill(loss_nn_, 0.0f);
     return;
   }
   const Tensor& rendered = top_down(labels, options.render_label_when_known);
@@ -507,12 +654,14 @@ void DrmmModel::compute_gradients(const Tensor& images, const Tensor& labels, co
   // weight carries 1/(D·E) (see LossValues).
   rc_normaliser_ = pixel_count() * options.image_energy;
   backend_.reconstruction_loss(rendered, images, options.alpha.rc / rc_normaliser_, loss_rc_, st.dimage);
-  top_down_backward(options);
+  top_down_backward(options.alpha.nn, options.alpha.rpn, with_rpn ? -1.0f : 0.0f);
+  if (with_rpn) rendering_path_normalization(options);
 }
 
 LossValues DrmmModel::read_losses() {
   auto scalar = [this](const Tensor& t) { return backend_.read_scalar(t); };
-  return LossValues{scalar(loss_h_), scalar(loss_rc_) / rc_normaliser_, scalar(loss_kl_), scalar(loss_nn_)};
+  const double h = spec_.max_min ? 0.5 * (scalar(loss_h_) + scalar(loss_h_min_)) : scalar(loss_h_);
+  return LossValues{h, scalar(loss_rc_) / rc_normaliser_, scalar(loss_kl_), scalar(loss_nn_), scalar(loss_rpn_)};
 }
 
 void DrmmModel::sgd_step(float lr, float momentum) {

@@ -39,9 +39,11 @@ struct Buffer {
 // (1/(N·D·E)) Σ_n ‖I_n − Î_n‖², 1 for Î = 0 on every dataset. Summed over pixels instead, it
 // outweighs L_H by two orders of magnitude at the paper's α_RC and the classifier stops learning
 // (measured on Fashion-MNIST with the tiny preset: 30 % vs 59 % test accuracy after 120 steps).
+// L_RPN (paper 004 eq. 10) is η of the all-zero input's path minus η of the image's, per level the
+// mean over its elements (README "NRM").
 struct LossValues {
-  double h = 0, rc = 0, kl = 0, nn = 0;
-  double total(const LossWeights& a) const { return a.h * h + a.rc * rc + a.kl * kl + a.nn * nn; }
+  double h = 0, rc = 0, kl = 0, nn = 0, rpn = 0;
+  double total(const LossWeights& a) const { return a.h * h + a.rc * rc + a.kl * kl + a.nn * nn + a.rpn * rpn; }
 };
 
 struct StepOptions {
@@ -69,6 +71,9 @@ class DrmmModel {
   // updates); otherwise the running statistics. Records a, t and q for the top-down pass.
   void bottom_up(const Tensor& images, bool training);
   const Tensor& class_probabilities() const;  // q(c|I), N×C×1×1, after bottom_up
+  // The class scores q is the softmax of: the mean pool's output, or for a Max-Min network the
+  // mean of both branches' (N×C×1×1, after bottom_up).
+  const Tensor& class_scores() const;
   // Top-down from the class: from labels[n] when ≥ 0 and use_labels, else from ĉ. Returns Î.
   const Tensor& top_down(const Tensor& labels, bool use_labels);
   // "Reconstruct from level ℓ": the top-down pass started from the bottom-up output of layer
@@ -155,15 +160,29 @@ class DrmmModel {
     Tensor masked;                      // top-down: z at this layer's output times a (conv)
     Tensor scaled;                      // top-down with bn_render_scale: γ/σ ⊙ masked (conv with BN)
     Tensor rendered_grad;               // top-down backward: ∂L/∂rendered_in
+    Tensor prior_sums;                  // RPN: Σ over images and positions of a ⊙ z per channel
+    Tensor negated;                     // min branch: −h of a conv (before its negative ReLU), −x of a pool
   };
+  // The bottom-up branches of the Max-Min network (ModelSpec::max_min); a plain DRMM has Max only.
+  enum class Branch { Max, Min };
   struct BatchState {
-    std::vector<LayerState> layers;
+    std::vector<LayerState> layers;       // the max branch (the CNN of the DRMM), with the top-down pass
+    std::vector<LayerState> min_layers;   // the min branch, when max_min
+    Tensor logits;                        // the class scores q is the softmax of (the max branch's, or the branches' mean)
     Tensor onehot, q, dlogits, dimage;
+    Tensor q_max, q_min, dlogits_max, dlogits_min;  // max_min: each branch's softmax and score gradient
   };
   BatchState& ensure_batch(int n);
-  void conv_bottom_up(size_t i, const Tensor& in, bool training);
-  void conv_backward(size_t i, Tensor* grad_in);
-  void pool_bottom_up(size_t i);
+  void allocate_batch(BatchState& state, int n);
+  LayerState allocate_layer(size_t i, int n, Branch branch);
+  void run_bottom_up_layers(bool training);
+  void bottom_up_branch(Branch branch, bool training);
+  std::vector<LayerState>& branch_layers(Branch branch) const;
+  void max_min_cross_entropy(const Tensor& labels, float weight);
+  void negate(const Tensor& x, Tensor& y);
+  void conv_bottom_up(size_t i, Branch branch, bool training);
+  void conv_backward(size_t i, Branch branch, Tensor* grad_in);
+  void pool_bottom_up(size_t i, Branch branch);
   void render_down(size_t top_layer, const Tensor& start, const LatentChooser* choose = nullptr);
   void adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above, Tensor* gamma_grad = nullptr);
   bool renders_bn_scale(size_t layer) const;
@@ -173,11 +192,17 @@ class DrmmModel {
   const Tensor& rendered_template(size_t layer) const;
   void scale_by_bn(size_t layer, const Tensor& x, const Tensor& gamma, Tensor& y);  // y = γ/√(σ²+ε) ⊙ x
   const Tensor& channel_constant(int channels, float value);
-  void bottom_up_backward();
-  void top_down_backward(const StepOptions& options);
+  void bottom_up_backward(Branch branch, const Tensor& dlogits);
+  // Through the top-down pass of the current batch: ∂L/∂Î from dimage, plus at each level L_NN's
+  // term (weight nn; nn < 0: none, as on the bias path) and the rendering prior's (weight rpn,
+  // sign rpn_sign; 0: none).
+  void top_down_backward(float nn, float rpn, float rpn_sign);
+  bool prior_covers(size_t layer) const;
+  void add_rendering_prior(size_t layer, float weight, float sign, Tensor& grad_above);
+  void rendering_path_normalization(const StepOptions& options);
   std::vector<Tensor*> state_tensors();  // what keep_state() copies, in its order
   bool nonnegativity_covers(size_t layer) const;
-  const Tensor& layer_input(size_t i) const;
+  const Tensor& layer_input(size_t i, Branch branch = Branch::Max) const;
   void add_parameter(const std::string& name, Shape shape);
   void add_buffer(const std::string& name, Shape shape, float value);
 
@@ -187,12 +212,18 @@ class DrmmModel {
   std::vector<Buffer> buffers_;
   std::vector<int> param_index_;   // per layer: index of its weight in params_ (−1: none)
   std::vector<int> buffer_index_;  // per layer: index of its running mean in buffers_ (−1: none)
+  std::vector<int> min_buffer_index_;  // the same for the min branch's running statistics (max_min)
   std::vector<int> latent_index_;  // per layer: index of its π buffer in buffers_ (−1: none)
   std::vector<int> bias_index_;    // per layer: index of its conv bias in params_ (−1: none)
   std::map<int, BatchState> batches_;   // by batch size: training and probe batches alternate
   BatchState* state_ = nullptr;          // the batch size of the last bottom_up
   Tensor images_;                        // the last bottom_up's input (a handle, not a copy)
-  Tensor loss_h_, loss_kl_, loss_rc_, loss_nn_;
+  Tensor loss_h_, loss_kl_, loss_rc_, loss_nn_, loss_rpn_;
+  Tensor loss_h_min_;  // max_min: the min branch's cross-entropy
+  // RPN: the batch of one all-zero image whose bottom-up path is the bias path (paper 004 App. B.2),
+  // rendered from the rendered classes' histogram.
+  BatchState bias_path_;
+  Tensor zero_image_;
   std::vector<Tensor> kept_;   // keep_state(): value, state1, state2 per parameter, then buffers
   float rc_normaliser_ = 1.0f;  // D·E of the last compute_gradients: loss_rc_ holds L_RC times it
   std::map<std::pair<int, float>, Tensor> channel_constants_;  // 1×C×1×1 by (C, value): batch norm's scale alone

@@ -148,6 +148,19 @@ ModelSpec ModelSpec::fitted_to(int image_channels, int image_height, int image_w
   return fitted;
 }
 
+ModelSpec ModelSpec::with_nrm(bool biases, bool with_max_min) const {
+  ModelSpec spec = *this;
+  for (LayerSpec& layer : spec.layers)
+    if (biases && layer.kind == LayerKind::Conv && layer.relu) layer.bias = true;
+  spec.max_min = spec.max_min || with_max_min;
+  return spec;
+}
+
+bool ModelSpec::has_rendering_prior() const {
+  return std::any_of(layers.begin(), layers.end(),
+                     [](const LayerSpec& l) { return l.kind == LayerKind::Conv && l.bias && l.relu; });
+}
+
 json ModelSpec::to_json() const {
   json layer_list = json::array();
   for (const LayerSpec& layer : layers) layer_list.push_back(layer_to_json(layer));
@@ -156,7 +169,8 @@ json ModelSpec::to_json() const {
               {"input", {{"channels", channels}, {"height", height}, {"width", width}}},
               {"classes", classes},
               {"layers", layer_list},
-              {"loss_weights", {{"h", alpha.h}, {"rc", alpha.rc}, {"kl", alpha.kl}, {"nn", alpha.nn}}},
+              {"loss_weights", {{"h", alpha.h}, {"rc", alpha.rc}, {"kl", alpha.kl}, {"nn", alpha.nn}, {"rpn", alpha.rpn}}},
+              {"max_min", max_min},
               {"optimizer",
                {{"type", optimizer.type},
                 {"lr_start", optimizer.lr_start},
@@ -183,8 +197,10 @@ ModelSpec ModelSpec::from_json(const json& j, const std::string& source) {
     spec.classes = j.value("classes", class_layer ? spec.layers[spec.layers.size() - 2].filters : spec.classes);
     if (j.contains("loss_weights")) {
       const json& a = j["loss_weights"];
-      spec.alpha = LossWeights{a.value("h", 1.0f), a.value("rc", 0.2f), a.value("kl", 1.0f), a.value("nn", 1.0f)};
+      spec.alpha = LossWeights{a.value("h", 1.0f), a.value("rc", 0.2f), a.value("kl", 1.0f), a.value("nn", 1.0f),
+                               a.value("rpn", 0.0f)};
     }
+    spec.max_min = j.value("max_min", false);
     if (j.contains("optimizer")) {
       const json& o = j["optimizer"];
       spec.optimizer.type = o.value("type", spec.optimizer.type);

@@ -45,6 +45,11 @@ struct ModelSpec {
   // every preset: the paper's rendering has no batch norm (Table 6), and with it the rendering
   // and the accuracy are worse (README "Batch norm in the rendering").
   bool bn_render_scale = false;
+  // The Max-Min network (paper 004 §5, Fig. 5): a second bottom-up branch with the same weights,
+  // negative ReLU min(h, 0) for ReLU and min pool for max pool; L_H is ½ CE of each branch's
+  // logits and the class posterior is the softmax of their mean. The top-down pass renders with
+  // the max branch's switches (the DRMM's; the min branch has no rendering of its own).
+  bool max_min = false;
 
   size_t image_size() const { return size_t(channels) * size_t(height) * size_t(width); }  // C·H·W values
 
@@ -59,6 +64,13 @@ struct ModelSpec {
   // (the conv before the mean pool) gets one filter per class. Throws drmm::Error naming the
   // layer that cannot take the images (a pool that does not divide, a map that shrinks below 1×1).
   ModelSpec fitted_to(int channels, int height, int width, int classes) const;
+  // With the NRM's options (paper 004): `biases` gives every conv with a ReLU a bias (the prior of
+  // its switch, Thm. 3.2), `max_min` adds the Max-Min network's min branch; an option already in
+  // the architecture stays.
+  ModelSpec with_nrm(bool biases, bool max_min) const;
+  // Whether any layer has a term in the rendering prior η (a conv with a bias and a ReLU): what
+  // the Rendering Path Normalization needs.
+  bool has_rendering_prior() const;
   // The names of the levels a rendering can start from: every layer below the mean pool.
   std::vector<std::string> level_names() const;
   nlohmann::json to_json() const;

@@ -83,7 +83,7 @@ std::vector<ImageF> slices(std::span<const float> batch, size_t count, const Dat
 TrainConfig supervised_only(TrainConfig config) {
   if (config.alpha_from_preset) config.alpha = load_model_spec(config.preset).alpha;
   config.alpha_from_preset = false;
-  config.alpha.rc = config.alpha.kl = config.alpha.nn = 0.0f;
+  config.alpha.rc = config.alpha.kl = config.alpha.nn = config.alpha.rpn = 0.0f;
   return config;
 }
 

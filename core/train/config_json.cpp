@@ -9,7 +9,9 @@ nlohmann::json config_to_json(const TrainConfig& c) {
           {"epochs", c.epochs},
           {"batch_size", c.batch_size},
           {"labeled_fraction", c.labeled_fraction},
-          {"alpha", {{"h", c.alpha.h}, {"rc", c.alpha.rc}, {"kl", c.alpha.kl}, {"nn", c.alpha.nn}}},
+          {"alpha", {{"h", c.alpha.h}, {"rc", c.alpha.rc}, {"kl", c.alpha.kl}, {"nn", c.alpha.nn}, {"rpn", c.alpha.rpn}}},
+          {"nrm_biases", c.nrm_biases},
+          {"max_min", c.max_min},
           {"kl_paper_sign", c.kl_paper_sign},
           {"topdown_class", c.topdown_class == TopDownClass::Predicted ? "predicted" : "label"},
           {"optimizer", c.optimizer},
@@ -34,8 +36,11 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   c.labeled_fraction = j.at("labeled_fraction").get<double>();
   const auto& a = j.at("alpha");
   // The saved α's are the ones the run used, so they are taken as they are.
-  c.alpha = LossWeights{a.at("h").get<float>(), a.at("rc").get<float>(), a.at("kl").get<float>(), a.at("nn").get<float>()};
+  c.alpha = LossWeights{a.at("h").get<float>(), a.at("rc").get<float>(), a.at("kl").get<float>(), a.at("nn").get<float>(),
+                       a.value("rpn", 0.0f)};  // checkpoints from before the NRM options have none
   c.alpha_from_preset = false;
+  c.nrm_biases = j.value("nrm_biases", false);
+  c.max_min = j.value("max_min", false);
   c.kl_paper_sign = j.at("kl_paper_sign").get<bool>();
   c.topdown_class = j.at("topdown_class").get<std::string>() == "predicted" ? TopDownClass::Predicted
                                                                             : TopDownClass::LabelWhenKnown;

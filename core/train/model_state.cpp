@@ -149,7 +149,7 @@ EvalResult evaluate_model(DrmmModel& model, const Dataset& data, size_t limit) {
     const size_t n = std::min(kEvalBatch, count - first);
     model.bottom_up(model.upload_images(data.images(first, n)), false);
     const std::vector<float> q = model.backend().download(model.class_probabilities());
-    const std::vector<float> scores = model.backend().download(model.level_output(spec.layers.size() - 1));
+    const std::vector<float> scores = model.backend().download(model.class_scores());
     result.scores.insert(result.scores.end(), scores.begin(), scores.end());
     for (size_t i = 0; i < n; ++i) {
       const float* row = q.data() + i * classes;

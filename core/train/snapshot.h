@@ -31,6 +31,7 @@ struct MetricsRow {
   int64_t step = 0;
   double epoch = 0;            // fractional epochs done
   double loss_total = 0, loss_h = 0, loss_rc = 0, loss_kl = 0, loss_nn = 0;
+  double loss_rpn = 0;         // shown live; metrics.csv has it inside loss_total only
   double train_accuracy = 0;   // on the labeled images of recent batches
   double test_accuracy = -1;   // −1 when not evaluated at this row
   double images_per_second = 0;

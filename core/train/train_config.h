@@ -6,9 +6,10 @@
 
 namespace drmm {
 
-// α weights of the DRMM objective (paper 002 eq. 5–8; DESIGN.md §3.2).
+// α weights of the DRMM objective (paper 002 eq. 5–8; DESIGN.md §3.2), and of the NRM's
+// Rendering Path Normalization (paper 004 eq. 10), off unless asked for.
 struct LossWeights {
-  float h = 1.0f, rc = 0.2f, kl = 1.0f, nn = 1.0f;
+  float h = 1.0f, rc = 0.2f, kl = 1.0f, nn = 1.0f, rpn = 0.0f;
 };
 
 enum class TopDownClass { LabelWhenKnown, Predicted };
@@ -21,6 +22,9 @@ struct TrainConfig {
   int batch_size = 100;
   double labeled_fraction = 0.5;     // of each batch (paper 002 App. A: half and half)
   LossWeights alpha;                 // overridden from the preset unless set explicitly
+  // The NRM's options (paper 004) on top of the preset's architecture: a bias, the rendering prior's
+  // parameter, on every conv with a ReLU (which α.rpn needs), and the Max-Min network.
+  bool nrm_biases = false, max_min = false;
   bool alpha_from_preset = true;
   bool kl_paper_sign = false;        // false: the authors' code's sign (DESIGN.md §3.2)
   TopDownClass topdown_class = TopDownClass::LabelWhenKnown;

@@ -56,7 +56,13 @@ Trainer::Trainer(TrainConfig config, ModelSpec spec, SpecFit fit) : config_(std:
   if (config_.batch_size < 2) throw Error("batch size must be at least 2");
   split_ = make_labeled_split(train_, config_.labeled, config_.seed);
 
+  spec = spec.with_nrm(config_.nrm_biases, config_.max_min);
   if (config_.alpha_from_preset) config_.alpha = spec.alpha;
+  if (config_.alpha.rpn != 0.0f && !spec.has_rendering_prior())
+    throw Error("α_RPN " + short_number(config_.alpha.rpn) +
+                " needs conv biases, the rendering prior's parameters: no conv of '" + spec.name +
+                "' with a ReLU has one (add them with --nrm-biases, \"NRM biases\" in Run settings, or \"bias\": "
+                "true on a conv in the architecture)");
   options_ = StepOptions{config_.alpha, config_.kl_paper_sign, config_.topdown_class == TopDownClass::LabelWhenKnown,
                          float(train_.mean_pixel_energy())};
   optimizer_ = config_.optimizer.empty() ? spec.optimizer.type : config_.optimizer;
@@ -189,6 +195,7 @@ void Trainer::record_metrics(const LossValues& losses, double seconds) {
   last_.loss_rc = losses.rc;
   last_.loss_kl = losses.kl;
   last_.loss_nn = losses.nn;
+  last_.loss_rpn = losses.rpn;
   last_.train_accuracy = std::max(accuracy_average_, 0.0);
   last_.images_per_second = speed_average_;
   last_.learning_rate = learning_rate();

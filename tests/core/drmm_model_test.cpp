@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "core/backend/cpu/cpu_backend.h"
@@ -105,6 +106,73 @@ TEST(DrmmModel, GradientsWithBatchNormScaleInTheRenderingMatchFiniteDifferences)
   expect_gradients_match(f, 1e-5);
 }
 
+// The Rendering Path Normalization (paper 004 eq. 10) on top of the four losses: the image's
+// path and the bias path of an all-zero input, whose batch norm reads the running statistics
+// (momentum 0 keeps them fixed across the differences).
+TEST(DrmmModel, GradientsWithTheRenderingPathNormalizationMatchFiniteDifferences) {
+  ModelSpec spec = small_spec();
+  spec.bn_momentum = 0.0f;
+  Fixture f(spec, 31);
+  f.options.alpha.rpn = 0.8f;
+  EXPECT_NE(f.loss(), f.model.read_losses().total(LossWeights{1.0f, 0.7f, 0.5f, 0.9f, 0.0f}));
+  expect_gradients_match(f, 1e-5);
+}
+
+// The Max-Min network (paper 004 §5): both branches share the weights, the min branch keeps its
+// own batch statistics; with every loss term, the RPN included.
+TEST(DrmmModel, GradientsOfTheMaxMinNetworkMatchFiniteDifferences) {
+  ModelSpec spec = small_spec();
+  spec.max_min = true;
+  spec.bn_momentum = 0.0f;
+  Fixture f(spec, 41);
+  f.options.alpha.rpn = 0.6f;
+  expect_gradients_match(f, 1e-5);
+}
+
+// L_RPN's value by its definition through the model's public passes: η(c, z) = mean over conv2's
+// output of b ⊙ a ⊙ z (the one conv with a bias and a ReLU), for the images' paths rendered from
+// their classes, and for the path of one all-zero image in inference mode rendered from the
+// classes' histogram (paper 004 eq. 1, 10; App. B.2).
+TEST(DrmmModel, TheRenderingPathNormalizationIsTheBiasPathsPriorMinusTheImages) {
+  ModelSpec spec = small_spec();
+  spec.bn_momentum = 0.0f;  // the training pass leaves the running statistics the bias path reads
+  Fixture f(spec, 37);
+  f.options.alpha = LossWeights{1.0f, 0.0f, 0.0f, 0.0f, 1.0f};
+  f.model.compute_gradients(f.images, f.labels, f.options);
+  const double reported = f.model.read_losses().rpn;
+
+  const size_t conv2 = 2;
+  const double* bias = nullptr;
+  for (Parameter& p : f.model.parameters())
+    if (p.name == "conv2.bias") bias = f.backend.data(p.value);
+  ASSERT_NE(bias, nullptr);
+  auto eta = [&] {  // the mean of b_k a z over the batch's conv2 outputs, after a top-down pass
+    const std::vector<float> a = f.backend.download(f.model.latents(conv2));
+    const std::vector<float> z = f.backend.download(f.model.rendered_input(conv2 + 1));
+    const Shape shape = f.model.latents(conv2).shape();
+    double sum = 0;
+    for (size_t i = 0; i < a.size(); ++i) sum += bias[(i / shape.plane()) % size_t(shape.c)] * a[i] * z[i];
+    return sum / double(a.size());
+  };
+  // compute_gradients leaves the images' batch current, with its latents and top-down templates.
+  const double image_eta = eta();
+  const std::vector<float> q = f.backend.download(f.model.class_probabilities());
+  std::vector<int> classes{0, 2};  // the labeled images' labels, then ĉ of the two unlabeled ones
+  for (int n = 2; n < 4; ++n) {
+    const float* row = q.data() + size_t(n) * size_t(spec.classes);
+    classes.push_back(int(std::max_element(row, row + spec.classes) - row));
+  }
+  std::vector<float> histogram(size_t(spec.classes), 0.0f);
+  for (int c : classes) histogram[size_t(c)] += 0.25f;
+  f.model.bottom_up(f.model.upload_images(std::vector<float>(spec.image_size(), 0.0f)), false);
+  Tensor start = f.backend.alloc(Shape{1, spec.classes, 1, 1});
+  f.backend.upload(start, histogram);
+  f.model.render_classes(start);
+  const double bias_path_eta = eta();
+  EXPECT_GT(std::abs(image_eta), 1e-5);
+  EXPECT_NEAR(reported, bias_path_eta - image_eta, 1e-9 * std::max(1.0, std::abs(reported)));
+}
+
 TEST(DrmmModel, GradientsWithPaperKlSignAndPredictedClassMatchFiniteDifferences) {
   Fixture f(small_spec(), 11);
   f.options.kl_paper_sign = true;
@@ -126,10 +194,12 @@ TEST(DrmmModel, ReconstructionLossIsRelativeToTheImageEnergy) {
 }
 
 TEST(DrmmModel, EachLossTermAloneHasMatchingGradients) {
-  for (int term = 0; term < 4; ++term) {
-    Fixture f(small_spec(), 20 + term);
+  ModelSpec spec = small_spec();
+  spec.bn_momentum = 0.0f;  // the bias path of L_RPN reads the running statistics
+  for (int term = 0; term < 5; ++term) {
+    Fixture f(spec, 20 + term);
     f.options.alpha = LossWeights{term == 0 ? 1.0f : 0.0f, term == 1 ? 1.0f : 0.0f, term == 2 ? 1.0f : 0.0f,
-                                  term == 3 ? 1.0f : 0.0f};
+                                  term == 3 ? 1.0f : 0.0f, term == 4 ? 1.0f : 0.0f};
     SCOPED_TRACE("loss term " + std::to_string(term));
     expect_gradients_match(f, 1e-5);
   }
@@ -137,78 +207,105 @@ TEST(DrmmModel, EachLossTermAloneHasMatchingGradients) {
 
 // ---- the bottom-up pass is a plain CNN forward -----------------------------------------
 
-TEST(DrmmModel, BottomUpEqualsPlainCnnForward) {
-  const ModelSpec spec = small_spec();
+using Lookup = std::function<const double*(const std::string&)>;
+
+// The class scores of one image by loops: conv (+ bias, inference batch norm, ReLU), max pool,
+// mean pool. `min`: the Max-Min network's min branch (paper 004 §5) — min(h, 0) for the ReLU, min
+// pool for the max pool, the running statistics named *_min.
+Volume naive_class_scores(const ModelSpec& spec, const Lookup& param, const Lookup& buffer, Volume x, bool min) {
+  int c = spec.channels, h = spec.height, w = spec.width;
+  const std::string stats = min ? "_min" : "";
+  for (const LayerSpec& layer : spec.layers) {
+    if (layer.kind == LayerKind::Conv) {
+      int oh, ow;
+      Volume y = conv_naive(x, c, h, w, param(layer.name + ".weight"), layer.filters, layer.kernel,
+                            conv_padding(layer.mode, layer.kernel), oh, ow);
+      for (int o = 0; o < layer.filters; ++o)
+        for (int p = 0; p < oh * ow; ++p) {
+          double& val = y[size_t(o) * oh * ow + p];
+          if (layer.bias) val += param(layer.name + ".bias")[o];
+          if (layer.batchnorm) {
+            const double *g = param(layer.name + ".gamma"), *b = param(layer.name + ".beta");
+            const double *m = buffer(layer.name + ".running_mean" + stats), *v = buffer(layer.name + ".running_var" + stats);
+            val = g[o] * (val - m[o]) / std::sqrt(v[o] + spec.bn_eps) + b[o];
+          }
+          if (layer.relu) val = min ? std::min(val, 0.0) : std::max(val, 0.0);
+        }
+      x = std::move(y);
+      c = layer.filters;
+      h = oh;
+      w = ow;
+    } else if (layer.kind == LayerKind::MaxPool) {
+      const int k = layer.kernel, oh = h / k, ow = w / k;
+      Volume y(size_t(c) * oh * ow, min ? 1e300 : -1e300);
+      for (int ch = 0; ch < c; ++ch)
+        for (int r = 0; r < h; ++r)
+          for (int col = 0; col < w; ++col) {
+            double& out = y[(size_t(ch) * oh + r / k) * ow + col / k];
+            const double v = x[(size_t(ch) * h + r) * w + col];
+            out = min ? std::min(out, v) : std::max(out, v);
+          }
+      x = std::move(y);
+      h = oh;
+      w = ow;
+    } else {
+      Volume scores(size_t(c), 0.0);
+      for (int ch = 0; ch < c; ++ch)
+        for (int p = 0; p < h * w; ++p) scores[ch] += x[size_t(ch) * h * w + p] / (h * w);
+      return scores;
+    }
+  }
+  throw Error("the spec has no mean pool");
+}
+
+// The model's inference-mode q(c|I) against softmax of the loop network's scores (the mean of
+// both branches' for a Max-Min network), with non-trivial running statistics and biases.
+void expect_bottom_up_equals_loops(const ModelSpec& spec) {
   CpuCheckBackend backend(1);
   DrmmModel model(spec, backend, 3);
   const int n = 3;
   Tensor images = backend.alloc(Shape{n, spec.channels, spec.height, spec.width});
   const std::vector<float> pixels = random_values(images.count(), 5);
   backend.upload(images, pixels);
-  // Non-trivial running statistics, so inference-mode batch norm is exercised.
+  uint64_t seed = 8;
   for (Buffer& b : model.buffers())
-    if (b.name.ends_with("running_mean")) backend.upload(b.value, random_values(b.value.count(), 8, -0.2, 0.2));
-    else if (b.name.ends_with("running_var")) backend.upload(b.value, random_values(b.value.count(), 9, 0.5, 2.0));
+    if (b.name.find("running_mean") != std::string::npos) backend.upload(b.value, random_values(b.value.count(), seed++, -0.2, 0.2));
+    else if (b.name.find("running_var") != std::string::npos) backend.upload(b.value, random_values(b.value.count(), seed++, 0.5, 2.0));
   for (Parameter& p : model.parameters())
     if (p.name.ends_with(".bias")) backend.upload(p.value, random_values(p.value.count(), 10, -0.5, 0.5));
   model.bottom_up(images, false);
   const std::vector<float> q = backend.download(model.class_probabilities());
 
-  auto find_param = [&](const std::string& name) -> const double* {
+  const Lookup param = [&](const std::string& name) -> const double* {
     for (Parameter& p : model.parameters())
       if (p.name == name) return backend.data(p.value);
     throw Error("no parameter " + name);
   };
-  auto find_buffer = [&](const std::string& name) -> const double* {
+  const Lookup buffer = [&](const std::string& name) -> const double* {
     for (Buffer& b : model.buffers())
       if (b.name == name) return backend.data(b.value);
     throw Error("no buffer " + name);
   };
+  const size_t d = spec.image_size(), c = size_t(spec.classes);
   for (int img = 0; img < n; ++img) {
-    int c = spec.channels, h = spec.height, w = spec.width;
-    Volume x(pixels.begin() + size_t(img) * c * h * w, pixels.begin() + size_t(img + 1) * c * h * w);
-    for (const LayerSpec& layer : spec.layers) {
-      if (layer.kind == LayerKind::Conv) {
-        int oh, ow;
-        Volume y = conv_naive(x, c, h, w, find_param(layer.name + ".weight"), layer.filters, layer.kernel,
-                              conv_padding(layer.mode, layer.kernel), oh, ow);
-        for (int o = 0; o < layer.filters; ++o)
-          for (int p = 0; p < oh * ow; ++p) {
-            double& val = y[size_t(o) * oh * ow + p];
-            if (layer.bias) val += find_param(layer.name + ".bias")[o];
-            if (layer.batchnorm) {
-              const double *g = find_param(layer.name + ".gamma"), *b = find_param(layer.name + ".beta");
-              const double *m = find_buffer(layer.name + ".running_mean"), *v = find_buffer(layer.name + ".running_var");
-              val = g[o] * (val - m[o]) / std::sqrt(v[o] + spec.bn_eps) + b[o];
-            }
-            if (layer.relu) val = std::max(val, 0.0);
-          }
-        x = std::move(y);
-        c = layer.filters;
-        h = oh;
-        w = ow;
-      } else if (layer.kind == LayerKind::MaxPool) {
-        const int k = layer.kernel, oh = h / k, ow = w / k;
-        Volume y(size_t(c) * oh * ow, -1e300);
-        for (int ch = 0; ch < c; ++ch)
-          for (int r = 0; r < h; ++r)
-            for (int col = 0; col < w; ++col) {
-              double& out = y[(size_t(ch) * oh + r / k) * ow + col / k];
-              out = std::max(out, x[(size_t(ch) * h + r) * w + col]);
-            }
-        x = std::move(y);
-        h = oh;
-        w = ow;
-      } else {
-        Volume scores(size_t(c), 0.0);
-        for (int ch = 0; ch < c; ++ch)
-          for (int p = 0; p < h * w; ++p) scores[ch] += x[size_t(ch) * h * w + p] / (h * w);
-        double top = *std::max_element(scores.begin(), scores.end()), sum = 0;
-        for (double& s : scores) sum += (s = std::exp(s - top));
-        for (int ch = 0; ch < c; ++ch) EXPECT_NEAR(q[size_t(img) * c + ch], scores[ch] / sum, 1e-6);
-      }
+    const Volume x(pixels.begin() + img * d, pixels.begin() + (img + 1) * d);
+    Volume scores = naive_class_scores(spec, param, buffer, x, false);
+    if (spec.max_min) {
+      const Volume min_scores = naive_class_scores(spec, param, buffer, x, true);
+      for (size_t k = 0; k < c; ++k) scores[k] = 0.5 * (scores[k] + min_scores[k]);
     }
+    double top = *std::max_element(scores.begin(), scores.end()), sum = 0;
+    for (double& s : scores) sum += (s = std::exp(s - top));
+    for (size_t k = 0; k < c; ++k) EXPECT_NEAR(q[size_t(img) * c + k], scores[k] / sum, 1e-6) << "image " << img;
   }
+}
+
+TEST(DrmmModel, BottomUpEqualsPlainCnnForward) { expect_bottom_up_equals_loops(small_spec()); }
+
+TEST(DrmmModel, MaxMinNetworkPredictsFromTheMeanOfAMaxAndAMinNetwork) {
+  ModelSpec spec = small_spec();
+  spec.max_min = true;
+  expect_bottom_up_equals_loops(spec);
 }
 
 // ---- the top-down pass against its definition ------------------------------------------

@@ -10,7 +10,8 @@
 namespace drmm::test {
 namespace {
 
-DRMM_VULKAN_TESTS_COVER("softmax", "cross_entropy", "kl_loss", "reconstruction_loss", "nonnegativity_loss", "render_class_onehot");
+DRMM_VULKAN_TESTS_COVER("softmax", "cross_entropy", "kl_loss", "reconstruction_loss", "nonnegativity_loss", "rendering_prior",
+                        "render_class_onehot");
 
 constexpr double kTolerance = 1e-5;
 const Shape kLogits{6, 10, 1, 1};
@@ -87,6 +88,24 @@ TEST_F(VulkanLoss, NonnegativityAccumulatesOverLayers) {
     b.fill(loss.*s, 0.0f);
     b.nonnegativity_loss(z1.*s, 1.0f, loss.*s, dz1.*s);
     b.nonnegativity_loss(z2.*s, 0.5f, loss.*s, dz2.*s);
+  });
+  expect_close(loss, kTolerance, "loss");
+  expect_close(dz1, kTolerance, "dz1");
+  expect_close(dz2, kTolerance, "dz2");
+}
+
+// Two levels of η with opposite signs, as the Rendering Path Normalization adds them (the
+// image's path minus the all-zero input's): the loss accumulates, the gradient adds b_c·a.
+TEST_F(VulkanLoss, RenderingPriorAccumulatesOverLevelsWithTheirSigns) {
+  const Shape level1{4, 8, 10, 10}, level2{1, 3, 5, 5};
+  Mirrored m1 = random(level1, 14), a1 = mirrored(level1, random_mask(level1.count(), 15));
+  Mirrored m2 = random(level2, 16), a2 = mirrored(level2, random_mask(level2.count(), 17));
+  Mirrored b1 = random({1, 8, 1, 1}, 18), b2 = random({1, 3, 1, 1}, 19);
+  Mirrored dz1 = random(level1, 20, -0.1f, 0.1f), dz2 = zeros(level2);
+  both([&](Backend& b, Side s) {
+    b.fill(loss.*s, 0.0f);
+    b.rendering_prior(m1.*s, a1.*s, b1.*s, -1.0f, 0.7f, loss.*s, dz1.*s);
+    b.rendering_prior(m2.*s, a2.*s, b2.*s, 1.0f, 0.7f, loss.*s, dz2.*s);
   });
   expect_close(loss, kTolerance, "loss");
   expect_close(dz1, kTolerance, "dz1");

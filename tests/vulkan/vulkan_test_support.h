@@ -73,6 +73,13 @@ inline std::vector<float> random_values(size_t count, unsigned seed, float lo = 
   return v;
 }
 
+// A 0/1 mask (ReLU switches a) with about half the entries on.
+inline std::vector<float> random_mask(size_t count, unsigned seed) {
+  std::vector<float> v = random_values(count, seed);
+  for (float& x : v) x = x > 0.0f ? 1.0f : 0.0f;
+  return v;
+}
+
 // Any validation message that appears while a test runs fails that test.
 class VulkanTest : public ::testing::Test {
  protected:

@@ -25,9 +25,14 @@ void expect_loss_close(double vk, double cpu, const std::string& what) {
 
 class VulkanTrainingStep : public VulkanVsCpu {
  protected:
-  void compare_training(const std::string& preset, bool adam) {
-    const ModelSpec spec = load_model_spec(preset);
+  void compare_training(const std::string& preset, bool adam) { compare_training(preset, load_model_spec(preset), adam); }
+  // `initial_bias`: the conv biases' start (0, a flat prior, is where float noise alone moves them
+  // when batch norm follows the conv).
+  void compare_training(const std::string& preset, const ModelSpec& spec, bool adam, float initial_bias = 0.0f) {
     DrmmModel on_cpu(spec, cpu(), 7), on_vk(spec, vk(), 7);
+    for (DrmmModel* model : {&on_cpu, &on_vk})
+      for (Parameter& p : model->parameters())
+        if (p.name.ends_with(".bias")) model->backend().fill(p.value, initial_bias);
     const Shape images{kBatch, spec.channels, spec.height, spec.width};
     const StepOptions options{spec.alpha};
     for (int step = 1; step <= kSteps; ++step) {
@@ -46,6 +51,7 @@ class VulkanTrainingStep : public VulkanVsCpu {
       expect_loss_close(got.rc, want.rc, at + " L_RC");
       expect_loss_close(got.kl, want.kl, at + " L_KL");
       expect_loss_close(got.nn, want.nn, at + " L_NN");
+      expect_loss_close(got.rpn, want.rpn, at + " L_RPN");
     }
     for (size_t i = 0; i < on_cpu.parameters().size(); ++i)
       expect_close(Mirrored{on_cpu.parameters()[i].value, on_vk.parameters()[i].value}, kLossTolerance,
@@ -55,6 +61,17 @@ class VulkanTrainingStep : public VulkanVsCpu {
 
 TEST_F(VulkanTrainingStep, TinyWithAdam) { compare_training("tiny", true); }
 TEST_F(VulkanTrainingStep, ConvSmallWithSgd) { compare_training("convsmall", false); }
+
+// The NRM options (paper 004): a bias on every conv with a ReLU, the Rendering Path Normalization
+// (its bias path included) and the Max-Min network's min branch.
+TEST_F(VulkanTrainingStep, TinyWithTheNrmOptions) {
+  ModelSpec spec = load_model_spec("tiny");
+  for (LayerSpec& layer : spec.layers)
+    if (layer.kind == LayerKind::Conv && layer.relu) layer.bias = true;
+  spec.max_min = true;
+  spec.alpha.rpn = 1.0f;
+  compare_training("tiny + NRM", spec, false, 0.1f);
+}
 
 }  // namespace
 }  // namespace drmm::test

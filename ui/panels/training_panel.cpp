@@ -20,7 +20,8 @@ const char* const kBackends[] = {"cpu", "vulkan", "auto"};
 bool same_settings(const TrainConfig& a, const TrainConfig& b) {
   return a.dataset == b.dataset && a.preset == b.preset && a.labeled == b.labeled &&
          a.alpha_from_preset == b.alpha_from_preset && a.alpha.h == b.alpha.h && a.alpha.rc == b.alpha.rc &&
-         a.alpha.kl == b.alpha.kl && a.alpha.nn == b.alpha.nn && a.lr_start == b.lr_start && a.lr_end == b.lr_end &&
+         a.alpha.kl == b.alpha.kl && a.alpha.nn == b.alpha.nn && a.alpha.rpn == b.alpha.rpn &&
+         a.nrm_biases == b.nrm_biases && a.max_min == b.max_min && a.lr_start == b.lr_start && a.lr_end == b.lr_end &&
          a.backend == b.backend && a.epochs == b.epochs;
 }
 
@@ -131,15 +132,16 @@ void TrainingPanel::draw_controls(const Snapshot& snapshot) {
                                      [](const MetricsRow& r) { return r.test_accuracy >= 0; });
     if (tested != snapshot.history.rend()) std::snprintf(test_text, sizeof test_text, "%.3f", tested->test_accuracy);
     // Wrapped between the figures, not clipped: on a narrow panel the accuracies move to a second line.
-    char l[32], h[32], rc[32], kl[32], nn[32], train[32], test[40];
+    char l[32], h[32], rc[32], kl[32], nn[32], rpn[32] = "", train[32], test[40];
     std::snprintf(l, sizeof l, "L %.4g ", last->loss_total);
     std::snprintf(h, sizeof h, "H %.4g ", last->loss_h);
     std::snprintf(rc, sizeof rc, "RC %.4g ", last->loss_rc);
     std::snprintf(kl, sizeof kl, "KL %.4g ", last->loss_kl);
     std::snprintf(nn, sizeof nn, "NN %.4g  ", last->loss_nn);
+    if (last->loss_rpn != 0.0) std::snprintf(rpn, sizeof rpn, "RPN %.4g  ", last->loss_rpn);
     std::snprintf(train, sizeof train, "train acc %.3f  ", last->train_accuracy);
     std::snprintf(test, sizeof test, "test acc %s", test_text);
-    text_pieces({l, h, rc, kl, nn, train, test});
+    text_pieces({l, h, rc, kl, nn, rpn, train, test});
   }
 }
 
@@ -208,7 +210,21 @@ void TrainingPanel::draw_settings() {
   ImGui::SliderFloat("α_RC reconstruction", &alpha.rc, 0.0f, 5.0f, "%.2f");
   ImGui::SliderFloat("α_KL KL penalty", &alpha.kl, 0.0f, 5.0f, "%.2f");
   ImGui::SliderFloat("α_NN non-negativity", &alpha.nn, 0.0f, 5.0f, "%.2f");
+  ImGui::SliderFloat("α_RPN path prior", &alpha.rpn, 0.0f, 5.0f, "%.2f");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Rendering Path Normalization: rewards rendering paths that the biases' prior finds likely "
+                      "(Ho, Nguyen, Patel, Anandkumar, Jordan, Baraniuk, \"Neural Rendering Model: Joint Generation "
+                      "and Prediction for Semi-Supervised Learning\", 2019). Needs the NRM biases below.");
   ImGui::EndDisabled();
+  ImGui::Checkbox("NRM biases", &pending_.nrm_biases);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("A bias on every conv with a ReLU: in the Neural Rendering Model the bias is the prior of that "
+                      "template being rendered");
+  ImGui::SameLine();
+  ImGui::Checkbox("Max-Min network", &pending_.max_min);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("A second branch with the same weights that takes the minimum instead of the maximum (negative "
+                      "ReLU, min pool); the prediction is the mean of both branches' scores (Neural Rendering Model, §5)");
 
   ImGui::InputDouble("lr start", &pending_.lr_start, 0, 0, "%.4g");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("0: the preset's; decays exponentially to 'lr end'");

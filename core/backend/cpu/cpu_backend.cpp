@@ -390,6 +390,33 @@ void CpuBackendT<Real>::run_nonnegativity_loss(const Tensor& z, float weight, Te
   data(loss)[0] += Real(sum / count);
 }
 
+// Map by map (image n, channel c): Σ b_c m over the map, and the gradient b_c·a on it.
+template <class Real>
+void CpuBackendT<Real>::run_rendering_prior(const Tensor& masked, const Tensor& mask, const Tensor& bias, float sign,
+                                            float weight, Tensor& loss, Tensor& dz) {
+  const Shape& s = masked.shape();
+  const size_t plane = s.plane();
+  const double count = double(masked.count());  // the mean over the level's elements (backend.h)
+  const Real *mp = data(masked), *ap = data(mask), *bp = data(bias);
+  Real* dzp = data(dz);
+  const double grad_scale = double(sign) * double(weight) / count;
+  const double sum = parallel_sum(size_t(s.n) * size_t(s.c), plane, [&](size_t begin, size_t end) {
+    double total = 0;
+    for (size_t map = begin; map < end; ++map) {
+      const double b = double(bp[map % size_t(s.c)]);
+      const Real g = Real(grad_scale * b);
+      double map_sum = 0;
+      for (size_t j = map * plane, last = j + plane; j < last; ++j) {
+        map_sum += double(mp[j]);
+        dzp[j] += g * ap[j];
+      }
+      total += b * map_sum;
+    }
+    return total;
+  });
+  data(loss)[0] += Real(double(sign) * sum / count);
+}
+
 // ---- statistics and optimisers -----------------------------------------------------------
 
 template <class Real>

@@ -81,6 +81,8 @@ class CpuBackendT final : public Backend {
   void run_kl_loss(const Tensor& q, bool paper_sign, float weight, Tensor& loss, Tensor& dlogits) override;
   void run_reconstruction_loss(const Tensor& a, const Tensor& b, float weight, Tensor& loss, Tensor& da) override;
   void run_nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) override;
+  void run_rendering_prior(const Tensor& masked, const Tensor& mask, const Tensor& bias, float sign, float weight,
+                           Tensor& loss, Tensor& dz) override;
 
   void run_batch_mean_ema(const Tensor& x, float decay, Tensor& ema) override;
   void run_sgd_step(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum) override;

@@ -163,14 +163,17 @@ struct VulkanBackend::Impl {
   }
 
   // Two-pass summed loss: `first` writes per-workgroup partial sums (and the gradient),
-  // reduce_partials.comp adds them into loss[0] with `scale`.
+  // reduce_partials.comp adds them into loss[0] with `scale`. The first pass's push constants
+  // are count, grad_scale, then `extra`.
   void summed_loss(std::string_view first, std::initializer_list<TensorRef> tensors, size_t count,
-                   float grad_scale, float scale, bool accumulate, const Tensor& loss) {
+                   float grad_scale, float scale, bool accumulate, const Tensor& loss,
+                   std::initializer_list<Word> extra = {}) {
     const Groups groups = linear(count, kMaxPartials);
     Tensor partials = scratch(groups[0]);
     std::vector<TensorRef> bound(tensors);
     bound.push_back(partials);
-    const Word words[] = {count, grad_scale};
+    std::vector<Word> words{count, grad_scale};
+    words.insert(words.end(), extra);
     run(first, {}, bound, words, groups);
     run("reduce_partials", {}, {partials, loss}, {size_t(groups[0]), scale, int(accumulate)}, {1, 1, 1});
   }
@@ -397,6 +400,14 @@ void VulkanBackend::run_reconstruction_loss(const Tensor& a, const Tensor& b, fl
 void VulkanBackend::run_nonnegativity_loss(const Tensor& z, float weight, Tensor& loss, Tensor& dz) {
   const float count = float(z.count());  // the mean over the level's elements (backend.h)
   impl_->summed_loss("nonnegativity_loss", {z, dz}, z.count(), 2.0f * weight / count, 1.0f / count, true, loss);
+}
+
+void VulkanBackend::run_rendering_prior(const Tensor& masked, const Tensor& mask, const Tensor& bias, float sign,
+                                        float weight, Tensor& loss, Tensor& dz) {
+  const Shape& s = masked.shape();
+  const float count = float(masked.count());  // the mean over the level's elements (backend.h)
+  impl_->summed_loss("rendering_prior", {masked, mask, bias, dz}, masked.count(), sign * weight / count, sign / count,
+                     true, loss, {s.c, s.plane()});
 }
 
 void VulkanBackend::run_render_class_onehot(const Tensor& q, const Tensor& labels, bool use_labels, Tensor& onehot) {

@@ -89,6 +89,9 @@ class Drmm(torch.nn.Module):
     def __init__(self, spec, seed):
         super().__init__()
         self.spec = spec
+        if spec.get("max_min", False) or spec.get("loss_weights", {}).get("rpn", 0.0) != 0.0:
+            raise ValueError("the NRM's Max-Min network and Rendering Path Normalization (\"max_min\", "
+                             "\"loss_weights\": {\"rpn\"}) are not in drmm_ddp; train such a model with drmm train")
         bn = spec.get("batchnorm", {})
         self.bn_momentum, self.bn_eps = bn.get("momentum", 0.1), bn.get("eps", 1e-5)
         self.bn_render_scale = bn.get("render_scale", False)
