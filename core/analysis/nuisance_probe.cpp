@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 #include "core/util/error.h"
@@ -16,8 +17,14 @@ std::pair<int, int> adaptive_bin(int i, int n, int length) {
   return {i * length / n, ((i + 1) * length + n - 1) / n};
 }
 
-// Per-feature mean and standard deviation over `rows`; a constant feature gets scale 1 (its
-// standardised value is then 0 everywhere).
+// A feature whose spread on the fitted rows is below this fraction of the level's typical
+// spread (the root mean square of the features' standard deviations) is left out: standardised by
+// its own tiny deviation, a unit that is almost always off on the fitted rows became |z| ≈ 2000 on
+// a held-out row where it fired, and one such row sent the held-out R² to −3.
+constexpr double kDeadFeature = 1e-3;
+
+// Per-feature mean and standard deviation over `rows`. A constant or nearly dead feature (see
+// kDeadFeature) gets an infinite scale: its standardised value is 0 on every row, fitted or not.
 void feature_statistics(const std::vector<float>& x, size_t d, const std::vector<size_t>& rows,
                         std::vector<double>& mean, std::vector<double>& scale) {
   mean.assign(d, 0);
@@ -27,7 +34,13 @@ void feature_statistics(const std::vector<float>& x, size_t d, const std::vector
   for (double& m : mean) m /= double(rows.size());
   for (size_t r : rows)
     for (size_t j = 0; j < d; ++j) scale[j] += (x[r * d + j] - mean[j]) * (x[r * d + j] - mean[j]);
-  for (double& s : scale) s = s > 1e-12 * double(rows.size()) ? std::sqrt(s / double(rows.size())) : 1.0;
+  double mean_variance = 0;
+  for (double& s : scale) mean_variance += (s /= double(rows.size())) / double(d);
+  const double floor = kDeadFeature * std::sqrt(mean_variance);
+  for (double& s : scale) {
+    s = std::sqrt(s);
+    if (!(s > floor) || s == 0.0) s = std::numeric_limits<double>::infinity();
+  }
 }
 
 // ZᵀZ and Zᵀ(Y − Ȳ) of the standardised rows: what every λ's solve shares.

@@ -60,6 +60,31 @@ TEST(NuisanceProbe, RidgeEqualsTheNormalEquationsSolvedNaively) {
   }
 }
 
+// A unit that is almost always off on the fitted rows (one of them at 1e-6) and on at 1 on the
+// held-out ones: standardised by its own deviation it would be ~10⁷ there and swamp the prediction;
+// left out, the held-out rows are predicted from the informative features alone.
+TEST(NuisanceProbe, ANearlyDeadFeatureDoesNotSwampHeldOutPredictions) {
+  const size_t n = 60, d = 3, fit_rows = 40;
+  Random random(5);
+  std::vector<float> x(n * d);
+  std::vector<double> y(n);
+  for (size_t i = 0; i < n; ++i) {
+    x[i * d] = float(random.uniform(-1, 1));
+    x[i * d + 1] = float(random.uniform(-1, 1));
+    x[i * d + 2] = i < fit_rows ? (i == 5 ? 1e-6f : 0.0f) : 1.0f;
+    y[i] = 3 * x[i * d] - 2 * x[i * d + 1];
+  }
+  std::vector<size_t> rows(fit_rows);
+  for (size_t i = 0; i < fit_rows; ++i) rows[i] = i;
+  const RidgeModel model = fit_ridge(x, d, y, 1, rows, 0.1);
+  std::vector<double> truth, predicted;
+  for (size_t q = fit_rows; q < n; ++q) {
+    truth.push_back(y[q]);
+    predicted.push_back(model.predict(&x[q * d])[0]);
+  }
+  EXPECT_GT(r_squared(truth, predicted), 0.99);
+}
+
 // The pixels of synthetic images and their targets, as `drmm probe` builds them.
 struct PixelProbe {
   std::vector<ProbeLevel> levels;
