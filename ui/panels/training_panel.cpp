@@ -170,19 +170,34 @@ void TrainingPanel::preset_combo() {
   ImGui::EndCombo();
 }
 
-// The loss weights of the preset being edited, read once per preset name (the defaults when the
-// file cannot be read: Apply then reports why).
-LossWeights TrainingPanel::preset_alpha() {
-  if (alpha_preset_ != pending_.preset) {
-    alpha_preset_ = pending_.preset;
+// The preset being edited (its loss weights, its NRM options), read once per preset name (the
+// defaults when the file cannot be read: Apply then reports why).
+const ModelSpec& TrainingPanel::preset_spec() {
+  if (spec_preset_ != pending_.preset) {
+    spec_preset_ = pending_.preset;
     try {
-      alpha_of_preset_ = load_model_spec(pending_.preset).alpha;
+      spec_of_preset_ = load_model_spec(pending_.preset);
     } catch (const std::exception&) {
-      alpha_of_preset_ = LossWeights{};
+      spec_of_preset_ = ModelSpec{};
     }
   }
-  return alpha_of_preset_;
+  return spec_of_preset_;
 }
+
+namespace {
+
+// An NRM option: ticked and fixed when the preset's architecture has it already, else the run's
+// own choice.
+void nrm_option(const char* label, bool& option, bool in_preset, const char* help) {
+  bool shown = option || in_preset;
+  ImGui::BeginDisabled(in_preset);
+  if (ImGui::Checkbox(label, &shown) && !in_preset) option = shown;
+  ImGui::EndDisabled();
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("%s%s", help, in_preset ? "\n(The preset's architecture has it.)" : "");
+}
+
+}  // namespace
 
 void TrainingPanel::draw_settings() {
   ImGui::PushItemWidth(std::max(120.0f, ImGui::GetContentRegionAvail().x * 0.45f));
@@ -202,8 +217,8 @@ void TrainingPanel::draw_settings() {
   // Ticked, the sliders show the preset's weights (what the run will use); unticked, editing
   // starts from them.
   if (ImGui::Checkbox("α from preset", &pending_.alpha_from_preset) && !pending_.alpha_from_preset)
-    pending_.alpha = preset_alpha();
-  LossWeights preset_weights = preset_alpha();
+    pending_.alpha = preset_spec().alpha;
+  LossWeights preset_weights = preset_spec().alpha;
   LossWeights& alpha = pending_.alpha_from_preset ? preset_weights : pending_.alpha;
   ImGui::BeginDisabled(pending_.alpha_from_preset);
   ImGui::SliderFloat("α_H  cross-entropy", &alpha.h, 0.0f, 5.0f, "%.2f");
@@ -216,15 +231,17 @@ void TrainingPanel::draw_settings() {
                       "(Ho, Nguyen, Patel, Anandkumar, Jordan, Baraniuk, \"Neural Rendering Model: Joint Generation "
                       "and Prediction for Semi-Supervised Learning\", 2019). Needs the NRM biases below.");
   ImGui::EndDisabled();
-  ImGui::Checkbox("NRM biases", &pending_.nrm_biases);
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("A bias on every conv with a ReLU: in the Neural Rendering Model the bias is the prior of that "
-                      "template being rendered");
+  const ModelSpec& preset = preset_spec();
+  const bool preset_biased = std::all_of(preset.layers.begin(), preset.layers.end(), [](const LayerSpec& l) {
+    return l.kind != LayerKind::Conv || !l.relu || l.bias;
+  });
+  nrm_option("NRM biases", pending_.nrm_biases, preset_biased,
+             "A bias on every conv with a ReLU: in the Neural Rendering Model the bias is the prior of that "
+             "template being rendered");
   ImGui::SameLine();
-  ImGui::Checkbox("Max-Min network", &pending_.max_min);
-  if (ImGui::IsItemHovered())
-    ImGui::SetTooltip("A second branch with the same weights that takes the minimum instead of the maximum (negative "
-                      "ReLU, min pool); the prediction is the mean of both branches' scores (Neural Rendering Model, §5)");
+  nrm_option("Max-Min network", pending_.max_min, preset.max_min,
+             "A second branch with the same weights that takes the minimum instead of the maximum (negative "
+             "ReLU, min pool); the prediction is the mean of both branches' scores (Neural Rendering Model, §5)");
 
   ImGui::InputDouble("lr start", &pending_.lr_start, 0, 0, "%.4g");
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("0: the preset's; decays exponentially to 'lr end'");

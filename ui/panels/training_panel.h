@@ -29,7 +29,7 @@ class TrainingPanel : public ImGuiPanelHost {
   void draw_controls(const Snapshot& snapshot);
   void draw_settings();
   void preset_combo();
-  LossWeights preset_alpha();
+  const ModelSpec& preset_spec();
   void draw_curves(const Snapshot& snapshot);
   void rebuild_series(const Snapshot& snapshot, int buckets);
 
@@ -39,8 +39,8 @@ class TrainingPanel : public ImGuiPanelHost {
   // Which presets take the loaded dataset's images, computed once per dataset load.
   std::vector<PresetFit> preset_fits_;
   uint64_t fits_dataset_version_ = 0;
-  std::string alpha_preset_;  // the preset whose weights alpha_of_preset_ holds
-  LossWeights alpha_of_preset_;
+  std::string spec_preset_;  // the preset whose architecture and weights spec_of_preset_ holds
+  ModelSpec spec_of_preset_;
   char dataset_path_[512] = {};
   // Curves decimated once per snapshot version and plot width, not once per frame.
   uint64_t series_version_ = ~uint64_t(0);
