@@ -64,7 +64,7 @@ double median_of(std::vector<double> values) {
 
 CLI::Option* add_setup_options(CLI::App* cmd, TrainConfig& c) {
   cmd->add_option("--data", c.dataset, "Dataset: fashion-mnist, synthetic, or a path")->capture_default_str();
-  cmd->add_option("--model", c.preset, "Model preset (tiny, convsmall, convlarge) or a preset JSON path")->capture_default_str();
+  cmd->add_option("--model", c.preset, "Model preset (tiny, tiny-maxmin, convsmall, convlarge) or a preset JSON path")->capture_default_str();
   cmd->add_option("--labeled", c.labeled, "N_L: labeled images, balanced per class (the rest are unlabeled)")->capture_default_str();
   CLI::Option* epochs = cmd->add_option("--epochs", c.epochs, "Epochs (passes of the unlabeled stream over the training set)")
       ->check(kFinitePositive)->capture_default_str();

@@ -77,7 +77,7 @@ struct ModelSpec {
   static ModelSpec from_json(const nlohmann::json& json, const std::string& source);
 };
 
-// `name_or_path`: a preset name (tiny, convsmall, convlarge) or a path to a JSON file.
+// `name_or_path`: a preset name (tiny, tiny-maxmin, convsmall, convlarge) or a path to a JSON file.
 ModelSpec load_model_spec(const std::string& name_or_path);
 std::vector<std::string> preset_names();
 // Whether each preset's layer stack takes images of channels×height×width with `classes`
