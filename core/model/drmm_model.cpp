@@ -119,7 +119,7 @@ DrmmModel::LayerState DrmmModel::allocate_layer(size_t i, int n, Branch branch) 
       s.mask = backend_.alloc(in);
       s.pre = backend_.alloc(out);     // max of the pre-ReLU values below, before the ReLU
       s.normed = backend_.alloc(out);
-      if (!renders) s.negated = backend_.alloc(in);
+      if (!renders && !pools_pre_activations(i)) s.negated = backend_.alloc(in);  // else the conv's
     }
   }
   return s;
@@ -192,13 +192,16 @@ void DrmmModel::conv_bottom_up(size_t i, Branch branch, bool training) {
 // a = 0 at every position of such a window.
 // The min branch's min pool is −maxpool(−x) (paper 004 §5), after its negative ReLU
 // min(min h, 0) = −relu(max(−h)): the max branch's steps on the negated values, negated back.
+bool DrmmModel::pools_pre_activations(size_t i) const {
+  return i > 0 && spec_.layers[i - 1].kind == LayerKind::Conv && spec_.layers[i - 1].relu;
+}
+
 void DrmmModel::pool_bottom_up(size_t i, Branch branch) {
   const LayerSpec& layer = spec_.layers[i];
   std::vector<LayerState>& layers = branch_layers(branch);
   LayerState& s = layers[i];
-  const bool after_relu = i > 0 && spec_.layers[i - 1].kind == LayerKind::Conv && spec_.layers[i - 1].relu;
   const bool min = branch == Branch::Min;
-  if (!after_relu) {
+  if (!pools_pre_activations(i)) {
     if (min) negate(layer_input(i, branch), s.negated);
     backend_.maxpool(min ? s.negated : layer_input(i, branch), layer.kernel, s.out, s.mask);
   } else {
@@ -620,7 +623,9 @@ void DrmmModel::rendering_path_normalization(const StepOptions& options) {
   } restore{*this, image_batch, images};
   state_ = &bias_path_;
   images_ = zero_image_;
-  run_bottom_up_layers(false);  // the running statistics; no π update from a made-up image
+  // The running statistics; no π update from a made-up image; only the max branch, whose
+  // switches the rendering uses (a Max-Min network's min branch has no prior term).
+  bottom_up_branch(Branch::Max, false);
   render_down(spec_.layers.size() - 1, bias_path_.onehot);
   backend_.fill(bias_path_.dimage, 0.0f);
   top_down_backward(-1.0f, options.alpha.rpn, 1.0f);

@@ -183,6 +183,8 @@ class DrmmModel {
   void conv_bottom_up(size_t i, Branch branch, bool training);
   void conv_backward(size_t i, Branch branch, Tensor* grad_in);
   void pool_bottom_up(size_t i, Branch branch);
+  // Whether max pool `i` pools the pre-ReLU values of the conv below it (the ReLU applied after).
+  bool pools_pre_activations(size_t i) const;
   void render_down(size_t top_layer, const Tensor& start, const LatentChooser* choose = nullptr);
   void adjoint_up(size_t i, const Tensor& grad, Tensor& grad_above, Tensor* gamma_grad = nullptr);
   bool renders_bn_scale(size_t layer) const;
