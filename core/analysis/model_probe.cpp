@@ -62,21 +62,33 @@ std::vector<ProbeScore> probe_model(DrmmModel& model, const Dataset& data, std::
   return probe_levels(model_levels(model, data, indices, options.max_features), probe_targets(data, indices), options);
 }
 
-std::string synthetic_set_for(const ModelSpec& spec) {
+namespace {
+
+// Whether the synthetic set a model of `spec`'s input takes is the colour one (see synthetic_set_for).
+bool synthetic_rgb_for(const ModelSpec& spec) {
   const std::string input = shape_text(spec.channels, spec.height, spec.width);
   for (const bool rgb : {false, true}) {
     const Dataset sample = make_synthetic({.rgb = rgb, .count = 0});  // its name and shape, no images
-    if (shape_text(sample.channels, sample.height, sample.width) == input) return sample.name;
+    if (shape_text(sample.channels, sample.height, sample.width) == input) return rgb;
   }
   throw Error("the model takes " + input + " images; the synthetic shapes with known nuisances are 1×28×28 (gray) or " +
               "3×32×32 (colour), so there is nothing to decode them from");
 }
 
+}  // namespace
+
+std::string synthetic_set_for(const ModelSpec& spec) {
+  return make_synthetic({.rgb = synthetic_rgb_for(spec), .count = 0}).name;
+}
+
 SyntheticProbe probe_on_synthetic(DrmmModel& model, size_t images, const ProbeOptions& options) {
+  if (images == 0) throw Error("probe: no images to probe");  // load_synthetic would read 0 as all of them
   SyntheticProbe probe;
-  probe.dataset = synthetic_set_for(model.spec());
-  const Dataset data = load_dataset(probe.dataset, Split::Train);
-  probe.images = std::min(images, data.size());
+  const bool rgb = synthetic_rgb_for(model.spec());
+  // Only the images probed are rendered, not the whole training set (10,000 for a probe of 1,500).
+  const Dataset data = load_synthetic(rgb, Split::Train, images);
+  probe.dataset = data.name;
+  probe.images = data.size();
   std::vector<size_t> indices(probe.images);
   for (size_t i = 0; i < indices.size(); ++i) indices[i] = i;
   probe.scores = probe_model(model, data, indices, options);

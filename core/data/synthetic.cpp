@@ -159,9 +159,11 @@ Dataset make_synthetic(const SyntheticOptions& options) {
   return data;
 }
 
-Dataset load_synthetic(bool rgb, Split split) {
+Dataset load_synthetic(bool rgb, Split split, size_t first) {
   const bool train = split == Split::Train;
-  return make_synthetic({.rgb = rgb, .count = train ? kTrainCount : kTestCount, .seed = train ? kTrainSeed : kTestSeed});
+  const size_t count = train ? kTrainCount : kTestCount;
+  return make_synthetic({.rgb = rgb, .count = first > 0 ? std::min(first, count) : count,
+                         .seed = train ? kTrainSeed : kTestSeed});
 }
 
 }  // namespace drmm

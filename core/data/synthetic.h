@@ -36,7 +36,8 @@ const std::vector<std::string>& synthetic_class_names();
 Dataset make_synthetic(const SyntheticOptions& options);
 
 // The named datasets: "synthetic" / "synthetic-rgb", 10000 training images, or 2000 test
-// images drawn with a different seed.
-Dataset load_synthetic(bool rgb, Split split);
+// images drawn with a different seed. `first` > 0: only the first that many of them (each image
+// has its own generator, so they are the same images), for a caller that reads no more.
+Dataset load_synthetic(bool rgb, Split split, size_t first = 0);
 
 }  // namespace drmm
