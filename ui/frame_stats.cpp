@@ -24,6 +24,8 @@ Percentiles percentiles(std::vector<double> samples) {
   return p;
 }
 
+void FrameStats::set_animating(bool animating) { animating_ = animating; }
+
 void FrameStats::frame_begin() {
   in_frame_ = true;
   presented_ = false;
@@ -41,24 +43,24 @@ void FrameStats::paint_end() {
 
 void FrameStats::frame_presented() { presented_ = true; }
 
-void FrameStats::frame_end(bool animating) {
+void FrameStats::frame_end() {
   if (!in_frame_) return;
   in_frame_ = false;
   if (!presented_ && frame_panels_ == 0) return;  // nothing changed on screen: not a frame
   const Clock::time_point now = Clock::now();
   work_ms_.push_back(ms_between(frame_start_, now));
   if (frame_panels_ > 0) paint_ms_.push_back(frame_paint_ms_);
-  if (have_present_ && animating && last_was_animating_) interval_ms_.push_back(ms_between(last_present_, now));
+  if (have_present_ && animating_ && last_was_animating_) interval_ms_.push_back(ms_between(last_present_, now));
   last_present_ = now;
   have_present_ = true;
-  last_was_animating_ = animating;
+  last_was_animating_ = animating_;
 }
 
 std::string FrameStats::report() const {
   const Percentiles work = frame_work(), interval = presented_interval(), paint = panel_paint();
   char text[768];
   std::snprintf(text, sizeof text,
-                "frame-stats: frame work (repaint start → every composition swapped): median %.2f ms, p99 %.2f ms, "
+                "frame-stats: frame work (a window's repaint start → swapped): median %.2f ms, p99 %.2f ms, "
                 "max %.2f ms over %zu frames\n"
                 "frame-stats: presented-frame interval while training: median %.2f ms, p99 %.2f ms, max %.2f ms "
                 "over %zu intervals\n"

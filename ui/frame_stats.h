@@ -1,9 +1,9 @@
 #pragma once
-// The two figures issue 6 sets targets for, measured on the GUI thread:
-//  - frame work: one repaint of the window, from the moment Qt starts it (the top-level widget's
-//    QEvent::UpdateRequest, before any panel paints) to the moment it returns — every panel that
-//    needed it has painted and every composition has been swapped (QOpenGLWidget::frameSwapped
-//    fires inside it);
+// The two figures the studio has targets for, measured on the GUI thread:
+//  - frame work: one repaint of one window — a panel's GL window, or the main window's widgets
+//    (toolbar, status bar, timeline) — from the moment Qt starts it (its QEvent::UpdateRequest or
+//    Expose) to the moment it returns, painted and swapped (QOpenGLWindow::frameSwapped fires
+//    inside it);
 //  - presented interval: the time between two repaints that presented something, counted only
 //    while training runs, because an idle window presents nothing on purpose.
 #include <chrono>
@@ -23,11 +23,12 @@ class FrameStats {
  public:
   using Clock = std::chrono::steady_clock;
 
-  void frame_begin();                  // the window starts a repaint
-  void frame_end(bool animating);      // the repaint returned
+  void set_animating(bool animating);  // whether training runs (intervals are counted only then)
+  void frame_begin();                  // a window starts a repaint
+  void frame_end();                    // the repaint returned
   void paint_begin();                  // a panel's paintGL starts
   void paint_end();                    // … and ends: the panels' share of the frame
-  void frame_presented();              // a composition was swapped (frameSwapped)
+  void frame_presented();              // a repaint reached the screen (frameSwapped)
 
   Percentiles frame_work() const { return percentiles(work_ms_); }
   Percentiles presented_interval() const { return percentiles(interval_ms_); }
@@ -37,7 +38,7 @@ class FrameStats {
  private:
   bool in_frame_ = false;
   Clock::time_point frame_start_{}, panel_start_{}, last_present_{};
-  bool presented_ = false, have_present_ = false, last_was_animating_ = false;
+  bool presented_ = false, have_present_ = false, last_was_animating_ = false, animating_ = false;
   double frame_paint_ms_ = 0;
   int frame_panels_ = 0;
   std::vector<double> work_ms_, interval_ms_, paint_ms_;

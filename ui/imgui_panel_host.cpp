@@ -2,12 +2,15 @@
 
 #include <algorithm>
 
+#include <QCoreApplication>
 #include <QCursor>
 #include <QFileInfo>
 #include <QImage>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QOpenGLContext>
+#include <QOpenGLWindow>
+#include <QVBoxLayout>
 #include <QWheelEvent>
 
 #include <imgui.h>
@@ -56,15 +59,66 @@ void apply_style(float scale) {
 
 }  // namespace
 
+// The GL window a panel draws into (see the header): it paints through its host and hands its
+// pointer input to the host's handlers, so a panel sees the same events whether they come from
+// the screen or from a test that sends them to the widget.
+class PanelSurface final : public QOpenGLWindow {
+ public:
+  PanelSurface(ImGuiPanelHost* host, FrameStats* stats) : host_(host), stats_(stats) {
+    setFlag(Qt::WindowDoesNotAcceptFocus);
+  }
+
+ protected:
+  void initializeGL() override { host_->initialize_gl(); }
+  void paintGL() override { host_->paint_gl(); }
+
+  bool event(QEvent* event) override {
+    switch (event->type()) {
+      case QEvent::UpdateRequest:
+      case QEvent::Expose:
+        return painted(event);
+      case QEvent::MouseButtonPress:
+      case QEvent::MouseButtonRelease:
+      case QEvent::MouseButtonDblClick:
+      case QEvent::MouseMove:
+      case QEvent::Wheel:
+      case QEvent::Leave:
+        QCoreApplication::sendEvent(host_, event);
+        return true;
+      default:
+        return QOpenGLWindow::event(event);
+    }
+  }
+
+ private:
+  // Both repaint the window (an update, or the window shown or resized): each is one frame.
+  bool painted(QEvent* event) {
+    if (stats_ != nullptr) stats_->frame_begin();
+    const bool handled = QOpenGLWindow::event(event);
+    if (stats_ != nullptr) stats_->frame_end();
+    return handled;
+  }
+
+  ImGuiPanelHost* host_;
+  FrameStats* stats_;
+};
+
 ImGuiPanelHost::ImGuiPanelHost(const QString& title, SessionController* session, FrameStats* stats, QWidget* parent)
-    : QOpenGLWidget(parent), title_(title), session_(session), stats_(stats) {
+    : QWidget(parent), title_(title), session_(session), stats_(stats) {
   setMouseTracking(true);         // hover feedback without a pressed button
   setFocusPolicy(Qt::StrongFocus);  // keys reach the panel after a click into it
   setMinimumSize(160, 120);
-  // A native child window: only its own rectangle is recomposed when it repaints (see the header).
+  surface_ = new PanelSurface(this, stats);
+  connect(surface_, &QOpenGLWindow::frameSwapped, this, [this] {
+    if (stats_ != nullptr) stats_->frame_presented();
+  });
   // configure_opengl_before_qapplication() sets Qt::AA_DontCreateNativeWidgetSiblings, without
-  // which Qt makes every sibling native too, some as raster surfaces the compositor cannot use.
-  setAttribute(Qt::WA_NativeWindow);
+  // which Qt makes every sibling of the native container native too.
+  QWidget* container = QWidget::createWindowContainer(surface_, this);
+  container->setFocusPolicy(Qt::NoFocus);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(container);
   // One context per panel (DESIGN.md §4): sharing a font atlas breaks when a renderer restarts.
   imgui_ = ImGui::CreateContext();
   ImGui::SetCurrentContext(imgui_);
@@ -99,20 +153,20 @@ void ImGuiPanelHost::apply_ui_scale() {
 }
 
 ImGuiPanelHost::~ImGuiPanelHost() {
-  // The connection must go first: QOpenGLWidget's destructor destroys the context, whose signal
-  // would otherwise call into this half-destroyed object.
+  // The connection must go first: the surface, destroyed after this body with its container,
+  // destroys the context, whose signal would otherwise call into this half-destroyed object.
   disconnect(context_cleanup_);
   cleanup_gl();
   ImGui::DestroyContext(imgui_);
 }
 
-void ImGuiPanelHost::initializeGL() {
-  // Runs again with a new context when the dock is floated or re-docked: the old context's
-  // cleanup (connected below) has already shut the renderer down.
+void ImGuiPanelHost::initialize_gl() {
+  // Runs again if the window's context is ever recreated: the old context's cleanup (connected
+  // below) has already shut the renderer down.
   disconnect(context_cleanup_);
   initializeOpenGLFunctions();
   textures_.attach(this);
-  context_cleanup_ = connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { cleanup_gl(); },
+  context_cleanup_ = connect(surface_->context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] { cleanup_gl(); },
                              Qt::DirectConnection);
   ImGui::SetCurrentContext(imgui_);
   ImGui_ImplOpenGL3_Init("#version 330 core");
@@ -122,13 +176,13 @@ void ImGuiPanelHost::initializeGL() {
 
 void ImGuiPanelHost::cleanup_gl() {
   if (!renderer_ready_) return;
-  makeCurrent();
+  surface_->makeCurrent();
   ImGui::SetCurrentContext(imgui_);
   textures_.release();
   release_gl();
   ImGui_ImplOpenGL3_Shutdown();
   renderer_ready_ = false;
-  doneCurrent();
+  surface_->doneCurrent();
 }
 
 void ImGuiPanelHost::set_snapshot(std::shared_ptr<const Snapshot> snapshot) {
@@ -149,7 +203,25 @@ bool ImGuiPanelHost::wants_frame() const {
 
 void ImGuiPanelHost::request_frames(int frames) { frames_requested_ = std::max(frames_requested_, frames); }
 
-void ImGuiPanelHost::paintGL() {
+void ImGuiPanelHost::paint_soon() { surface_->update(); }
+
+QImage ImGuiPanelHost::grabFramebuffer() {
+  // A frame drawn for the picture and read back before any swap: after a swap the window's back
+  // buffer holds nothing defined. The screen shows it at the next repaint.
+  if (!renderer_ready_ || !surface_->isExposed()) return {};
+  surface_->makeCurrent();
+  paint_gl();
+  const qreal dpr = surface_->devicePixelRatio();
+  QImage image(int(surface_->width() * dpr), int(surface_->height() * dpr), QImage::Format_RGBA8888);
+  glPixelStorei(GL_PACK_ALIGNMENT, 4);
+  glReadPixels(0, 0, image.width(), image.height(), GL_RGBA, GL_UNSIGNED_BYTE, image.bits());
+  // GL's rows start at the bottom; the window's alpha is not part of the picture.
+  image = image.mirrored().convertToFormat(QImage::Format_RGBX8888);
+  image.setDevicePixelRatio(dpr);
+  return image;
+}
+
+void ImGuiPanelHost::paint_gl() {
   if (stats_ != nullptr) stats_->paint_begin();
   static const Snapshot empty_snapshot;
   const std::shared_ptr<const Snapshot> snapshot = snapshot_;  // held for the whole frame
@@ -160,7 +232,7 @@ void ImGuiPanelHost::paintGL() {
   ImGuiIO& io = ImGui::GetIO();
   const double dt = frame_clock_.isValid() ? double(frame_clock_.nsecsElapsed()) * 1e-9 : 1.0 / 60.0;
   frame_clock_.restart();
-  input_.begin_frame(io, size(), devicePixelRatioF(), dt);
+  input_.begin_frame(io, surface_->size(), surface_->devicePixelRatio(), dt);
   ImGui_ImplOpenGL3_NewFrame();
   ImGui::NewFrame();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -176,8 +248,8 @@ void ImGuiPanelHost::paintGL() {
   ImGui::End();
   ImGui::Render();
 
-  const qreal dpr = devicePixelRatioF();
-  glViewport(0, 0, int(width() * dpr), int(height() * dpr));
+  const qreal dpr = surface_->devicePixelRatio();
+  glViewport(0, 0, int(surface_->width() * dpr), int(surface_->height() * dpr));
   glClearColor(clear_color_.x, clear_color_.y, clear_color_.z, 1.0f);
   glClear(GL_COLOR_BUFFER_BIT);
   ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
@@ -243,15 +315,15 @@ void ImGuiPanelHost::apply_cursor() {
   if (cursor == last_cursor_) return;
   last_cursor_ = cursor;
   switch (cursor) {
-    case ImGuiMouseCursor_TextInput: setCursor(Qt::IBeamCursor); break;
-    case ImGuiMouseCursor_ResizeAll: setCursor(Qt::SizeAllCursor); break;
-    case ImGuiMouseCursor_ResizeNS: setCursor(Qt::SizeVerCursor); break;
-    case ImGuiMouseCursor_ResizeEW: setCursor(Qt::SizeHorCursor); break;
-    case ImGuiMouseCursor_ResizeNESW: setCursor(Qt::SizeBDiagCursor); break;
-    case ImGuiMouseCursor_ResizeNWSE: setCursor(Qt::SizeFDiagCursor); break;
-    case ImGuiMouseCursor_Hand: setCursor(Qt::PointingHandCursor); break;
-    case ImGuiMouseCursor_NotAllowed: setCursor(Qt::ForbiddenCursor); break;
-    default: unsetCursor(); break;
+    case ImGuiMouseCursor_TextInput: surface_->setCursor(Qt::IBeamCursor); break;
+    case ImGuiMouseCursor_ResizeAll: surface_->setCursor(Qt::SizeAllCursor); break;
+    case ImGuiMouseCursor_ResizeNS: surface_->setCursor(Qt::SizeVerCursor); break;
+    case ImGuiMouseCursor_ResizeEW: surface_->setCursor(Qt::SizeHorCursor); break;
+    case ImGuiMouseCursor_ResizeNESW: surface_->setCursor(Qt::SizeBDiagCursor); break;
+    case ImGuiMouseCursor_ResizeNWSE: surface_->setCursor(Qt::SizeFDiagCursor); break;
+    case ImGuiMouseCursor_Hand: surface_->setCursor(Qt::PointingHandCursor); break;
+    case ImGuiMouseCursor_NotAllowed: surface_->setCursor(Qt::ForbiddenCursor); break;
+    default: surface_->unsetCursor(); break;
   }
 }
 
@@ -269,10 +341,11 @@ bool ImGuiPanelHost::event(QEvent* event) {
       return true;
     }
   }
-  return QOpenGLWidget::event(event);
+  return QWidget::event(event);
 }
 
 void ImGuiPanelHost::mousePressEvent(QMouseEvent* event) {
+  setFocus(Qt::MouseFocusReason);  // the surface takes no focus; its clicks give it to the panel
   input_.modifiers(event->modifiers());
   input_.mouse_moved(event->position());
   input_.mouse_button(event->button(), true);
@@ -318,13 +391,13 @@ void ImGuiPanelHost::keyReleaseEvent(QKeyEvent* event) {
 void ImGuiPanelHost::focusOutEvent(QFocusEvent* event) {
   input_.focus_lost();
   request_frames(2);
-  QOpenGLWidget::focusOutEvent(event);
+  QWidget::focusOutEvent(event);
 }
 
 void ImGuiPanelHost::leaveEvent(QEvent* event) {
   input_.mouse_left();
   request_frames(2);
-  QOpenGLWidget::leaveEvent(event);
+  QWidget::leaveEvent(event);
 }
 
 }  // namespace drmm::ui

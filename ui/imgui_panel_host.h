@@ -1,24 +1,28 @@
 #pragma once
-// The shared base of every panel (DESIGN.md §4): a QOpenGLWidget with its own Dear ImGui context,
-// its own font atlas and its own ImGui OpenGL3 renderer, fed by the Qt→ImGui input bridge.
-// A panel subclass only implements draw(); the host decides when a frame is worth painting:
-// when a snapshot changes what the panel shows (view_key()), for a few frames after input, or
-// continuously while the panel animates. Between those, nothing is painted or uploaded.
+// The shared base of every panel (DESIGN.md §4): a widget whose picture is a GL window with its
+// own Dear ImGui context, its own font atlas and its own ImGui OpenGL3 renderer, fed by the
+// Qt→ImGui input bridge. A panel subclass only implements draw(); the host decides when a frame
+// is worth painting: when a snapshot changes what the panel shows (view_key()), for a few frames
+// after input, or continuously while the panel animates. Between those, nothing is painted or
+// uploaded.
 //
-// Each panel is a native child window. On llvmpipe the cost of a frame is the pixels Qt composes
-// (~30 ns each: every texture widget plus the raster backing store, blended): a non-native
-// QOpenGLWidget makes every update of any panel recompose the whole 1400×900 window (~40 ms of
-// CPU), a native one recomposes only its own rectangle.
+// ImGui draws straight into a QOpenGLWindow embedded in the widget (createWindowContainer), not
+// into a QOpenGLWidget: a QOpenGLWidget draws into a framebuffer object that Qt then composes with
+// the window's raster backing store and swaps, and on llvmpipe that composition is the frame's
+// cost (~30 ns a pixel: 7 ms for a 555×464 panel whose ImGui drawing takes 0.4 ms). The embedded
+// window's frame is its drawing and one swap (~1 ms for the same panel). The window takes no
+// keyboard focus: keys go to this widget, so the main window's shortcuts keep working.
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 
 #include <QElapsedTimer>
+#include <QImage>
 #include <QOpenGLExtraFunctions>
-#include <QOpenGLWidget>
 #include <QString>
 #include <QStringList>
+#include <QWidget>
 
 #include "core/train/snapshot.h"
 #include "ui/image_atlas.h"
@@ -32,9 +36,10 @@ struct ImGuiContext;
 namespace drmm::ui {
 
 class FrameStats;
+class PanelSurface;
 class SessionController;
 
-class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
+class ImGuiPanelHost : public QWidget, protected QOpenGLExtraFunctions {
   Q_OBJECT
  public:
   ImGuiPanelHost(const QString& title, SessionController* session, FrameStats* stats, QWidget* parent = nullptr);
@@ -53,6 +58,10 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   bool has_input() const { return input_.has_pending_input() || frames_requested_ > 0; }
   // Request `frames` repaints (input, a state change outside the snapshot such as new probes).
   void request_frames(int frames = 2);
+  // Paints the panel's GL window at the next event-loop pass (the window's frame clock calls it).
+  void paint_soon();
+  // The panel's last frame, as it is on screen.
+  QImage grabFramebuffer();
   // Text and spacing scale (View ▸ Zoom, for projectors): the font is rebuilt at that size, so it
   // stays sharp, and the style's sizes are scaled with it. Applied at the next frame.
   void set_ui_scale(float scale);
@@ -99,10 +108,6 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   // computed images).
   RgbaImage screen_image();
 
-  void initializeGL() override;
-  void paintGL() override;
-  void resizeGL(int, int) override {}
-
   bool event(QEvent* event) override;
   void mousePressEvent(QMouseEvent* event) override;
   void mouseReleaseEvent(QMouseEvent* event) override;
@@ -115,6 +120,9 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   void leaveEvent(QEvent* event) override;
 
  private:
+  friend class PanelSurface;
+  void initialize_gl();  // the surface's initializeGL and paintGL, with its context current
+  void paint_gl();
   void cleanup_gl();
   void apply_ui_scale();  // in paintGL, with the context current
   void apply_cursor();
@@ -123,6 +131,7 @@ class ImGuiPanelHost : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   QString title_;
   SessionController* session_;
   FrameStats* stats_;
+  PanelSurface* surface_ = nullptr;  // owned by its container, a child of this widget
   ImGuiContext* imgui_ = nullptr;
   bool renderer_ready_ = false;
   ImGuiInputBridge input_;

@@ -21,6 +21,7 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPainter>
 #include <QPixmap>
 #include <QProgressBar>
 #include <QProgressDialog>
@@ -190,8 +191,6 @@ void MainWindow::create_docks() {
     docks_.push_back(dock);
     connect(panel, &ImGuiPanelHost::export_requested, this,
             [this, panel](const QString& format) { export_panel(panel, format); }, Qt::QueuedConnection);
-    // A composition was swapped (inside the window's repaint, see event()).
-    connect(panel, &QOpenGLWidget::frameSwapped, this, [this] { stats_.frame_presented(); });
   }
   // Left column: training (top) and the dataset (bottom); right: reconstructions over filters
   // and decision trees side by side.
@@ -420,17 +419,19 @@ void MainWindow::save_settings() {
 
 bool MainWindow::event(QEvent* event) {
   if (event->type() != QEvent::UpdateRequest) return QMainWindow::event(event);
-  // The whole repaint happens inside this call: panels paint, Qt composes and swaps.
+  // The widgets' repaint (toolbar, status bar, timeline; the panels' GL windows repaint on their
+  // own, ui/imgui_panel_host.h) happens inside this call and reaches the screen in it.
   stats_.frame_begin();
   const bool handled = QMainWindow::event(event);
-  stats_.frame_end(animating_);
+  stats_.frame_presented();
+  stats_.frame_end();
   return handled;
 }
 
 void MainWindow::tick() {
   const std::shared_ptr<const Snapshot> snapshot = session_->latest();
   session_->follow_watched_dataset(*snapshot);
-  animating_ = snapshot->running;
+  stats_.set_animating(snapshot->running);
   // The panels show the step the timeline points at; the status bar and actions the live run.
   std::shared_ptr<const Snapshot> shown = snapshot;
   if (viewed_step_ >= 0)
@@ -455,7 +456,7 @@ void MainWindow::tick() {
       next_panel_ = (next_panel_ + i + 1) % panels_.size();
     }
   }
-  if (chosen != nullptr) chosen->update();
+  if (chosen != nullptr) chosen->paint_soon();
   const int status_interval = snapshot->running ? kStatusIntervalTrainingMs : kStatusIntervalMs;
   if (snapshot->running != status_running_ || status_clock_.elapsed() >= status_interval) {
     status_running_ = snapshot->running;
@@ -545,8 +546,20 @@ void MainWindow::drive_screenshot_hook(const Snapshot& snapshot) {
   close();
 }
 
+QPixmap MainWindow::screenshot() {
+  QPixmap shot = grab();
+  QPainter painter(&shot);
+  for (ImGuiPanelHost* panel : panels_) {
+    // A floating panel is a window of its own, not part of this one.
+    if (panel->window() != this || !panel->isVisible() || panel->visibleRegion().isEmpty()) continue;
+    const QImage frame = panel->grabFramebuffer();
+    if (!frame.isNull()) painter.drawImage(QRect(panel->mapTo(this, QPoint(0, 0)), panel->size()), frame);
+  }
+  return shot;
+}
+
 void MainWindow::save_screenshot() {
-  const QPixmap shot = grab();  // renders the GL panels too (DESIGN.md §4)
+  const QPixmap shot = screenshot();
   if (!shot.save(options_.screenshot_path, "PNG")) {
     std::fprintf(stderr, "drmm-studio: cannot write %s\n", qPrintable(options_.screenshot_path));
     exit_code_ = 4;

@@ -36,6 +36,9 @@ class MainWindow : public QMainWindow {
   ~MainWindow() override;
 
   const FrameStats& frame_stats() const { return stats_; }
+  // The window as it is on screen: its widgets with every docked panel's GL picture in place
+  // (QWidget::grab() leaves the panels' embedded GL windows out).
+  QPixmap screenshot();
   int exit_code() const { return exit_code_; }
 
  protected:
@@ -113,7 +116,6 @@ class MainWindow : public QMainWindow {
   double ui_scale_ = 1.0;
   size_t next_panel_ = 0;  // round robin of panel repaints
   bool served_input_last_ = false;
-  bool animating_ = false;
 
   // --screenshot state
   enum class HookPhase { Training, Settling, Done } hook_phase_ = HookPhase::Training;

@@ -65,7 +65,7 @@ void raise(MainWindow& window, ImGuiPanelHost* panel) {
 void save_shot(MainWindow& window, const std::string& name) {
   const std::string folder = std::string(DRMM_BIN_DIR) + "/../test-output";
   std::filesystem::create_directories(folder);
-  const QImage shot = window.grab().toImage();
+  const QImage shot = window.screenshot().toImage();
   shot.save(QString::fromStdString(folder + "/analysis_" + name));
   if (const char* extra = std::getenv("DRMM_GUI_SHOTS")) {
     std::filesystem::create_directories(extra);

@@ -32,7 +32,7 @@ double mean_r(const RunView& view) {
 }
 
 void save_shot(MainWindow& window, const char* name) {
-  const QImage shot = window.grab().toImage();
+  const QImage shot = window.screenshot().toImage();
   const std::string folder = std::string(DRMM_BIN_DIR) + "/../test-output";
   std::filesystem::create_directories(folder);
   shot.save(QString::fromStdString(folder + "/" + name));

@@ -19,17 +19,18 @@ TEST(FrameStats, PercentilesOfKnownSamples) {
 
 TEST(FrameStats, RepaintWithoutChangesIsNotAFrame) {
   FrameStats stats;
+  stats.set_animating(true);
   stats.frame_begin();
-  stats.frame_end(true);
+  stats.frame_end();
   EXPECT_EQ(stats.frame_work().count, 0u);
   stats.frame_begin();
   stats.paint_begin();
   stats.paint_end();
   stats.frame_presented();
-  stats.frame_end(true);
+  stats.frame_end();
   stats.frame_begin();
   stats.frame_presented();
-  stats.frame_end(true);
+  stats.frame_end();
   EXPECT_EQ(stats.frame_work().count, 2u);
   EXPECT_EQ(stats.panel_paint().count, 1u);
   EXPECT_EQ(stats.presented_interval().count, 1u);
@@ -39,9 +40,10 @@ TEST(FrameStats, RepaintWithoutChangesIsNotAFrame) {
 TEST(FrameStats, IntervalsOnlyWhileAnimating) {
   FrameStats stats;
   for (bool animating : {false, false, true, true}) {
+    stats.set_animating(animating);
     stats.frame_begin();
     stats.frame_presented();
-    stats.frame_end(animating);
+    stats.frame_end();
   }
   EXPECT_EQ(stats.presented_interval().count, 1u);
 }

@@ -28,7 +28,7 @@ using test::StudioUnderTest;
 using test::wait_until;
 
 void save_shot(MainWindow& window) {
-  const QImage shot = window.grab().toImage();
+  const QImage shot = window.screenshot().toImage();
   const std::string folder = std::string(DRMM_BIN_DIR) + "/../test-output";
   std::filesystem::create_directories(folder);
   shot.save(QString::fromStdString(folder + "/nuisance_probe.png"));

@@ -48,7 +48,7 @@ TEST(ShallowRmmPanel, RunsHardEmWhenFirstShownAndDrawsTemplatesAssignmentsAndThe
     ASSERT_TRUE(panel->regions().count(region)) << region << " not drawn";
     EXPECT_GT(region_stddev(panel, region), 5.0) << region << " is uniform";
   }
-  const QImage shot = window.grab().toImage();
+  const QImage shot = window.screenshot().toImage();
   const std::string folder = std::string(DRMM_BIN_DIR) + "/../test-output";
   std::filesystem::create_directories(folder);
   shot.save(QString::fromStdString(folder + "/shallow_rmm.png"));
