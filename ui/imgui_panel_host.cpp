@@ -78,6 +78,14 @@ class PanelSurface final : public QOpenGLWindow {
       case QEvent::Expose:
         return painted(event);
       case QEvent::MouseButtonPress:
+        // A click into a panel activates its window, as a window manager does on a click: keys
+        // then go to the focused widget (the host, below) and the window's shortcuts apply.
+        // Without an active window X hands keys to the window under the pointer, this one.
+        host_->window()->activateWindow();
+        QCoreApplication::sendEvent(host_, event);
+        return true;
+      case QEvent::KeyPress:
+      case QEvent::KeyRelease:
       case QEvent::MouseButtonRelease:
       case QEvent::MouseButtonDblClick:
       case QEvent::MouseMove:
