@@ -213,6 +213,8 @@ void ImGuiPanelHost::request_frames(int frames) { frames_requested_ = std::max(f
 
 void ImGuiPanelHost::paint_soon() { surface_->update(); }
 
+QWindow* ImGuiPanelHost::gl_window() const { return surface_; }
+
 QImage ImGuiPanelHost::grabFramebuffer() {
   // A frame drawn for the picture and read back before any swap: after a swap the window's back
   // buffer holds nothing defined. The screen shows it at the next repaint.

@@ -32,6 +32,7 @@
 #include "ui/texture_cache.h"
 
 struct ImGuiContext;
+class QWindow;
 
 namespace drmm::ui {
 
@@ -62,6 +63,8 @@ class ImGuiPanelHost : public QWidget, protected QOpenGLExtraFunctions {
   void paint_soon();
   // The panel's last frame, as it is on screen.
   QImage grabFramebuffer();
+  // The embedded GL window that receives the screen's pointer events (the GUI tests click it).
+  QWindow* gl_window() const;
   // Text and spacing scale (View ▸ Zoom, for projectors): the font is rebuilt at that size, so it
   // stays sharp, and the style's sizes are scaled with it. Applied at the next frame.
   void set_ui_scale(float scale);

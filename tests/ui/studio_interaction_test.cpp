@@ -11,6 +11,8 @@
 
 #include <QApplication>
 #include <QMouseEvent>
+#include <QTest>
+#include <QWindow>
 #include <gtest/gtest.h>
 
 #include "core/util/png_io.h"
@@ -25,6 +27,7 @@ namespace drmm::ui {
 namespace {
 
 using test::pump;
+using test::step_of;
 using test::StudioUnderTest;
 using drmm::test::TempDir;
 using test::rerun_under_xvfb;
@@ -88,6 +91,33 @@ TEST(StudioInteraction, DrawnPanelsExportThemselvesAsShown) {
     ASSERT_EQ(image.channels, 4);
     EXPECT_NE(std::adjacent_find(image.pixels.begin(), image.pixels.end(), std::not_equal_to<>()), image.pixels.end());
   }
+  window.close();
+}
+
+// A panel's picture is an embedded GL window (ui/imgui_panel_host.h) that takes no keyboard focus:
+// a click into it gives the panel the focus of its window and makes that window active (there is
+// no window manager here to do it), so keys go to the main window, whose shortcuts apply (F6
+// pauses training).
+TEST(StudioInteraction, AfterAClickIntoAPanelTheWindowsShortcutsWork) {
+  if (rerun_under_xvfb("StudioInteraction.AfterAClickIntoAPanelTheWindowsShortcutsWork")) return;
+  StudioUnderTest studio;
+  MainWindow& window = studio.window();
+  auto* training = window.findChild<ImGuiPanelHost*>("training");
+  auto* session = window.findChild<SessionController*>();
+  ASSERT_NE(training, nullptr);
+  ASSERT_NE(session, nullptr);
+  ASSERT_TRUE(wait_until([&] { return !training->regions().empty() && step_of(*session) >= 0; }, 60000))
+      << "the panel never drew";
+  session->start();
+  ASSERT_TRUE(wait_until([&] { return session->latest()->running; }, 20000)) << "training did not start";
+  // The bottom edge of the panel: below its plots, where a click hits no control.
+  const QPoint empty_spot(training->width() / 2, training->height() - 3);
+  QTest::mouseClick(training->gl_window(), Qt::LeftButton, Qt::NoModifier, empty_spot);
+  ASSERT_TRUE(wait_until([&] { return QGuiApplication::focusWindow() == window.windowHandle(); }, 5000))
+      << "the click did not activate the window";
+  EXPECT_TRUE(training->hasFocus());
+  QTest::keyClick(QGuiApplication::focusWindow(), Qt::Key_F6);
+  EXPECT_TRUE(wait_until([&] { return !session->latest()->running; }, 20000)) << "F6 did not pause training";
   window.close();
 }
 
