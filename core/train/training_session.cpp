@@ -9,6 +9,7 @@
 #include "core/train/run_folder_watch.h"
 #include "core/train/trainer.h"
 #include "core/util/error.h"
+#include "core/util/thread_priority.h"
 
 namespace drmm {
 namespace {
@@ -237,6 +238,8 @@ void TrainingSession::publish(std::shared_ptr<Snapshot> snapshot, bool keep_in_h
 }
 
 void TrainingSession::run() {
+  // The session is the worker of an interactive program: its batches must not delay frames.
+  run_below_interactive_priority();
   if (watch_folder_.empty()) train();
   else watch();
 }

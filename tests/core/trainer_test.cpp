@@ -3,12 +3,14 @@
 // training reaches a stated accuracy, and the worker-thread session obeys start/pause/step.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <thread>
 
 #include "core/train/checkpoint.h"
@@ -350,6 +352,34 @@ TEST(TrainingSession, StartPauseStepAndSaveFromAnotherThread) {
 
 // `drmm-studio --screenshot --after-steps N` stops at exactly N: the worker stops itself, so no
 // batch runs between the step and a pause that the GUI thread would send late.
+// The nice value of every thread of this process (Linux: field 19 of /proc/self/task/T/stat).
+std::vector<int> nice_values_of_threads() {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));  // after "pid (name) "
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i)
+      if (i == 19) values.push_back(std::stoi(field));
+  }
+  return values;
+}
+
+// The session is the studio's worker: it trains below the GUI's priority, so frames do not wait
+// for batches (core/util/thread_priority.h).
+TEST(TrainingSession, TrainsBelowTheCallersPriority) {
+  if (!std::filesystem::exists("/proc/self/task")) GTEST_SKIP() << "no /proc";
+  const std::vector<int> before = nice_values_of_threads();
+  ASSERT_FALSE(before.empty());
+  if (*std::max_element(before.begin(), before.end()) >= 10) GTEST_SKIP() << "a thread already runs at nice 10";
+  TrainingSession session(synthetic_config());
+  ASSERT_TRUE(wait_for(session, [](const Snapshot& s) { return !s.level_names.empty(); }));
+  const std::vector<int> during = nice_values_of_threads();
+  EXPECT_GE(std::count(during.begin(), during.end(), 10), 1) << "no thread at nice 10";
+}
+
 TEST(TrainingSession, StartUntilAStepStopsExactlyThere) {
   TrainConfig config = synthetic_config();
   config.epochs = 5;

@@ -12,17 +12,13 @@
 
 #include <imgui.h>
 
-#ifdef __linux__
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 #include "core/train/training_session.h"
 #include "core/tree/features.h"
 #include "core/tree/forest_job.h"
 #include "core/util/error.h"
 #include "core/util/atomic_file.h"
+#include "core/util/thread_priority.h"
 #include "ui/export_files.h"
 #include "ui/session_controller.h"
 
@@ -160,10 +156,7 @@ void DecisionTreePanel::start_training() {
   job_active_ = true;
   error_.clear();
   worker_ = std::thread([this, dataset, options, images, level, run] {
-#ifdef __linux__
-    // Below the GUI and the trainer: a forest may take a few seconds longer, frames must not.
-    setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), 10);
-#endif
+    run_below_interactive_priority();  // a forest may take a few seconds longer, frames must not
     auto result = std::make_shared<TrainedForest>();
     std::string error;
     try {
