@@ -45,7 +45,7 @@ TrainingSession::~TrainingSession() {
   worker_.join();
   // A job that never ran (the session closed first) must not leave its caller waiting.
   std::lock_guard lock(mutex_);
-  if (job_) {
+  if (job_active_ && !trainer_lent_) {
     job_error_ = std::make_exception_ptr(Error("the training session closed"));
     job_done_ = true;
     job_finished_.notify_all();
@@ -113,7 +113,7 @@ void upload_weights(DrmmModel& model, const std::vector<std::vector<float>>& wei
 void TrainingSession::run_between_batches(std::function<void(Trainer&)> job, Weights weights) {
   std::unique_lock lock(mutex_);
   if (!trainer_) throw Error("the model is not ready yet");
-  job_finished_.wait(lock, [&] { return !job_; });  // one job at a time
+  job_finished_.wait(lock, [&] { return !job_active_; });  // one job at a time
   if (const KeptStep* kept = weights == Weights::viewed && view_step_ >= 0 ? kept_at(view_step_) : nullptr) {
     // Runs on the worker: the kept weights swapped in for the job, the live ones back after it.
     job = [job = std::move(job), past = kept->weights](Trainer& trainer) {
@@ -129,10 +129,27 @@ void TrainingSession::run_between_batches(std::function<void(Trainer&)> job, Wei
     };
   }
   job_ = std::move(job);
+  job_active_ = true;
   job_done_ = false;
   wake_.notify_all();
-  job_finished_.wait(lock, [&] { return job_done_; });
-  if (auto error = std::exchange(job_error_, nullptr)) std::rethrow_exception(error);
+  job_finished_.wait(lock, [&] { return trainer_lent_ || job_done_; });
+  std::exception_ptr error = std::exchange(job_error_, nullptr);
+  if (trainer_lent_) {
+    // The worker waits at a batch boundary until the trainer is handed back below.
+    lock.unlock();
+    try {
+      if (!trainer_) throw Error("there is no model yet");
+      job_(*trainer_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+  }
+  job_ = nullptr;
+  job_active_ = false;
+  trainer_lent_ = false;
+  job_finished_.notify_all();  // the worker, and the next caller
+  if (error) std::rethrow_exception(error);
 }
 
 void TrainingSession::save_checkpoint(const std::string& path) {
@@ -294,20 +311,10 @@ void TrainingSession::publish_state(bool with_views, bool running, const std::ve
 }
 
 bool TrainingSession::run_pending_job(std::unique_lock<std::mutex>& lock) {
-  if (!job_) return false;
-  lock.unlock();
-  std::exception_ptr error;
-  try {
-    if (!trainer_) throw Error("there is no model yet");
-    job_(*trainer_);
-  } catch (...) {
-    error = std::current_exception();
-  }
-  lock.lock();
-  job_ = nullptr;
-  job_error_ = error;
-  job_done_ = true;
+  if (!job_active_ || trainer_lent_) return false;
+  trainer_lent_ = true;
   job_finished_.notify_all();
+  job_finished_.wait(lock, [&] { return !trainer_lent_; });
   return true;
 }
 
@@ -329,7 +336,7 @@ void TrainingSession::train() {
   for (;;) {
     std::unique_lock lock(mutex_);
     wake_.wait(lock, [&] {
-      return quit_ || running_ || steps_requested_ > 0 || job_ || probes_changed_ || was_running;
+      return quit_ || running_ || steps_requested_ > 0 || job_active_ || probes_changed_ || was_running;
     });
     if (quit_) return;
     if (run_pending_job(lock)) continue;
@@ -405,7 +412,7 @@ void TrainingSession::watch() {
   publish_status(watch_status(folder, nullptr, problem));
   for (;;) {
     std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, kWatchInterval, [&] { return quit_ || job_ || probes_changed_; });
+    wake_.wait_for(lock, kWatchInterval, [&] { return quit_ || job_active_ || probes_changed_; });
     if (quit_) return;
     if (run_pending_job(lock)) continue;
     bool views_due = std::exchange(probes_changed_, false);

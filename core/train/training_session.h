@@ -50,12 +50,14 @@ class TrainingSession {
   FeatureMatrix features(size_t level, std::vector<size_t> dataset_indices);
   // The same for any images (a drawing, a subset gathered elsewhere): whole input-size images.
   FeatureMatrix features_of_images(size_t level, std::vector<float> pixels);
-  // Runs `job` on the worker between two batches and waits for it; rethrows its error. The
-  // analyses of the live model (rendering paths, samples, activity maximization) run this way,
-  // on the model the run trains, so they always see its newest weights — or, while a past step
-  // is viewed (view_step), that step's weights, swapped in for the job and out again after it.
-  // `live` jobs (a checkpoint save) always see the newest. Blocks: call it from a thread of your
-  // own, not the GUI thread.
+  // Runs `job` between two batches and waits for it; rethrows its error. The worker stops at its
+  // next batch boundary and lends the trainer: the job runs on the calling thread, at that
+  // thread's priority (the worker trains below the GUI's, core/util/thread_priority.h; work a
+  // person asked for should not), while the worker waits. The analyses of the live model
+  // (rendering paths, samples, activity maximization) run this way, on the model the run trains,
+  // so they always see its newest weights — or, while a past step is viewed (view_step), that
+  // step's weights, swapped in for the job and out again after it. `live` jobs (a checkpoint
+  // save) always see the newest. Blocks: call it from a thread of your own, not the GUI thread.
   enum class Weights { viewed, live };
   void run_between_batches(std::function<void(Trainer&)> job, Weights weights = Weights::viewed);
 
@@ -81,7 +83,7 @@ class TrainingSession {
   void train();
   void watch();
   bool load_trainer();  // false after publishing the error
-  bool run_pending_job(std::unique_lock<std::mutex>& lock);  // true when it ran one
+  bool run_pending_job(std::unique_lock<std::mutex>& lock);  // true when it lent the trainer to one
   void publish_state(bool with_views, bool running, const std::vector<size_t>& probes, const std::string& status);
   void publish_status(const std::string& status);  // before there is a model
   void take_watched_checkpoint(const std::string& path);
@@ -100,9 +102,11 @@ class TrainingSession {
   bool running_ = false;
   int64_t steps_requested_ = 0;
   int64_t stop_at_step_ = -1;
-  std::function<void(Trainer&)> job_;  // set by run_between_batches, cleared by the worker
+  std::function<void(Trainer&)> job_;  // set by run_between_batches for the caller to run
+  bool job_active_ = false;            // a caller waits for, or runs, job_
+  bool trainer_lent_ = false;          // the worker waits at a batch boundary while job_ runs
   std::exception_ptr job_error_;
-  bool job_done_ = false;
+  bool job_done_ = false;              // the session closed before lending the trainer
   std::condition_variable job_finished_;
   bool quit_ = false;
 

@@ -2,6 +2,9 @@
 // reproduces an uninterrupted run exactly, training improves reconstructions, supervised
 // training reaches a stated accuracy, and the worker-thread session obeys start/pause/step.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -378,6 +381,16 @@ TEST(TrainingSession, TrainsBelowTheCallersPriority) {
   ASSERT_TRUE(wait_for(session, [](const Snapshot& s) { return !s.level_names.empty(); }));
   const std::vector<int> during = nice_values_of_threads();
   EXPECT_GE(std::count(during.begin(), during.end(), 10), 1) << "no thread at nice 10";
+  // A job between batches runs on the thread that asked for it, at that thread's priority.
+  const std::thread::id caller = std::this_thread::get_id();
+  std::thread::id ran_on;
+  int nice_in_job = -1;
+  session.run_between_batches([&](Trainer&) {
+    ran_on = std::this_thread::get_id();
+    nice_in_job = getpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)));
+  });
+  EXPECT_EQ(ran_on, caller);
+  EXPECT_EQ(nice_in_job, getpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid))));
 }
 
 TEST(TrainingSession, StartUntilAStepStopsExactlyThere) {

@@ -18,7 +18,6 @@
 #include "core/tree/forest_job.h"
 #include "core/util/error.h"
 #include "core/util/atomic_file.h"
-#include "core/util/thread_priority.h"
 #include "ui/export_files.h"
 #include "ui/session_controller.h"
 
@@ -156,7 +155,6 @@ void DecisionTreePanel::start_training() {
   job_active_ = true;
   error_.clear();
   worker_ = std::thread([this, dataset, options, images, level, run] {
-    run_below_interactive_priority();  // a forest may take a few seconds longer, frames must not
     auto result = std::make_shared<TrainedForest>();
     std::string error;
     try {

@@ -9,7 +9,6 @@
 #include "core/rmm/rmm_export.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
-#include "core/util/thread_priority.h"
 #include "ui/export_files.h"
 #include "ui/line_plot.h"
 #include "ui/session_controller.h"
@@ -66,7 +65,6 @@ void ShallowRmmPanel::start() {
   job_active_ = true;
   error_.clear();
   worker_ = std::thread([this, dataset, o] {
-    run_below_interactive_priority();  // EM may take a moment longer, frames must not
     std::string error;
     try {
       std::shared_ptr<const Dataset> test;
