@@ -156,6 +156,9 @@ TEST(DecisionTreePanel, TrainsDrawsRoutesAndZooms) {
   // A forest on the model's features at conv2 (level 2 of the tiny preset), taken from the run,
   // routes the current image through those features once the session has computed them. On a
   // loaded 2-core machine (other tests running beside it) this took over two minutes once.
+  // The run's model must exist first (the session builds it below the GUI's priority, which on a
+  // busy machine can take longer than the pixel forest above); before that the panel says so.
+  ASSERT_TRUE(wait_until([&] { return !session->latest()->level_names.empty(); }, 120000)) << "the model never loaded";
   panel->train_on_level(2);
   EXPECT_TRUE(wait_until([&] { return panel->forest_level() == 2 && !panel->training() && !panel->path().empty(); },
                          400000))
