@@ -21,7 +21,7 @@ done
 if grep -q "_tests$" "$scratch/contents"; then fail "the package holds test binaries"; fi
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "deb_test: Depends: $depends"
-for needed in libqt6widgets6 libqt6openglwidgets6 libvulkan1 libpng16-16 libprotobuf32 libonnx1 fonts-dejavu-core; do
+for needed in libqt6widgets6 libqt6opengl6 libvulkan1 libpng16-16 libprotobuf32 libonnx1 fonts-dejavu-core; do
   grep -q "$needed" <<<"$depends" || fail "Depends lacks $needed"
 done
 
